@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compiles the JVM oracle against a Spark distribution's jars.
+# usage: build.sh SPARK_HOME OUTDIR
+set -euo pipefail
+if [ "$#" -ne 2 ]; then
+  echo "usage: $0 SPARK_HOME OUTDIR" >&2
+  exit 64
+fi
+spark_home=$1
+outdir=$2
+src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ ! -d "$spark_home/jars" ]; then
+  echo "error: $spark_home/jars not found" >&2
+  exit 1
+fi
+mkdir -p "$outdir"
+javac -nowarn -encoding UTF-8 --release 17 -cp "$spark_home/jars/*" -d "$outdir" "$src_dir"/*.java
