@@ -65,8 +65,7 @@ let package = Package(
         // Test kit shared by tests and Benchmarks/.
         .target(
             name: "SparkTestKit",
-            dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"]
         ),
         .testTarget(
             name: "JavaSerializationTests",

@@ -8,17 +8,24 @@ public struct JavaStreamWriter {
     private var handlesByIdentity: [ObjectIdentifier: Int32] = [:]
     private var descriptorHandles: [String: Int32] = [:]
     private var signatureHandles: [String: Int32] = [:]
+    private var valueStringHandles: [String: Int32] = [:]
     private var nextHandle: Int32 = 0
+    /// When set, equal strings are written once and referenced after, as a JVM does for strings
+    /// that are the same instance (literals, and values copied from one field to another).
+    public var sharesEqualStrings = false
     // Objects written so far stay alive, so identities cannot be reused mid-stream.
     private var retained: [AnyObject] = []
 
-    public init(buffer: ByteBuffer = ByteBuffer()) {
+    public init(buffer: ByteBuffer = ByteBuffer(), sharesEqualStrings: Bool = false) {
         self.buffer = buffer
+        self.sharesEqualStrings = sharesEqualStrings
     }
 
     /// Encodes a complete stream holding one object.
-    public static func encode(_ value: JavaValue, into buffer: inout ByteBuffer) throws(JavaSerializationError) {
-        var writer = JavaStreamWriter(buffer: buffer)
+    public static func encode(
+        _ value: JavaValue, into buffer: inout ByteBuffer, sharesEqualStrings: Bool = false
+    ) throws(JavaSerializationError) {
+        var writer = JavaStreamWriter(buffer: buffer, sharesEqualStrings: sharesEqualStrings)
         buffer = ByteBuffer()
         writer.writeHeader()
         try writer.writeObject(value)
@@ -44,7 +51,12 @@ public struct JavaStreamWriter {
             buffer.writeInteger(JavaConstants.tcNull)
         case .string(let string):
             if writeReferenceIfKnown(string) { return }
+            if sharesEqualStrings, let handle = valueStringHandles[string.value] {
+                writeReference(handle)
+                return
+            }
             let handle = writeNewString(string.value)
+            if sharesEqualStrings { valueStringHandles[string.value] = handle }
             handlesByIdentity[ObjectIdentifier(string)] = handle
             retained.append(string)
         case .object(let object):

@@ -66,7 +66,9 @@ public struct ResourceProfile: Sendable, Equatable {
     /// Ordered as the peer sent them.
     public var executorResources: [(String, ExecutorResourceRequest)]
     public var taskResources: [(String, TaskResourceRequest)]
+    // Caches the driver computed and serialized along with the profile.
     public var coresLimitKnown: Bool
+    public var executorResourceSlotsPerAddr: [(String, Int32)]?
     public var limitingResource: String?
     public var maxTasksPerExecutor: Int32?
 
@@ -75,9 +77,11 @@ public struct ResourceProfile: Sendable, Equatable {
         executorResources: [(String, ExecutorResourceRequest)],
         taskResources: [(String, TaskResourceRequest)],
         coresLimitKnown: Bool = false,
+        executorResourceSlotsPerAddr: [(String, Int32)]? = nil,
         limitingResource: String? = nil,
         maxTasksPerExecutor: Int32? = nil
     ) {
+        self.executorResourceSlotsPerAddr = executorResourceSlotsPerAddr
         self.id = id
         self.executorResources = executorResources
         self.taskResources = taskResources
@@ -106,6 +110,8 @@ public struct ResourceProfile: Sendable, Equatable {
     public static func == (lhs: ResourceProfile, rhs: ResourceProfile) -> Bool {
         lhs.id == rhs.id && lhs.coresLimitKnown == rhs.coresLimitKnown
             && lhs.limitingResource == rhs.limitingResource && lhs.maxTasksPerExecutor == rhs.maxTasksPerExecutor
+            && lhs.executorResourceSlotsPerAddr?.map(\.0) == rhs.executorResourceSlotsPerAddr?.map(\.0)
+            && lhs.executorResourceSlotsPerAddr?.map(\.1) == rhs.executorResourceSlotsPerAddr?.map(\.1)
             && lhs.executorResources.elementsEqual(rhs.executorResources) { $0.0 == $1.0 && $0.1 == $1.1 }
             && lhs.taskResources.elementsEqual(rhs.taskResources) { $0.0 == $1.0 && $0.1 == $1.1 }
     }

@@ -9,6 +9,14 @@ struct JavaGraphBuilder {
     let version: SparkVersion
     private var modules: [String: JavaValue] = [:]
     private var enumValues: [String: JavaValue] = [:]
+    private let cache = InstanceCache()
+
+    /// Values a JVM holds as one shared instance: the interned `""` literal and the boxed
+    /// integers of `Integer.valueOf`'s cache (-128...127).
+    private final class InstanceCache {
+        var emptyString: JavaString?
+        var integers: [Int32: JavaValue] = [:]
+    }
 
     init(version: SparkVersion) {
         self.version = version
@@ -67,12 +75,21 @@ struct JavaGraphBuilder {
 
     // MARK: - Java values
 
-    func string(_ value: String) -> JavaValue { .string(JavaString(value)) }
+    func string(_ value: String) -> JavaValue {
+        guard value.isEmpty else { return .string(JavaString(value)) }
+        if let shared = cache.emptyString { return .string(shared) }
+        let shared = JavaString("")
+        cache.emptyString = shared
+        return .string(shared)
+    }
 
     func optionalString(_ value: String?) -> JavaValue { value.map { string($0) } ?? .null }
 
     func boxedInt(_ value: Int32) throws(SparkProtocolError) -> JavaValue {
-        try object("java.lang.Integer", ["value": .int(value)])
+        if let cached = cache.integers[value] { return cached }
+        let boxed = try object("java.lang.Integer", ["value": .int(value)])
+        if (-128...127).contains(value) { cache.integers[value] = boxed }
+        return boxed
     }
 
     func boolean(_ value: Bool) throws(SparkProtocolError) -> JavaValue {
@@ -152,6 +169,14 @@ struct JavaGraphBuilder {
 
     /// An immutable `List` (the runtime class Spark's `Seq` fields carry).
     mutating func list(_ elements: [JavaValue]) throws(SparkProtocolError) -> JavaValue {
+        // `Nil` is a singleton: every empty list in a stream is the same object.
+        if elements.isEmpty, let shared = modules["scala.collection.immutable.Nil$"] { return shared }
+        let value = try newList(elements)
+        if elements.isEmpty { modules["scala.collection.immutable.Nil$"] = value }
+        return value
+    }
+
+    private mutating func newList(_ elements: [JavaValue]) throws(SparkProtocolError) -> JavaValue {
         switch flavor {
         case .scala213:
             let factory = try object("scala.collection.IterableFactory$ToFactory", [
@@ -282,12 +307,13 @@ struct JavaGraphBuilder {
 
     // MARK: - Spark RPC values
 
-    func rpcAddress(_ address: RpcAddress) throws(SparkProtocolError) -> JavaValue {
-        try object("org.apache.spark.rpc.RpcAddress", ["host": string(address.host), "port": .int(address.port)])
+    func rpcAddress(_ address: RpcAddress, host: JavaValue? = nil) throws(SparkProtocolError) -> JavaValue {
+        try object("org.apache.spark.rpc.RpcAddress", ["host": host ?? string(address.host), "port": .int(address.port)])
     }
 
-    /// A `NettyRpcEndpointRef`, with the ask timeout the JVM dereferences.
-    func endpointRef(_ ref: RpcEndpointRef) throws(SparkProtocolError) -> JavaValue {
+    /// A `NettyRpcEndpointRef`, with the ask timeout the JVM dereferences. `host` is the string
+    /// instance to use for the address's host when the sender shares it with another field.
+    func endpointRef(_ ref: RpcEndpointRef, host: JavaValue? = nil) throws(SparkProtocolError) -> JavaValue {
         let duration = try object("scala.concurrent.duration.FiniteDuration", [
             "length": .long(ref.askTimeout.seconds),
             "unit": .enumConstant(JavaEnumConstant(
@@ -298,7 +324,9 @@ struct JavaGraphBuilder {
         ])
         let address = try object("org.apache.spark.rpc.RpcEndpointAddress", [
             "name": string(ref.address.name),
-            "rpcAddress": try ref.address.rpcAddress.map { address throws(SparkProtocolError) in try rpcAddress(address) } ?? .null,
+            "rpcAddress": try ref.address.rpcAddress.map { address throws(SparkProtocolError) in
+                try rpcAddress(address, host: address.host == host?.string ? host : nil)
+            } ?? .null,
             "toString": string(ref.address.description),
         ])
         return try object("org.apache.spark.rpc.netty.NettyRpcEndpointRef", [
@@ -307,22 +335,32 @@ struct JavaGraphBuilder {
     }
 
     /// A `java.lang.Exception` (or a subclass with the same shape) with a message and no stack.
-    func exception(_ info: JavaExceptionInfo) throws(SparkProtocolError) -> JavaValue {
+    mutating func exception(_ info: JavaExceptionInfo) throws(SparkProtocolError) -> JavaValue {
         let className = version.table.shapes[info.className] == nil ? "java.lang.Exception" : info.className
         let descriptor = try descriptor(className)
         let object = JavaObject(descriptor: descriptor, classData: [])
+        // Spark's own exceptions are built with an explicit null cause; a plain Java exception's
+        // cause refers to itself, Java's encoding of "no cause".
+        let isSparkException = className == "org.apache.spark.SparkException"
         var classData: [JavaClassData] = []
         for level in descriptor.hierarchy {
             var values: [JavaValue] = []
             for field in level.fields {
-                switch level.name == "java.lang.Throwable" ? field.name : "" {
-                case "cause": values.append(.object(object))
-                case "detailMessage": values.append(optionalString(info.message))
-                case "stackTrace":
+                switch (level.name, field.name) {
+                case ("java.lang.Throwable", "cause"): values.append(isSparkException ? .null : .object(object))
+                case ("java.lang.Throwable", "detailMessage"): values.append(optionalString(info.message))
+                case ("java.lang.Throwable", "stackTrace"):
                     values.append(.array(JavaArray(
                         descriptor: try self.descriptor("[Ljava.lang.StackTraceElement;"), elements: .objects([]))))
-                case "suppressedExceptions":
+                case ("java.lang.Throwable", "suppressedExceptions"):
                     values.append(try self.object("java.util.Collections$EmptyList"))
+                case ("org.apache.spark.SparkException", "context"):
+                    values.append(.array(JavaArray(
+                        descriptor: try self.descriptor("[Lorg.apache.spark.QueryContext;"), elements: .objects([]))))
+                case ("org.apache.spark.SparkException", "errorClass"), ("org.apache.spark.SparkException", "sqlState"):
+                    values.append(try none())
+                case ("org.apache.spark.SparkException", "messageParameters"):
+                    values.append(try immutableMap([]))
                 default: values.append(Self.defaultValue(field.typeCode))
                 }
             }

@@ -15,12 +15,14 @@ extension SparkMessageCodec {
         case .rpcFailure(let info):
             return try b.object(N.rpcFailure, ["e": try b.exception(info)])
         case .registerWorker(let m):
+            // The worker's ref carries the very `host` string of the message.
+            let host = b.string(m.host)
             return try b.object(N.deploy("RegisterWorker"), [
                 "cores": .int(m.cores), "memory": .int(m.memory), "port": .int(m.port),
-                "host": b.string(m.host), "id": b.string(m.id),
+                "host": host, "id": b.string(m.id),
                 "masterAddress": try b.rpcAddress(m.masterAddress),
                 "resources": try resources(&b, m.resources),
-                "worker": try b.endpointRef(m.worker),
+                "worker": try b.endpointRef(m.worker, host: host),
                 "workerWebUiUrl": b.string(m.workerWebUiUrl),
             ])
         case .workerLatestState(let m):
@@ -177,10 +179,12 @@ extension SparkMessageCodec {
     ) throws(Failure) -> JavaValue {
         var entries: [(JavaValue, JavaValue)] = []
         for (name, info) in resources {
+            // Spark keys the map by the resource's own name string.
+            let key = b.string(name)
             let value = try b.object(N.resourceInformation, [
-                "addresses": try b.stringArray(info.addresses), "name": b.string(info.name),
+                "addresses": try b.stringArray(info.addresses), "name": info.name == name ? key : b.string(info.name),
             ])
-            entries.append((b.string(name), value))
+            entries.append((key, value))
         }
         return try b.immutableMap(entries)
     }
@@ -196,11 +200,16 @@ extension SparkMessageCodec {
         ])
     }
 
-    private static func command(_ b: inout JavaGraphBuilder, _ command: Command) throws(Failure) -> JavaValue {
-        try b.object(N.command, [
+    /// `mutableEnvironment`: an application's command carries the driver's `executorEnvs`
+    /// (a `mutable.HashMap`); a submitted driver's carries `sys.env` (an immutable `Map`).
+    private static func command(
+        _ b: inout JavaGraphBuilder, _ command: Command, mutableEnvironment: Bool
+    ) throws(Failure) -> JavaValue {
+        let environment = command.environment.map { (b.string($0.0), b.string($0.1)) }
+        return try b.object(N.command, [
             "arguments": try b.stringList(command.arguments),
             "classPathEntries": try b.stringList(command.classPathEntries),
-            "environment": try b.mutableHashMap(command.environment.map { (b.string($0.0), b.string($0.1)) }),
+            "environment": mutableEnvironment ? try b.mutableHashMap(environment) : try b.immutableMap(environment),
             "javaOpts": try b.arraySeq(command.javaOpts.map { b.string($0) }),
             "libraryPathEntries": try b.stringList(command.libraryPathEntries),
             "mainClass": b.string(command.mainClass),
@@ -210,25 +219,36 @@ extension SparkMessageCodec {
     private static func resourceProfile(_ b: inout JavaGraphBuilder, _ profile: ResourceProfile) throws(Failure) -> JavaValue {
         var executorEntries: [(JavaValue, JavaValue)] = []
         for (name, request) in profile.executorResources {
-            executorEntries.append((b.string(name), try b.object(N.executorResourceRequest, [
+            let key = b.string(name)
+            executorEntries.append((key, try b.object(N.executorResourceRequest, [
                 "amount": .long(request.amount), "discoveryScript": b.string(request.discoveryScript),
-                "resourceName": b.string(request.resourceName), "vendor": b.string(request.vendor),
+                "resourceName": request.resourceName == name ? key : b.string(request.resourceName),
+                "vendor": b.string(request.vendor),
             ])))
         }
         var taskEntries: [(JavaValue, JavaValue)] = []
         for (name, request) in profile.taskResources {
-            taskEntries.append((b.string(name), try b.object(N.taskResourceRequest, [
-                "amount": .double(request.amount), "resourceName": b.string(request.resourceName),
+            let key = b.string(name)
+            taskEntries.append((key, try b.object(N.taskResourceRequest, [
+                "amount": .double(request.amount),
+                "resourceName": request.resourceName == name ? key : b.string(request.resourceName),
             ])))
         }
         return try b.object(N.resourceProfile, [
             "_coresLimitKnown": .boolean(profile.coresLimitKnown), "_id": .int(profile.id),
-            "_executorResourceSlotsPerAddr": try b.none(),
+            "_executorResourceSlotsPerAddr": try slots(&b, profile.executorResourceSlotsPerAddr),
             "_limitingResource": try b.optionString(profile.limitingResource),
             "_maxTasksPerExecutor": try b.optionInt(profile.maxTasksPerExecutor),
             "executorResources": try b.immutableMap(executorEntries),
             "taskResources": try b.immutableMap(taskEntries),
         ])
+    }
+
+    private static func slots(_ b: inout JavaGraphBuilder, _ slots: [(String, Int32)]?) throws(Failure) -> JavaValue {
+        guard let slots else { return try b.none() }
+        var entries: [(JavaValue, JavaValue)] = []
+        for (name, count) in slots { entries.append((b.string(name), try b.boxedInt(count))) }
+        return try b.some(try b.immutableMap(entries))
     }
 
     private static func applicationDescription(
@@ -240,7 +260,7 @@ extension SparkMessageCodec {
         if let dir = description.eventLogDir { eventLogDir = try b.object(N.javaURI, ["string": b.string(dir)]) }
         return try b.object(N.applicationDescription, [
             "appUiUrl": b.string(description.appUiUrl),
-            "command": try command(&b, description.command),
+            "command": try command(&b, description.command, mutableEnvironment: true),
             "defaultProfile": try resourceProfile(&b, description.defaultProfile),
             "eventLogCodec": try b.optionString(description.eventLogCodec),
             "eventLogDir": try b.option(eventLogDir),
@@ -264,7 +284,7 @@ extension SparkMessageCodec {
         }
         return try b.object(N.driverDescription, [
             "cores": .int(description.cores), "mem": .int(description.mem), "supervise": .boolean(description.supervise),
-            "command": try command(&b, description.command), "jarUrl": b.string(description.jarUrl),
+            "command": try command(&b, description.command, mutableEnvironment: false), "jarUrl": b.string(description.jarUrl),
             "resourceReqs": try b.list(requirements),
         ])
     }

@@ -299,6 +299,13 @@ public enum SparkMessageCodec {
                 return TaskResourceRequest(resourceName: try D.string(request, "resourceName"), amount: try D.double(request, "amount"))
             },
             coresLimitKnown: try D.bool(o, "_coresLimitKnown"),
+            executorResourceSlotsPerAddr: try within("_executorResourceSlotsPerAddr") { () throws(Failure) in
+                guard let inner = try D.option(try D.field(o, "_executorResourceSlotsPerAddr"), "value") else { return nil }
+                return try D.map(inner, "value").map { entry throws(Failure) in
+                    guard case .string(let key) = entry.0 else { throw Failure(.wrongType, "key is not a string") }
+                    return (key.value, try D.boxedInt(entry.1))
+                }
+            },
             limitingResource: try D.optionString(o, "_limitingResource"),
             maxTasksPerExecutor: try D.optionInt(o, "_maxTasksPerExecutor"))
     }

@@ -9,7 +9,7 @@ final class LineDiff {
 
     /**
      * Lines of {@code expected} and {@code actual} with "  " (common), "- " (only in expected)
-     * or "+ " (only in actual) prefixes. Long runs of common lines are elided to 2 lines of context.
+     * or "+ " (only in actual) prefixes, after a "--- golden" / "+++ candidate" header. Long runs of common lines are elided to 2 lines of context.
      */
     static List<String> diff(String expected, String actual) {
         String[] a = expected.split("\n");
@@ -28,12 +28,12 @@ final class LineDiff {
                 raw.add("  " + a[i]);
                 i++;
                 j++;
-            } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-                raw.add("+ " + b[j]);
-                j++;
-            } else {
+            } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
                 raw.add("- " + a[i]);
                 i++;
+            } else {
+                raw.add("+ " + b[j]);
+                j++;
             }
         }
         // Keep changed lines plus 2 lines of context around them.
@@ -46,6 +46,8 @@ final class LineDiff {
             }
         }
         List<String> result = new ArrayList<>();
+        result.add("--- golden");
+        result.add("+++ candidate");
         boolean gap = false;
         for (int k = 0; k < raw.size(); k++) {
             if (keep[k]) {

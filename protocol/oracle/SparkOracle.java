@@ -247,7 +247,9 @@ public final class SparkOracle {
                 rc = 1;
             } else if (!Dumper.dump(back.value).equals(written)) {
                 System.err.println("error: " + f.name + " reads back to a different dump:");
-                for (String l : LineDiff.diff(written, Dumper.dump(back.value))) System.err.println("    " + l);
+                for (String l : LineDiff.diff(written, Dumper.dump(back.value))) {
+                    System.err.println("    " + l);
+                }
                 rc = 1;
             }
             Files.write(outDir.resolve(f.name + ".bin"), bytes);

@@ -50,7 +50,7 @@ public final class ShapeDump {
             flags |= 0x02;
             if (hasPrivateMethod(cls, "writeObject", java.io.ObjectOutputStream.class)) flags |= 0x01;
         }
-        if (cls.isEnum()) flags |= 0x10;
+        if (Enum.class.isAssignableFrom(cls)) flags |= 0x10;
         return flags;
     }
 

@@ -1,0 +1,205 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SparkModel
+import SparkProtocol
+import SparkTransport
+import JavaSerialization
+
+/// A Spark RPC environment over SwiftNIO (Spark: `NettyRpcEnv`): one listening port, named
+/// endpoints, `send`/`ask` to `spark://Name@host:port`, and sticky two-way connections.
+public final class RpcEnv: Sendable {
+    public struct Configuration: Sendable {
+        /// Address to bind.
+        public var bindHost: String
+        /// Port to bind; 0 picks a free one.
+        public var port: Int
+        /// Host announced to peers (defaults to `bindHost`).
+        public var advertisedHost: String?
+        /// Spark line spoken to peers whose version is not known yet.
+        public var version: SparkVersion
+        public var maxFrameSize: Int
+        public var readerLimits: JavaReaderLimits
+        public var connectTimeout: TimeAmount
+        public var defaultAskTimeout: TimeAmount
+
+        public init(
+            bindHost: String, port: Int, advertisedHost: String? = nil, version: SparkVersion = .spark4_3,
+            maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, readerLimits: JavaReaderLimits = .default,
+            connectTimeout: TimeAmount = .seconds(10), defaultAskTimeout: TimeAmount = .seconds(120)
+        ) {
+            self.bindHost = bindHost
+            self.port = port
+            self.advertisedHost = advertisedHost
+            self.version = version
+            self.maxFrameSize = maxFrameSize
+            self.readerLimits = readerLimits
+            self.connectTimeout = connectTimeout
+            self.defaultAskTimeout = defaultAskTimeout
+        }
+
+        /// Filled in once the port is bound.
+        var advertisedAddress: RpcAddress?
+    }
+
+    let dispatcher: RpcDispatcher
+    private let group: any EventLoopGroup
+    private let serverChannel: any Channel
+    private let dialing = NIOLockedValueBox<[RpcAddress: EventLoopFuture<RpcConnection>]>([:])
+    /// The address peers reach this environment at.
+    public let address: RpcAddress
+    public let logger: Logger
+
+    private init(dispatcher: RpcDispatcher, group: any EventLoopGroup, serverChannel: any Channel, address: RpcAddress, logger: Logger) {
+        self.dispatcher = dispatcher
+        self.group = group
+        self.serverChannel = serverChannel
+        self.address = address
+        self.logger = logger
+    }
+
+    /// Binds the listening port and starts accepting connections.
+    public static func start(
+        configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "spark.rpc")
+    ) async throws -> RpcEnv {
+        // The dispatcher needs the bound address before the first connection is accepted.
+        let box = NIOLockedValueBox<RpcDispatcher?>(nil)
+        let maxFrameSize = configuration.maxFrameSize
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { channel in
+                guard let dispatcher = box.withLockedValue({ $0 }) else {
+                    return channel.eventLoop.makeFailedFuture(RpcError(.shutdown, "not started"))
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
+                                       isOutbound: false, dialledAddress: nil, onConnection: nil)
+                }
+            }
+            .bind(host: configuration.bindHost, port: configuration.port)
+            .get()
+        guard let port = channel.localAddress?.port else {
+            try? await channel.close()
+            throw RpcError(.connectFailed, "bound socket has no port")
+        }
+        var configuration = configuration
+        let address = RpcAddress(host: configuration.advertisedHost ?? configuration.bindHost, port: Int32(port))
+        configuration.advertisedAddress = address
+        let dispatcher = RpcDispatcher(configuration: configuration, logger: logger)
+        box.withLockedValue { $0 = dispatcher }
+        logger.info("rpc environment listening", metadata: ["rpc/address": "\(address)"])
+        return RpcEnv(dispatcher: dispatcher, group: group, serverChannel: channel, address: address, logger: logger)
+    }
+
+    static func configure(
+        _ pipeline: ChannelPipeline.SynchronousOperations, dispatcher: RpcDispatcher, maxFrameSize: Int,
+        isOutbound: Bool, dialledAddress: RpcAddress?, onConnection: (@Sendable (RpcConnection) -> Void)?
+    ) throws {
+        try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
+        try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
+        try pipeline.addHandler(RpcConnectionHandler(
+            dispatcher: dispatcher, isOutbound: isOutbound, dialledAddress: dialledAddress, onConnection: onConnection))
+    }
+
+    public var version: SparkVersion { dispatcher.configuration.version }
+
+    /// Registers an endpoint under `name` (e.g. `Master`).
+    public func register(_ name: String, _ endpoint: any RpcEndpoint) {
+        dispatcher.register(name, endpoint)
+    }
+
+    public func unregister(_ name: String) { dispatcher.unregister(name) }
+
+    /// A reference to an endpoint of this environment, as sent to peers.
+    public func ref(_ name: String, askTimeout: RpcTimeout = .default) -> RpcEndpointRef {
+        RpcEndpointRef(address: RpcEndpointAddress(rpcAddress: address, name: name), askTimeout: askTimeout)
+    }
+
+    /// Live connections.
+    public var connections: [RpcConnection] { dispatcher.connections }
+
+    /// The live connection to `address` (inbound with that announced address, or outbound), or a new one.
+    public func connection(to address: RpcAddress) async throws -> RpcConnection {
+        if let existing = dispatcher.connection(to: address) { return existing }
+        let future: EventLoopFuture<RpcConnection> = dialing.withLockedValue { dialing in
+            if let pending = dialing[address] { return pending }
+            let future = dial(address)
+            dialing[address] = future
+            return future
+        }
+        defer { _ = dialing.withLockedValue { $0.removeValue(forKey: address) } }
+        return try await future.get()
+    }
+
+    private func dial(_ address: RpcAddress) -> EventLoopFuture<RpcConnection> {
+        let dispatcher = self.dispatcher
+        let maxFrameSize = dispatcher.configuration.maxFrameSize
+        let eventLoop = group.next()
+        let promise = eventLoop.makePromise(of: RpcConnection.self)
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .connectTimeout(dispatcher.configuration.connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
+                                       isOutbound: true, dialledAddress: address) { connection in
+                        promise.succeed(connection)
+                    }
+                }
+            }
+            .connect(host: address.host, port: Int(address.port))
+            .whenFailure { error in
+                promise.fail(RpcError(.connectFailed, "cannot connect to \(address): \(error)"))
+            }
+        return promise.futureResult
+    }
+
+    /// The connection a message to `ref` travels on: `via` if open, else the peer's live
+    /// connection, else a new one; client-mode refs need `via`.
+    public func route(to ref: RpcEndpointRef, via connection: RpcConnection? = nil) async throws -> RpcConnection {
+        if let connection, connection.isActive { return connection }
+        guard let address = ref.rpcAddress else {
+            throw RpcError(.noAddress, "cannot send to client endpoint \(ref) with no listen address")
+        }
+        return try await self.connection(to: address)
+    }
+
+    /// Sends a one-way message (Spark: `ref.send`).
+    public func send(_ message: SparkMessage, to ref: RpcEndpointRef, via connection: RpcConnection? = nil) async throws {
+        let route = try await route(to: ref, via: connection)
+        try route.send(message, to: ref)
+    }
+
+    /// Asks and waits for the reply (Spark: `ref.ask`).
+    public func ask(
+        _ message: SparkMessage, to ref: RpcEndpointRef, via connection: RpcConnection? = nil, timeout: TimeAmount? = nil
+    ) async throws -> SparkMessage {
+        let route = try await route(to: ref, via: connection)
+        return try await route.ask(message, to: ref, timeout: timeout ?? dispatcher.configuration.defaultAskTimeout)
+    }
+
+    /// Checks that `ref` exists at its address (Spark: `setupEndpointRef` through `endpoint-verifier`).
+    public func verify(_ ref: RpcEndpointRef, timeout: TimeAmount? = nil) async throws -> Bool {
+        guard let address = ref.rpcAddress else { return false }
+        let verifier = RpcEndpointRef(address: RpcEndpointAddress(rpcAddress: address, name: RpcDispatcher.verifierName))
+        let reply = try await ask(.checkExistence(CheckExistence(name: ref.name)), to: verifier, timeout: timeout)
+        guard case .boolean(let exists) = reply else {
+            throw RpcError(.remoteFailure, "endpoint-verifier answered \(reply.name)")
+        }
+        return exists
+    }
+
+    /// Stops accepting, closes every connection (endpoints see the disconnects).
+    public func shutdown() async {
+        dispatcher.beginShutdown()
+        try? await serverChannel.close()
+        for connection in dispatcher.connections {
+            try? await connection.channel.close()
+        }
+    }
+}
