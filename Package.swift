@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
 let package = Package(
     name: "spark-space",
     platforms: [.macOS(.v14)],
@@ -9,91 +15,79 @@ let package = Package(
         .library(name: "SparkTransport", targets: ["SparkTransport"]),
         .library(name: "SparkModel", targets: ["SparkModel"]),
         .library(name: "SparkProtocol", targets: ["SparkProtocol"]),
+        .library(name: "SparkConfig", targets: ["SparkConfig"]),
         .library(name: "SparkRPC", targets: ["SparkRPC"]),
+        .library(name: "SparkMaster", targets: ["SparkMaster"]),
+        .library(name: "SparkWorker", targets: ["SparkWorker"]),
         .library(name: "SparkInspector", targets: ["SparkInspector"]),
         .library(name: "SparkTestKit", targets: ["SparkTestKit"]),
         .executable(name: "spark-space", targets: ["spark-space"]),
+        .executable(name: "spark-master", targets: ["spark-master"]),
+        .executable(name: "spark-worker", targets: ["spark-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Layer 1: pure codecs.
-        .target(
-            name: "JavaSerialization",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
-        ),
-        .target(
-            name: "SparkTransport",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
-        ),
-        // Layer 2: domain model (knows nothing of bytes) and its mapping to JVM classes.
+        .target(name: "JavaSerialization", dependencies: [nioCore]),
+        .target(name: "SparkTransport", dependencies: [nioCore]),
+
+        // Layer 2: domain model (knows nothing of bytes), its mapping to JVM classes, configuration.
         .target(name: "SparkModel"),
-        .target(
-            name: "SparkProtocol",
-            dependencies: [
-                "JavaSerialization", "SparkModel", "SparkTransport",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
+        .target(name: "SparkProtocol", dependencies: ["JavaSerialization", "SparkModel", "SparkTransport", nioCore]),
+        .target(name: "SparkConfig"),
+
+        // Layer 3: sans-IO cores.
+        .target(name: "SparkMaster", dependencies: ["SparkModel", "SparkConfig"]),
+        .target(name: "SparkWorker", dependencies: ["SparkModel", "SparkConfig"]),
+
         // Layer 4: shells.
         .target(
             name: "SparkRPC",
-            dependencies: [
-                "SparkProtocol", "SparkTransport", "JavaSerialization", "SparkModel",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["SparkProtocol", "SparkTransport", "JavaSerialization", "SparkModel", nioCore, nioPosix, logging]
         ),
         .target(
-            name: "SparkInspector",
-            dependencies: [
-                "SparkProtocol", "SparkTransport", "JavaSerialization",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            name: "SparkMasterServer",
+            dependencies: ["SparkMaster", "SparkRPC", "SparkModel", "SparkConfig", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
         ),
+        .target(
+            name: "SparkWorkerServer",
+            dependencies: ["SparkWorker", "SparkRPC", "SparkModel", "SparkConfig", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
+        ),
+        .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
             name: "spark-space",
-            dependencies: [
-                "SparkInspector",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["SparkInspector", "SparkConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "spark-master", dependencies: ["SparkMasterServer", serviceLifecycle, logging]),
+        .executableTarget(name: "spark-worker", dependencies: ["SparkWorkerServer", serviceLifecycle, logging]),
+
         // Test kit shared by tests and Benchmarks/.
-        .target(
-            name: "SparkTestKit",
-            dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"]
-        ),
-        .testTarget(
-            name: "JavaSerializationTests",
-            dependencies: ["JavaSerialization", .product(name: "NIOCore", package: "swift-nio")]
-        ),
+        .target(name: "SparkTestKit", dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"]),
+
+        .testTarget(name: "JavaSerializationTests", dependencies: ["JavaSerialization", nioCore]),
         .testTarget(
             name: "SparkTransportTests",
             dependencies: [
-                "SparkTransport",
-                .product(name: "NIOCore", package: "swift-nio"),
+                "SparkTransport", nioCore,
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "SparkProtocolTests", dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization"]),
+        .testTarget(name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix]),
+        .testTarget(name: "SparkInspectorTests", dependencies: ["SparkInspector", "SparkTestKit"]),
+        .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig"]),
+        .testTarget(name: "SparkMasterTests", dependencies: ["SparkMaster", "SparkModel", "SparkConfig"]),
+        .testTarget(name: "SparkWorkerTests", dependencies: ["SparkWorker", "SparkWorkerServer", "SparkModel", "SparkConfig", "SparkTestKit"]),
         .testTarget(
-            name: "SparkProtocolTests",
-            dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization"]
-        ),
-        .testTarget(
-            name: "SparkRPCTests",
-            dependencies: [
-                "SparkRPC", "SparkTestKit",
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
-        ),
-        .testTarget(
-            name: "SparkInspectorTests",
-            dependencies: ["SparkInspector", "SparkTestKit"]
+            name: "SparkClusterTests",
+            dependencies: ["SparkMasterServer", "SparkWorkerServer", "SparkRPC", "SparkTestKit", nioPosix]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,44 @@
+import SparkModel
+
+/// Identifies an ask the shell is waiting to answer.
+public struct CallID: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "call#\(rawValue)" }
+}
+
+/// Timers the master schedules.
+public enum MasterTimer: Sendable, Hashable {
+    /// Spark: `CheckForWorkerTimeOut`, every `spark.worker.timeout`.
+    case checkForWorkerTimeOut
+    /// Spark: `CompleteRecovery`, after `spark.deploy.recoveryTimeout`.
+    case completeRecovery
+}
+
+/// What the master persists for recovery (Spark: `PersistenceEngine` calls).
+public enum PersistenceChange: Sendable, Equatable {
+    case addWorker(WorkerInfo)
+    case removeWorker(id: String)
+    case addApplication(ApplicationInfo)
+    case removeApplication(id: String)
+    case addDriver(DriverInfo)
+    case removeDriver(id: String)
+}
+
+public enum LogLevel: Sendable, Equatable {
+    case info, warning, error
+}
+
+/// An effect the shell performs for the state machine.
+public enum MasterAction: Sendable, Equatable {
+    /// One-way message to an endpoint.
+    case send(SparkMessage, to: RpcEndpointRef)
+    /// Answer to an ask.
+    case reply(CallID, SparkMessage)
+    case scheduleTimer(MasterTimer, afterMs: Int64)
+    case cancelTimer(MasterTimer)
+    case persist(PersistenceChange)
+    /// The process must end (Spark exits when leadership is revoked).
+    case exit(code: Int32)
+    case log(LogLevel, String)
+}

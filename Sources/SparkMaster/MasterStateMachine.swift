@@ -1,0 +1,455 @@
+import SparkConfig
+import SparkModel
+
+/// The standalone master's logic as a value: inputs in, actions out (Spark: `Master`).
+///
+/// Time comes in with every input, randomness from a seeded generator; nothing here touches a
+/// socket, a clock or the file system.
+public struct MasterStateMachine: Sendable {
+    public let configuration: MasterConfiguration
+    public internal(set) var state: RecoveryState = .standby
+
+    /// Every worker still listed (DEAD ones until culled), by an internal serial number.
+    public internal(set) var workers: [Int: WorkerInfo] = [:]
+    var nextWorkerSerial = 0
+    var idToWorker: [String: Int] = [:]
+    var addressToWorker: [RpcAddress: Int] = [:]
+
+    /// Registered, not yet removed applications.
+    public internal(set) var apps: [String: ApplicationInfo] = [:]
+    /// Registration order of `apps` (Spark's `waitingApps`: FIFO scheduling order).
+    public internal(set) var waitingApps: [String] = []
+    public internal(set) var completedApps: [ApplicationInfo] = []
+    var addressToApp: [RpcAddress: String] = [:]
+    var nextAppNumber = 0
+
+    public internal(set) var drivers: [String: DriverInfo] = [:]
+    var driverOrder: [String] = []
+    public internal(set) var waitingDrivers: [String] = []
+    public internal(set) var completedDrivers: [DriverInfo] = []
+    var nextDriverNumber = 0
+
+    var random: SplitMix64
+    var recoveryStartTime: Int64 = 0
+
+    public init(configuration: MasterConfiguration, seed: UInt64) {
+        self.configuration = configuration
+        self.random = SplitMix64(seed: seed)
+    }
+
+    var masterUrl: String { configuration.masterUrl }
+    var selfRef: RpcEndpointRef { configuration.masterRef }
+
+    /// Workers in listing order (registration order).
+    public var workerList: [WorkerInfo] { workers.keys.sorted().compactMap { workers[$0] } }
+
+    /// Active applications in registration order.
+    public var activeApps: [ApplicationInfo] { waitingApps.compactMap { apps[$0] } }
+
+    /// Running and waiting drivers in submission order.
+    public var activeDrivers: [DriverInfo] { driverOrder.compactMap { drivers[$0] } }
+
+    // MARK: - Start
+
+    /// The first actions: the periodic worker timeout check.
+    public mutating func start(now: Int64) -> [MasterAction] {
+        [
+            .log(.info, "Starting Spark master at \(masterUrl)"),
+            .scheduleTimer(.checkForWorkerTimeOut, afterMs: configuration.workerTimeoutMs),
+        ]
+    }
+
+    // MARK: - Inputs
+
+    public mutating func handle(_ input: MasterInput, now: Int64) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        switch input {
+        case .electedLeader(let persisted):
+            electedLeader(persisted, now: now, &actions)
+        case .revokedLeadership:
+            actions.append(.log(.error, "Leadership has been revoked -- master shutting down."))
+            actions.append(.exit(code: 0))
+        case .message(let message, let sender, let call):
+            receive(message, sender: sender, call: call, now: now, &actions)
+        case .disconnected(let address):
+            disconnected(address, now: now, &actions)
+        case .timerFired(.checkForWorkerTimeOut):
+            timeOutDeadWorkers(now: now, &actions)
+            actions.append(.scheduleTimer(.checkForWorkerTimeOut, afterMs: configuration.workerTimeoutMs))
+        case .timerFired(.completeRecovery):
+            completeRecovery(now: now, &actions)
+        case .killApplication(let id):
+            if let app = apps[id] {
+                actions.append(.log(.info, "Received kill request for application \(id)"))
+                removeApplication(app.id, .killed, now: now, &actions)
+            }
+        case .killDriver(let id):
+            _ = killDriver(id, now: now, &actions)
+        }
+        return actions
+    }
+
+    mutating func receive(
+        _ message: SparkMessage, sender: RpcAddress, call: CallID?, now: Int64, _ actions: inout [MasterAction]
+    ) {
+        switch message {
+        case .registerWorker(let m):
+            registerWorker(m, now: now, &actions)
+        case .registerApplication(let m):
+            registerApplication(m, now: now, &actions)
+        case .heartbeat(let m):
+            heartbeat(m, now: now, &actions)
+        case .executorStateChanged(let m):
+            executorStateChanged(m, now: now, &actions)
+            if let call { actions.append(.reply(call, .boolean(true))) }
+        case .workerLatestState(let m):
+            workerLatestState(m, &actions)
+        case .unregisterApplication(let m):
+            actions.append(.log(.info, "Received unregister request from application \(m.appId)"))
+            if apps[m.appId] != nil { removeApplication(m.appId, .finished, now: now, &actions) }
+        case .masterChangeAcknowledged(let m):
+            if apps[m.appId] != nil {
+                actions.append(.log(.info, "Application has been re-registered: \(m.appId)"))
+                apps[m.appId]?.state = .waiting
+            } else {
+                actions.append(.log(.warning, "Master change ack from unknown app: \(m.appId)"))
+            }
+            if canCompleteRecovery { completeRecovery(now: now, &actions) }
+        case .workerSchedulerStateResponse(let m):
+            workerSchedulerStateResponse(m, &actions)
+            if canCompleteRecovery { completeRecovery(now: now, &actions) }
+        case .workerDecommissioning(let m):
+            if state == .standby {
+                actions.append(.send(.masterInStandby, to: m.workerRef))
+            } else if let serial = idToWorker[m.id] {
+                decommissionWorker(serial, &actions)
+            }
+        case .driverStateChanged(let m):
+            switch m.state {
+            case .error, .finished, .killed, .failed:
+                removeDriver(m.driverId, finalState: m.state, exception: m.exception, now: now, &actions)
+            case .submitted, .running, .relaunching, .unknown:
+                actions.append(.log(.error, "Received unexpected state update for driver \(m.driverId): \(m.state)"))
+            }
+        case .requestExecutors(let m):
+            let known = apps[m.appId] != nil
+            if known {
+                actions.append(.log(.info, "Application \(m.appId) requested executors: \(m.resourceProfileToTotalExecs.map { "\($0.0.id)→\($0.1)" })."))
+                apps[m.appId]?.requestExecutors(m.resourceProfileToTotalExecs)
+                schedule(now: now, &actions)
+            } else {
+                actions.append(.log(.warning, "Unknown application \(m.appId) requested executors."))
+            }
+            reply(call, .boolean(known), &actions)
+        case .killExecutors(let m):
+            reply(call, .boolean(killExecutors(m, now: now, &actions)), &actions)
+        case .requestSubmitDriver(let m):
+            reply(call, .submitDriverResponse(submitDriver(m.driverDescription, now: now, &actions)), &actions)
+        case .requestKillDriver(let m):
+            reply(call, .killDriverResponse(requestKillDriver(m.driverId, now: now, &actions)), &actions)
+        case .requestKillAllDrivers:
+            reply(call, .killAllDriversResponse(killAllDrivers(now: now, &actions)), &actions)
+        case .requestDriverStatus(let m):
+            reply(call, .driverStatusResponse(driverStatus(m.driverId)), &actions)
+        case .checkExistence, .registeredWorker, .registerWorkerFailed, .masterInStandby, .reconnectWorker,
+             .launchExecutor, .killExecutor, .launchDriver, .killDriver, .applicationFinished, .masterChanged,
+             .decommissionWorker, .registeredApplication, .executorAdded, .executorUpdated, .workerRemoved,
+             .applicationRemoved, .submitDriverResponse, .killDriverResponse, .driverStatusResponse,
+             .killAllDriversResponse, .boolean, .rpcFailure, .unknown:
+            // Spark answers an ask it cannot handle with a SparkException; a send is only logged.
+            if let call {
+                actions.append(.reply(call, .rpcFailure(JavaExceptionInfo(
+                    className: "org.apache.spark.SparkException",
+                    message: "Unsupported message \(message.name) from \(sender)"))))
+            } else {
+                actions.append(.log(.warning, "Ignoring unexpected message \(message.name) from \(sender)"))
+            }
+        }
+    }
+
+    func reply(_ call: CallID?, _ message: SparkMessage, _ actions: inout [MasterAction]) {
+        if let call { actions.append(.reply(call, message)) }
+    }
+
+    // MARK: - Leadership and recovery
+
+    mutating func electedLeader(_ persisted: PersistedState, now: Int64, _ actions: inout [MasterAction]) {
+        state = persisted.isEmpty ? .alive : .recovering
+        actions.append(.log(.info, "I have been elected leader! New state: \(state)"))
+        guard state == .recovering else {
+            schedule(now: now, &actions)
+            return
+        }
+        if beginRecovery(persisted, now: now, &actions) {
+            actions.append(.scheduleTimer(.completeRecovery, afterMs: configuration.effectiveRecoveryTimeoutMs))
+        }
+    }
+
+    /// Spark: `beginRecovery`; returns whether recovery must wait for answers.
+    mutating func beginRecovery(_ persisted: PersistedState, now: Int64, _ actions: inout [MasterAction]) -> Bool {
+        recoveryStartTime = now
+        let changed = MasterChanged(master: selfRef, masterWebUiUrl: configuration.masterWebUiUrl)
+        for stored in persisted.applications {
+            actions.append(.log(.info, "Trying to recover app: \(stored.id)"))
+            let app = stored.recovered()
+            if insertApplication(app) {
+                actions.append(.send(.masterChanged(changed), to: app.driver))
+            }
+        }
+        for driver in persisted.drivers where drivers[driver.id] == nil {
+            drivers[driver.id] = driver
+            driverOrder.append(driver.id)
+        }
+        for stored in persisted.workers {
+            actions.append(.log(.info, "Trying to recover worker: \(stored.id)"))
+            let worker = stored.recovered(now: now)
+            if let serial = insertWorker(worker, now: now, &actions) {
+                actions.append(.send(.masterChanged(changed), to: workers[serial]!.endpoint))
+            }
+        }
+        if canCompleteRecovery {
+            completeRecovery(now: now, &actions)
+            return false
+        }
+        return true
+    }
+
+    var canCompleteRecovery: Bool {
+        !workers.values.contains { $0.state == .unknown } && !apps.values.contains { $0.state == .unknown }
+    }
+
+    mutating func completeRecovery(now: Int64, _ actions: inout [MasterAction]) {
+        guard state == .recovering else { return }
+        state = .completingRecovery
+        actions.append(.cancelTimer(.completeRecovery))
+        for serial in workers.keys.sorted() where workers[serial]?.state == .unknown {
+            removeWorker(serial, message: "Not responding for recovery", now: now, &actions)
+        }
+        for id in waitingApps where apps[id]?.state == .unknown {
+            removeApplication(id, .finished, now: now, &actions)
+        }
+        for id in waitingApps where apps[id]?.state == .waiting {
+            apps[id]?.state = .running
+        }
+        for id in driverOrder where drivers[id]?.workerId == nil {
+            guard let driver = drivers[id] else { continue }
+            actions.append(.log(.warning, "Driver \(id) was not found after master recovery"))
+            if driver.desc.supervise {
+                actions.append(.log(.warning, "Re-launching \(id)"))
+                relaunchDriver(id, now: now, &actions)
+            } else {
+                removeDriver(id, finalState: .error, exception: nil, now: now, &actions)
+                actions.append(.log(.warning, "Did not re-launch \(id) because it was not supervised"))
+            }
+        }
+        state = .alive
+        schedule(now: now, &actions)
+        actions.append(.log(.info, "Recovery complete in \(now - recoveryStartTime) ms - resuming operations!"))
+    }
+
+    // MARK: - Workers
+
+    mutating func registerWorker(_ m: RegisterWorker, now: Int64, _ actions: inout [MasterAction]) {
+        actions.append(.log(.info, "Registering worker \(m.host):\(m.port) with \(m.cores) cores, \(Self.megabytesToString(m.memory)) RAM"))
+        if state == .standby {
+            actions.append(.send(.masterInStandby, to: m.worker))
+            return
+        }
+        if let serial = idToWorker[m.id] {
+            if workers[serial]?.state == .unknown {
+                actions.append(.log(.info, "Worker has been re-registered: \(m.id)"))
+                workers[serial]?.state = .alive
+            }
+            actions.append(.send(.registeredWorker(RegisteredWorker(
+                master: selfRef, masterWebUiUrl: configuration.masterWebUiUrl, masterAddress: m.masterAddress,
+                duplicate: true)), to: m.worker))
+            return
+        }
+        var resources: [String: WorkerResource] = [:]
+        for (name, info) in m.resources { resources[name] = WorkerResource(name: name, addresses: info.addresses) }
+        let worker = WorkerInfo(
+            id: m.id, host: m.host, port: m.port, endpoint: m.worker, cores: m.cores, memory: m.memory,
+            webUiAddress: m.workerWebUiUrl, resources: resources, now: now)
+        if let serial = insertWorker(worker, now: now, &actions) {
+            actions.append(.persist(.addWorker(workers[serial]!)))
+            actions.append(.send(.registeredWorker(RegisteredWorker(
+                master: selfRef, masterWebUiUrl: configuration.masterWebUiUrl, masterAddress: m.masterAddress,
+                duplicate: false)), to: m.worker))
+            schedule(now: now, &actions)
+        } else {
+            let address = worker.endpoint.description
+            actions.append(.log(.warning, "Worker registration failed. Attempted to re-register worker at same address: \(address)"))
+            actions.append(.send(.registerWorkerFailed(RegisterWorkerFailed(
+                message: "Attempted to re-register worker at same address: \(address)")), to: m.worker))
+        }
+    }
+
+    /// Spark: `registerWorker`; `nil` when a live worker already holds the address.
+    mutating func insertWorker(_ worker: WorkerInfo, now: Int64, _ actions: inout [MasterAction]) -> Int? {
+        // Dead workers on the same host:port are dropped.
+        for (serial, existing) in workers where existing.host == worker.host && existing.port == worker.port && existing.state == .dead {
+            workers.removeValue(forKey: serial)
+        }
+        let address = worker.address
+        if let existing = addressToWorker[address], let old = workers[existing] {
+            guard old.state == .unknown else {
+                actions.append(.log(.info, "Attempted to re-register worker at same address: \(address)"))
+                return nil
+            }
+            // A worker restarted during recovery replaces its old self.
+            removeWorker(existing, message: "Worker replaced by a new worker with same address", now: now, &actions)
+        }
+        let serial = nextWorkerSerial
+        nextWorkerSerial += 1
+        workers[serial] = worker
+        idToWorker[worker.id] = serial
+        addressToWorker[address] = serial
+        return serial
+    }
+
+    mutating func heartbeat(_ m: Heartbeat, now: Int64, _ actions: inout [MasterAction]) {
+        if let serial = idToWorker[m.workerId] {
+            workers[serial]?.lastHeartbeat = now
+        } else if workers.values.contains(where: { $0.id == m.workerId }) {
+            actions.append(.log(.warning, "Got heartbeat from unregistered worker \(m.workerId). Asking it to re-register."))
+            actions.append(.send(.reconnectWorker(ReconnectWorker(masterUrl: masterUrl)), to: m.worker))
+        } else {
+            actions.append(.log(.warning, "Got heartbeat from unregistered worker \(m.workerId). This worker was never registered, so ignoring the heartbeat."))
+        }
+    }
+
+    mutating func workerLatestState(_ m: WorkerLatestState, _ actions: inout [MasterAction]) {
+        guard let serial = idToWorker[m.id], let worker = workers[serial] else {
+            actions.append(.log(.warning, "Worker state from unknown worker: \(m.id)"))
+            return
+        }
+        for executor in m.executors where worker.executors["\(executor.appId)/\(executor.execId)"] == nil {
+            // Unknown to the master: the worker must kill it.
+            actions.append(.send(.killExecutor(KillExecutor(masterUrl: masterUrl, appId: executor.appId, execId: executor.execId)), to: worker.endpoint))
+        }
+        for driverId in m.driverIds where !worker.drivers.contains(driverId) {
+            actions.append(.send(.killDriver(KillDriver(driverId: driverId)), to: worker.endpoint))
+        }
+    }
+
+    mutating func workerSchedulerStateResponse(_ m: WorkerSchedulerStateResponse, _ actions: inout [MasterAction]) {
+        guard let serial = idToWorker[m.id] else {
+            actions.append(.log(.warning, "Scheduler state from unknown worker: \(m.id)"))
+            return
+        }
+        actions.append(.log(.info, "Worker has been re-registered: \(m.id)"))
+        workers[serial]?.state = .alive
+        for response in m.execResponses where apps[response.desc.appId] != nil {
+            let desc = response.desc
+            var executor = apps[desc.appId]!.addExecutor(
+                workerId: m.id, cores: desc.cores, memory: desc.memoryMb, resources: response.resources,
+                rpId: desc.rpId, useId: desc.execId)
+            executor.state = desc.state
+            apps[desc.appId]!.setExecutorState(executor.id, desc.state)
+            workers[serial]!.addExecutor(executor)
+            workers[serial]!.recover(response.resources)
+        }
+        for response in m.driverResponses {
+            guard drivers[response.driverId] != nil else { continue }
+            drivers[response.driverId]!.workerId = m.id
+            drivers[response.driverId]!.state = .running
+            drivers[response.driverId]!.resources = response.resources
+            workers[serial]!.recover(response.resources)
+            workers[serial]!.drivers.insert(response.driverId)
+        }
+    }
+
+    mutating func timeOutDeadWorkers(now: Int64, _ actions: inout [MasterAction]) {
+        let timeout = configuration.workerTimeoutMs
+        for serial in workers.keys.sorted() {
+            guard let worker = workers[serial], worker.lastHeartbeat < now - timeout else { continue }
+            if worker.state != .dead {
+                actions.append(.log(.warning, "Removing \(worker.id) because we got no heartbeat in \(timeout) ms"))
+                removeWorker(serial, message: "Not receiving heartbeat for \(timeout / 1000) seconds", now: now, &actions)
+            } else if worker.lastHeartbeat < now - Int64(configuration.reaperIterations + 1) * timeout {
+                // Listed as DEAD for long enough; cull it.
+                workers.removeValue(forKey: serial)
+            }
+        }
+    }
+
+    mutating func removeWorker(_ serial: Int, message: String, now: Int64, _ actions: inout [MasterAction]) {
+        guard var worker = workers[serial] else { return }
+        actions.append(.log(.info, "Removing worker \(worker.id) on \(worker.host):\(worker.port)"))
+        worker.state = .dead
+        workers[serial] = worker
+        if idToWorker[worker.id] == serial { idToWorker.removeValue(forKey: worker.id) }
+        if addressToWorker[worker.address] == serial { addressToWorker.removeValue(forKey: worker.address) }
+        for key in worker.executors.values.sorted(by: { ($0.appId, $0.execId) < ($1.appId, $1.execId) }) {
+            guard let app = apps[key.appId] else { continue }
+            actions.append(.log(.info, "Telling app of lost executor: \(key.execId)"))
+            actions.append(.send(.executorUpdated(ExecutorUpdated(
+                id: key.execId, state: .lost, message: "worker lost: \(message)", exitStatus: nil,
+                workerHost: worker.host)), to: app.driver))
+            apps[key.appId]?.setExecutorState(key.execId, .lost)
+            apps[key.appId]?.removeExecutor(key.execId)
+        }
+        for driverId in worker.drivers.sorted() {
+            guard let driver = drivers[driverId] else { continue }
+            if driver.desc.supervise {
+                actions.append(.log(.info, "Re-launching \(driverId)"))
+                relaunchDriver(driverId, now: now, &actions)
+            } else {
+                actions.append(.log(.info, "Not re-launching \(driverId) because it was not supervised"))
+                removeDriver(driverId, finalState: .error, exception: nil, now: now, &actions)
+            }
+        }
+        actions.append(.log(.info, "Telling app of lost worker: \(worker.id)"))
+        for id in waitingApps {
+            guard let app = apps[id] else { continue }
+            actions.append(.send(.workerRemoved(WorkerRemoved(id: worker.id, host: worker.host, message: message)), to: app.driver))
+        }
+        actions.append(.persist(.removeWorker(id: worker.id)))
+        schedule(now: now, &actions)
+    }
+
+    mutating func decommissionWorker(_ serial: Int, _ actions: inout [MasterAction]) {
+        guard let worker = workers[serial] else { return }
+        guard worker.state != .decommissioned else {
+            actions.append(.log(.warning, "Skipping decommissioning worker \(worker.id) on \(worker.host):\(worker.port) as worker is already decommissioned"))
+            return
+        }
+        actions.append(.log(.info, "Decommissioning worker \(worker.id) on \(worker.host):\(worker.port)"))
+        workers[serial]?.state = .decommissioned
+        for key in worker.executors.values.sorted(by: { ($0.appId, $0.execId) < ($1.appId, $1.execId) }) {
+            guard let app = apps[key.appId] else { continue }
+            actions.append(.send(.executorUpdated(ExecutorUpdated(
+                id: key.execId, state: .decommissioned, message: "worker decommissioned", exitStatus: nil,
+                workerHost: worker.host)), to: app.driver))
+            apps[key.appId]?.setExecutorState(key.execId, .decommissioned)
+            apps[key.appId]?.removeExecutor(key.execId)
+        }
+        actions.append(.persist(.removeWorker(id: worker.id)))
+    }
+
+    mutating func disconnected(_ address: RpcAddress, now: Int64, _ actions: inout [MasterAction]) {
+        let worker = addressToWorker[address]
+        let app = addressToApp[address]
+        guard worker != nil || app != nil else { return }
+        actions.append(.log(.info, "\(address) got disassociated, removing it."))
+        if let worker { removeWorker(worker, message: "\(address) got disassociated", now: now, &actions) }
+        if let app, apps[app] != nil { removeApplication(app, .finished, now: now, &actions) }
+        if state == .recovering && canCompleteRecovery { completeRecovery(now: now, &actions) }
+    }
+
+    static func megabytesToString(_ megabytes: Int32) -> String {
+        if megabytes >= 1024 {
+            let gigabytes = Double(megabytes) / 1024
+            return gigabytes >= 10 ? "\(Int(gigabytes.rounded())).0 GiB" : String(format1: gigabytes) + " GiB"
+        }
+        return "\(megabytes).0 MiB"
+    }
+}
+
+extension String {
+    /// One decimal place, without Foundation.
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}

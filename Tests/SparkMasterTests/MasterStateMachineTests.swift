@@ -1,0 +1,377 @@
+@testable import SparkMaster
+import SparkModel
+import Testing
+
+@Suite struct MasterRegistrationTests {
+    @Test func workerRegistrationIsAnsweredAndPersisted() {
+        var harness = MasterHarness()
+        let actions = harness.addWorker(port: 7078)
+        #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [.registeredWorker(RegisteredWorker(
+            master: harness.master.configuration.masterRef, masterWebUiUrl: "http://127.0.0.1:8080",
+            masterAddress: MasterHarness.masterAddress, duplicate: false))])
+        #expect(actions.contains { if case .persist(.addWorker) = $0 { return true } else { return false } })
+        #expect(harness.master.workerList.map(\.state) == [.alive])
+    }
+
+    @Test func duplicateIdsAreAcknowledgedAsDuplicates() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        let again = harness.addWorker(port: 7078)
+        guard case .registeredWorker(let reply)? = again.sent(to: MasterHarness.workerRef(port: 7078)).first else {
+            Issue.record("no RegisteredWorker")
+            return
+        }
+        #expect(reply.duplicate)
+        #expect(harness.master.workerList.count == 1)
+    }
+
+    @Test func aSecondWorkerAtTheSameAddressIsRefused() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        let other = MasterHarness.registerWorker(port: 7078, id: "worker-other")
+        let actions = harness.send(.registerWorker(other), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        guard case .registerWorkerFailed(let failure)? = actions.sent(to: other.worker).first else {
+            Issue.record("expected RegisterWorkerFailed, got \(actions)")
+            return
+        }
+        #expect(failure.message == "Attempted to re-register worker at same address: spark://Worker@127.0.0.1:7078")
+    }
+
+    @Test func aStandbyMasterAnswersWorkersAndIgnoresApplications() {
+        var harness = MasterHarness(elect: false)
+        let actions = harness.addWorker(port: 7078)
+        #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [.masterInStandby])
+        let (id, appActions) = harness.addApp(port: 40000)
+        #expect(id.isEmpty)
+        #expect(appActions.messages.isEmpty)
+    }
+
+    @Test func applicationIdsFollowSparksPattern() {
+        var harness = MasterHarness()
+        #expect(harness.addApp(port: 40000).id == "app-20261126010221-0000")
+        #expect(harness.addApp(port: 40001).id == "app-20261126010221-0001")
+        #expect(IdentifierFormat.javaDateString(epochMillis: 1_795_654_941_256) == "Thu Nov 26 01:02:21 UTC 2026")
+        #expect(IdentifierFormat.format("app-%s-%04d", timestamp: "20231101000000", number: 12) == "app-20231101000000-0012")
+        #expect(IdentifierFormat.format("bad %x", timestamp: "t", number: 1) == nil)
+    }
+
+    @Test func anUnsupportedAskGetsASparkException() {
+        var harness = MasterHarness()
+        let (reply, _) = harness.ask(.applicationFinished(ApplicationFinished(id: "x")), from: RpcAddress(host: "127.0.0.1", port: 1))
+        guard case .rpcFailure(let failure)? = reply else {
+            Issue.record("expected an RpcFailure reply, got \(String(describing: reply))")
+            return
+        }
+        #expect(failure.className == "org.apache.spark.SparkException")
+    }
+}
+
+@Suite struct MasterSchedulingTests {
+    @Test func aSparkShellGetsOneExecutorPerWorkerWithAllItsCores() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        harness.addWorker(port: 7079)
+        let (id, actions) = harness.addApp(port: 40000)
+        let launches = actions.launches
+        #expect(launches.count == 2)
+        #expect(Set(launches.map(\.1)) == [MasterHarness.workerRef(port: 7078), MasterHarness.workerRef(port: 7079)])
+        #expect(launches.map(\.0.cores) == [2, 2])
+        #expect(launches.map(\.0.memory) == [1024, 1024])
+        #expect(launches.map(\.0.execId).sorted() == [0, 1])
+        #expect(launches.allSatisfy { $0.0.appId == id && $0.0.masterUrl == "spark://127.0.0.1:7077" })
+        let added = actions.sent(to: MasterHarness.driverRef(port: 40000)).compactMap { if case .executorAdded(let m) = $0 { return m } else { return nil } }
+        #expect(added.map(\.hostPort).sorted() == ["127.0.0.1:7078", "127.0.0.1:7079"])
+        #expect(harness.master.apps[id]?.state == .running)
+    }
+
+    @Test func coresMaxAndExecutorCoresLimitWhatIsLaunched() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 8192)
+        harness.addWorker(port: 7079, cores: 4, memory: 8192)
+        let (_, actions) = harness.addApp(port: 40000, MasterHarness.application(maxCores: 3, executorCores: 1, memory: 512))
+        #expect(actions.launches.count == 3)
+        #expect(actions.launches.allSatisfy { $0.0.cores == 1 && $0.0.memory == 512 })
+        // Spread out: both workers are used.
+        #expect(Set(actions.launches.map(\.1)).count == 2)
+    }
+
+    @Test func withoutSpreadingOutOneWorkerIsFilledFirst() {
+        var harness = MasterHarness { $0.spreadOutApps = false }
+        harness.addWorker(port: 7078, cores: 4, memory: 8192)
+        harness.addWorker(port: 7079, cores: 4, memory: 8192)
+        let (_, actions) = harness.addApp(port: 40000, MasterHarness.application(maxCores: 4, executorCores: 2, memory: 512))
+        #expect(actions.launches.count == 2)
+        #expect(Set(actions.launches.map(\.1)).count == 1)
+    }
+
+    @Test func memoryBoundsExecutorsPerWorker() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 8, memory: 2048)
+        let (_, actions) = harness.addApp(port: 40000, MasterHarness.application(executorCores: 1, memory: 1024))
+        #expect(actions.launches.count == 2)
+    }
+
+    @Test func twoApplicationsShareTheClusterFirstInFirstOut() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 8192)
+        let first = harness.addApp(port: 40000, MasterHarness.application(maxCores: 3, executorCores: 1, memory: 512))
+        #expect(first.actions.launches.count == 3)
+        let second = harness.addApp(port: 40001, MasterHarness.application(maxCores: 3, executorCores: 1, memory: 512))
+        // Only one core was left for the second application.
+        #expect(second.actions.launches.count == 1)
+        // When the first one ends, the second gets its remaining cores.
+        let ended = harness.send(.unregisterApplication(UnregisterApplication(appId: first.id)), from: RpcAddress(host: "127.0.0.1", port: 40000))
+        #expect(ended.launches.filter { $0.0.appId == second.id }.count == 2)
+    }
+
+    @Test func dynamicAllocationTargetsAreHonoured() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 8, memory: 8192)
+        let (id, actions) = harness.addApp(port: 40000, MasterHarness.application(executorCores: 1, memory: 512, initialExecutorLimit: 2))
+        #expect(actions.launches.count == 2)
+        let profile = MasterHarness.application().defaultProfile
+        let (reply, more) = harness.ask(
+            .requestExecutors(RequestExecutors(appId: id, resourceProfileToTotalExecs: [(profile, 5)])),
+            from: RpcAddress(host: "127.0.0.1", port: 40000))
+        #expect(reply == .boolean(true))
+        #expect(more.launches.count == 3)
+        let (killed, killActions) = harness.ask(
+            .killExecutors(KillExecutors(appId: id, executorIds: ["0", "x", "99"])), from: RpcAddress(host: "127.0.0.1", port: 40000))
+        #expect(killed == .boolean(true))
+        #expect(killActions.messages.contains(.killExecutor(KillExecutor(masterUrl: "spark://127.0.0.1:7077", appId: id, execId: 0))))
+        let (unknown, _) = harness.ask(
+            .killExecutors(KillExecutors(appId: "nope", executorIds: ["1"])), from: RpcAddress(host: "127.0.0.1", port: 40000))
+        #expect(unknown == .boolean(false))
+    }
+
+    @Test func customResourcesAreRequiredAndAllocated() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 8192)
+        harness.addWorker(port: 7079, cores: 4, memory: 8192, resources: [("gpu", ResourceInformation(name: "gpu", addresses: ["0", "1"]))])
+        let (_, actions) = harness.addApp(port: 40000, MasterHarness.application(executorCores: 1, memory: 512, custom: [("gpu", 1)]))
+        #expect(actions.launches.count == 2)
+        #expect(actions.launches.allSatisfy { $0.1 == MasterHarness.workerRef(port: 7079) })
+        #expect(actions.launches.map { $0.0.resources.first?.1.addresses ?? [] } == [["0"], ["1"]])
+    }
+
+    /// Spark's SPARK-8881 case: 4 workers × 16 cores, 48 cores wanted, 16 per executor → 3 executors of 16.
+    @Test func coresAreAssignedAnExecutorAtATime() {
+        let workers = Array(repeating: SchedulableWorker(coresFree: 16, memoryFree: 65536), count: 4)
+        let cores = ExecutorScheduling.assignCores(
+            coresLeft: 48, resource: ExecutorResourceDescription(coresPerExecutor: 16, memoryMbPerExecutor: 1024),
+            workers: workers, existingExecutors: 0, executorLimit: .max, spreadOut: true)
+        #expect(cores == [16, 16, 16, 0])
+        let oneCoreAtATime = ExecutorScheduling.assignCores(
+            coresLeft: 10, resource: ExecutorResourceDescription(coresPerExecutor: nil, memoryMbPerExecutor: 1024),
+            workers: workers, existingExecutors: 0, executorLimit: .max, spreadOut: true)
+        #expect(oneCoreAtATime == [3, 3, 2, 2])
+        let consolidated = ExecutorScheduling.assignCores(
+            coresLeft: 10, resource: ExecutorResourceDescription(coresPerExecutor: nil, memoryMbPerExecutor: 1024),
+            workers: workers, existingExecutors: 0, executorLimit: .max, spreadOut: false)
+        #expect(consolidated == [10, 0, 0, 0])
+    }
+
+    @Test(arguments: [
+        (WorkerSelectionPolicy.coresFreeAscending, 7078), (.coresFreeDescending, 7079),
+        (.memoryFreeAscending, 7079), (.memoryFreeDescending, 7078), (.workerId, 7078),
+    ] as [(WorkerSelectionPolicy, Int32)])
+    func workerSelectionPolicyPicksTheWorker(_ policy: WorkerSelectionPolicy, _ expectedPort: Int32) {
+        var harness = MasterHarness { $0.workerSelectionPolicy = policy; $0.spreadOutApps = false }
+        harness.addWorker(port: 7078, cores: 2, memory: 8192)
+        harness.addWorker(port: 7079, cores: 4, memory: 4096)
+        let (_, actions) = harness.addApp(port: 40000, MasterHarness.application(maxCores: 1, executorCores: 1, memory: 512))
+        #expect(actions.launches.map(\.1) == [MasterHarness.workerRef(port: expectedPort)])
+    }
+}
+
+@Suite struct MasterExecutorLifecycleTests {
+    @Test func runningExecutorsAreReportedToTheDriver() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        let (id, _) = harness.addApp(port: 40000)
+        let (reply, actions) = harness.ask(
+            .executorStateChanged(ExecutorStateChanged(appId: id, execId: 0, state: .running)), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(reply == .boolean(true))
+        #expect(actions.sent(to: MasterHarness.driverRef(port: 40000)) == [.executorUpdated(ExecutorUpdated(id: 0, state: .running))])
+        // Unknown executors are acknowledged too.
+        let (unknown, _) = harness.ask(
+            .executorStateChanged(ExecutorStateChanged(appId: "nope", execId: 3, state: .running)), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(unknown == .boolean(true))
+    }
+
+    @Test func aFailedExecutorIsReplacedWithANewId() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        let (id, _) = harness.addApp(port: 40000)
+        harness.ask(.executorStateChanged(ExecutorStateChanged(appId: id, execId: 0, state: .running)), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        let (_, actions) = harness.ask(
+            .executorStateChanged(ExecutorStateChanged(appId: id, execId: 0, state: .exited, message: "Command exited with code 137", exitStatus: 137)),
+            from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(actions.launches.map(\.0.execId) == [1])
+        #expect(harness.master.apps[id]?.retryCount == 1)
+    }
+
+    @Test func tooManyFailuresEndTheApplication() {
+        var harness = MasterHarness { $0.maxExecutorRetries = 3 }
+        harness.addWorker(port: 7078)
+        let (id, _) = harness.addApp(port: 40000)
+        var last: [MasterAction] = []
+        for execId in Int32(0)..<3 {
+            (_, last) = harness.ask(
+                .executorStateChanged(ExecutorStateChanged(appId: id, execId: execId, state: .failed, message: "boom")),
+                from: RpcAddress(host: "127.0.0.1", port: 7078))
+        }
+        #expect(last.sent(to: MasterHarness.driverRef(port: 40000)).contains(.applicationRemoved(ApplicationRemoved(message: "FAILED"))))
+        #expect(harness.master.apps[id] == nil)
+        #expect(harness.master.completedApps.last?.state == .failed)
+    }
+
+    @Test func aDriverDisconnectFinishesTheApplication() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        harness.addWorker(port: 7079)
+        let (id, _) = harness.addApp(port: 40000)
+        let actions = harness.master.handle(.disconnected(RpcAddress(host: "127.0.0.1", port: 40000)), now: harness.now)
+        let kills = actions.messages.filter { if case .killExecutor = $0 { return true } else { return false } }
+        #expect(kills.count == 2)
+        let finished = actions.messages.filter { $0 == .applicationFinished(ApplicationFinished(id: id)) }
+        #expect(finished.count == 2)
+        #expect(!actions.sent(to: MasterHarness.driverRef(port: 40000)).contains { if case .applicationRemoved = $0 { return true } else { return false } })
+        #expect(harness.master.completedApps.map(\.state) == [.finished])
+        #expect(harness.master.workerList.allSatisfy { $0.coresUsed == 0 && $0.memoryUsed == 0 })
+    }
+
+    @Test func aSilentWorkerIsDeclaredDeadAndItsExecutorsMove() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        harness.addWorker(port: 7079)
+        let (id, launched) = harness.addApp(port: 40000, MasterHarness.application(maxCores: 2, executorCores: 1, memory: 512))
+        let lostId = launched.launches.first { $0.1 == MasterHarness.workerRef(port: 7078) }?.0.execId ?? -1
+        // Only 7079 keeps heartbeating.
+        harness.advance(ms: 45_000)
+        harness.send(.heartbeat(Heartbeat(workerId: "worker-20261126010156-127.0.0.1-7079", worker: MasterHarness.workerRef(port: 7079))),
+                     from: RpcAddress(host: "127.0.0.1", port: 7079))
+        harness.advance(ms: 20_000)
+        let actions = harness.master.handle(.timerFired(.checkForWorkerTimeOut), now: harness.now)
+        let driverMessages = actions.sent(to: MasterHarness.driverRef(port: 40000))
+        #expect(driverMessages.contains(.executorUpdated(ExecutorUpdated(
+            id: lostId, state: .lost, message: "worker lost: Not receiving heartbeat for 60 seconds", workerHost: "127.0.0.1"))))
+        #expect(driverMessages.contains(.workerRemoved(WorkerRemoved(
+            id: "worker-20261126010156-127.0.0.1-7078", host: "127.0.0.1", message: "Not receiving heartbeat for 60 seconds"))))
+        // The lost executor is replaced on the surviving worker.
+        #expect(actions.launches.map(\.1) == [MasterHarness.workerRef(port: 7079)])
+        #expect(actions.contains(.scheduleTimer(.checkForWorkerTimeOut, afterMs: 60_000)))
+        #expect(harness.master.workerList.map(\.state) == [.dead, .alive])
+        #expect(harness.master.apps[id]?.executors.count == 2)
+        // A heartbeat from the dead worker makes it reconnect.
+        let late = harness.send(.heartbeat(Heartbeat(workerId: "worker-20261126010156-127.0.0.1-7078", worker: MasterHarness.workerRef(port: 7078))),
+                                from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(late.sent(to: MasterHarness.workerRef(port: 7078)) == [.reconnectWorker(ReconnectWorker(masterUrl: "spark://127.0.0.1:7077"))])
+        // Long-dead workers are culled from the list.
+        harness.advance(ms: 17 * 60_000)
+        _ = harness.master.handle(.timerFired(.checkForWorkerTimeOut), now: harness.now)
+        #expect(harness.master.workerList.map(\.port).contains(7078) == false)
+    }
+
+    @Test func workerLatestStateKillsUnknownExecutors() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        let state = WorkerLatestState(
+            id: "worker-20261126010156-127.0.0.1-7078",
+            executors: [ExecutorDescription(appId: "app-old", execId: 4, rpId: 0, cores: 1, memoryMb: 512, state: .running)],
+            driverIds: ["driver-old"])
+        let actions = harness.send(.workerLatestState(state), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [
+            .killExecutor(KillExecutor(masterUrl: "spark://127.0.0.1:7077", appId: "app-old", execId: 4)),
+            .killDriver(KillDriver(driverId: "driver-old")),
+        ])
+    }
+
+    @Test func killingFromTheUIRemovesTheApplicationAsKilled() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078)
+        let (id, _) = harness.addApp(port: 40000)
+        let actions = harness.master.handle(.killApplication(id: id), now: harness.now)
+        #expect(actions.sent(to: MasterHarness.driverRef(port: 40000)) == [.applicationRemoved(ApplicationRemoved(message: "KILLED"))])
+    }
+}
+
+@Suite struct MasterRecoveryTests {
+    @Test func recoveryWaitsForWorkersAndApplicationsToAnswer() {
+        var source = MasterHarness()
+        source.addWorker(port: 7078)
+        let (id, _) = source.addApp(port: 40000)
+        let persisted = PersistedState(applications: source.master.activeApps, workers: source.master.workerList)
+
+        var harness = MasterHarness(elect: false)
+        let actions = harness.master.handle(.electedLeader(persisted), now: harness.now)
+        #expect(harness.master.state == .recovering)
+        #expect(actions.messages.filter { if case .masterChanged = $0 { return true } else { return false } }.count == 2)
+        #expect(actions.contains(.scheduleTimer(.completeRecovery, afterMs: 60_000)))
+
+        harness.send(.masterChangeAcknowledged(MasterChangeAcknowledged(appId: id)), from: RpcAddress(host: "127.0.0.1", port: 40000))
+        #expect(harness.master.state == .recovering)
+        let response = WorkerSchedulerStateResponse(
+            id: "worker-20261126010156-127.0.0.1-7078",
+            execResponses: [WorkerExecutorStateResponse(desc: ExecutorDescription(appId: id, execId: 0, rpId: 0, cores: 2, memoryMb: 1024, state: .running))],
+            driverResponses: [])
+        let done = harness.send(.workerSchedulerStateResponse(response), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(harness.master.state == .alive)
+        #expect(done.contains(.cancelTimer(.completeRecovery)))
+        #expect(harness.master.apps[id]?.state == .running)
+        #expect(harness.master.workerList.first?.coresUsed == 2)
+        // Nothing new is launched: the recovered executor holds the worker.
+        #expect(done.launches.isEmpty)
+    }
+
+    @Test func silentPeersAreDroppedWhenRecoveryTimesOut() {
+        var source = MasterHarness()
+        source.addWorker(port: 7078)
+        _ = source.addApp(port: 40000)
+        var harness = MasterHarness(elect: false)
+        _ = harness.master.handle(.electedLeader(PersistedState(applications: source.master.activeApps, workers: source.master.workerList)), now: harness.now)
+        let actions = harness.master.handle(.timerFired(.completeRecovery), now: harness.now + 60_000)
+        #expect(harness.master.state == .alive)
+        #expect(harness.master.apps.isEmpty)
+        #expect(harness.master.workerList.map(\.state) == [.dead])
+        #expect(actions.contains(.persist(.removeWorker(id: "worker-20261126010156-127.0.0.1-7078"))))
+    }
+
+    @Test func losingLeadershipExits() {
+        var harness = MasterHarness()
+        #expect(harness.master.handle(.revokedLeadership, now: harness.now).contains(.exit(code: 0)))
+    }
+}
+
+@Suite struct MasterDriverTests {
+    @Test func submittedDriversLaunchOnAWorker() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 4096)
+        let description = DriverDescription(
+            jarUrl: "file:/tmp/app.jar", mem: 512, cores: 1, supervise: false,
+            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Hello"]))
+        let (reply, actions) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+        guard case .submitDriverResponse(let response)? = reply, let driverId = response.driverId else {
+            Issue.record("no SubmitDriverResponse")
+            return
+        }
+        #expect(response.success)
+        #expect(driverId == "driver-20261126010221-0000")
+        #expect(actions.messages.contains { if case .launchDriver(let m) = $0 { return m.driverId == driverId } else { return false } })
+        let (status, _) = harness.ask(.requestDriverStatus(RequestDriverStatus(driverId: driverId)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+        #expect(status == .driverStatusResponse(DriverStatusResponse(
+            found: true, state: .running, workerId: "worker-20261126010156-127.0.0.1-7078", workerHostPort: "127.0.0.1:7078", exception: nil)))
+        harness.send(.driverStateChanged(DriverStateChanged(driverId: driverId, state: .finished)), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(harness.master.completedDrivers.map(\.state) == [.finished])
+        #expect(harness.master.workerList.first?.coresUsed == 0)
+    }
+
+    @Test func aStandbyMasterRefusesSubmissions() {
+        var harness = MasterHarness(elect: false)
+        let description = DriverDescription(jarUrl: "x", mem: 512, cores: 1, supervise: false, command: Command(mainClass: "M", arguments: []))
+        let (reply, _) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+        guard case .submitDriverResponse(let response)? = reply else { return }
+        #expect(!response.success)
+        #expect(response.message == "Current state is not alive: STANDBY. Can only accept driver submissions in ALIVE state.")
+    }
+}
