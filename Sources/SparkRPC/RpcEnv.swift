@@ -47,6 +47,7 @@ public final class RpcEnv: Sendable {
     private let group: any EventLoopGroup
     private let serverChannel: any Channel
     private let dialing = NIOLockedValueBox<[RpcAddress: EventLoopFuture<RpcConnection>]>([:])
+    private let outboxes = NIOLockedValueBox<[RpcAddress: [(SparkMessage, RpcEndpointRef)]]>([:])
     /// The address peers reach this environment at.
     public let address: RpcAddress
     public let logger: Logger
@@ -173,6 +174,62 @@ public final class RpcEnv: Sendable {
     public func send(_ message: SparkMessage, to ref: RpcEndpointRef, via connection: RpcConnection? = nil) async throws {
         let route = try await route(to: ref, via: connection)
         try route.send(message, to: ref)
+    }
+
+    /// Sends without waiting, in order per destination, like Spark's outboxes: over `via` or the
+    /// live connection to the ref's address when there is one, else after dialling it. Messages
+    /// that cannot be delivered are logged and dropped.
+    public func post(_ message: SparkMessage, to ref: RpcEndpointRef, via connection: RpcConnection? = nil) {
+        if let connection, connection.isActive {
+            deliver(message, to: ref, over: connection)
+            return
+        }
+        guard let address = ref.rpcAddress else {
+            logger.warning("dropping a message to a client endpoint without a connection", metadata: [
+                "rpc/message": "\(message.name)", "rpc/endpoint": "\(ref)",
+            ])
+            return
+        }
+        if let live = dispatcher.connection(to: address) {
+            deliver(message, to: ref, over: live)
+            return
+        }
+        // Queue behind a dial in progress, or start one.
+        let startDial = outboxes.withLockedValue { outboxes -> Bool in
+            if outboxes[address] != nil {
+                outboxes[address]!.append((message, ref))
+                return false
+            }
+            outboxes[address] = [(message, ref)]
+            return true
+        }
+        guard startDial else { return }
+        let future = dialing.withLockedValue { dialing in
+            if let pending = dialing[address] { return pending }
+            let future = dial(address)
+            dialing[address] = future
+            return future
+        }
+        future.whenComplete { [self] result in
+            _ = dialing.withLockedValue { $0.removeValue(forKey: address) }
+            let queued = outboxes.withLockedValue { $0.removeValue(forKey: address) } ?? []
+            switch result {
+            case .success(let connection):
+                for (message, ref) in queued { deliver(message, to: ref, over: connection) }
+            case .failure(let error):
+                logger.warning("dropping messages to an unreachable peer", metadata: [
+                    "rpc/address": "\(address)", "rpc/count": "\(queued.count)", "rpc/error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    private func deliver(_ message: SparkMessage, to ref: RpcEndpointRef, over connection: RpcConnection) {
+        do {
+            try connection.send(message, to: ref)
+        } catch {
+            logger.error("cannot send", metadata: ["rpc/message": "\(message.name)", "rpc/endpoint": "\(ref)", "rpc/error": "\(error)"])
+        }
     }
 
     /// Asks and waits for the reply (Spark: `ref.ask`).

@@ -1,0 +1,272 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SparkConfig
+import SparkMaster
+import SparkModel
+import SparkProtocol
+import SparkRPC
+
+/// The `spark-master` daemon: an RPC environment with the `Master` endpoint, the master state
+/// machine fed one input at a time, its timers, and the web UI.
+public final class MasterService: Service, Sendable {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        public var webUiPort: Int
+        public var conf: SparkConf
+        /// Host in the web UI URL (`SPARK_PUBLIC_DNS`), defaults to `host`.
+        public var publicHost: String?
+        public var version: SparkVersion = .spark4_3
+        /// Seed for the randomness Spark uses (driver placement).
+        public var seed: UInt64 = UInt64.random(in: 0...UInt64.max)
+
+        public init(host: String, port: Int, webUiPort: Int, conf: SparkConf = SparkConf(), publicHost: String? = nil) {
+            self.host = host
+            self.port = port
+            self.webUiPort = webUiPort
+            self.conf = conf
+            self.publicHost = publicHost
+        }
+
+        public init(arguments: MasterArguments, environment: [String: String]) {
+            self.init(host: arguments.host, port: arguments.port, webUiPort: arguments.webUiPort, conf: arguments.conf,
+                      publicHost: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 })
+        }
+    }
+
+    /// Where the master can be reached once it runs.
+    public struct Endpoints: Sendable, Equatable {
+        public var rpc: RpcAddress
+        public var webUiPort: Int
+        public var webUiUrl: String
+        public var masterUrl: String { rpc.sparkURL }
+    }
+
+    enum LoopEvent: Sendable {
+        case endpoint(MasterEndpoint.Event)
+        case timer(MasterTimer)
+        case input(MasterInput)
+    }
+
+    let settings: Settings
+    let logger: Logger
+    private let state = NIOLockedValueBox<MasterStateMachine?>(nil)
+    private let readiness = NIOLockedValueBox<(Endpoints?, [CheckedContinuation<Endpoints, any Error>])>((nil, []))
+    private let exitStatus = NIOLockedValueBox<Int32>(0)
+    private let events: AsyncStream<LoopEvent>
+    private let eventSink: AsyncStream<LoopEvent>.Continuation
+
+    public init(settings: Settings, logger: Logger = Logger(label: "spark.master")) {
+        self.settings = settings
+        self.logger = logger
+        (events, eventSink) = AsyncStream.makeStream(of: LoopEvent.self)
+    }
+
+    /// The exit status the process should end with (non-zero after a fatal condition).
+    public var exitCode: Int32 { exitStatus.withLockedValue { $0 } }
+
+    /// A copy of the master's state, for status pages.
+    public var snapshot: MasterStateMachine? { state.withLockedValue { $0 } }
+
+    /// Waits until the RPC port and the web UI are bound.
+    public func endpoints() async throws -> Endpoints {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = readiness.withLockedValue { readiness -> Endpoints? in
+                if let endpoints = readiness.0 { return endpoints }
+                readiness.1.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// Asks the master to kill an application, as the web UI's kill button does.
+    public func killApplication(id: String) { eventSink.yield(.input(.killApplication(id: id))) }
+
+    public func run() async throws {
+        var configuration = MasterConfiguration(
+            masterAddress: RpcAddress(host: settings.host, port: Int32(settings.port)), masterWebUiUrl: "")
+        try configuration.apply(settings.conf)
+        configuration.timeZoneOffsetSeconds = TimeZone.current.secondsFromGMT()
+
+        let env = try await RpcEnv.start(
+            configuration: .init(bindHost: settings.host, port: settings.port, version: settings.version), logger: logger)
+        let endpoint = MasterEndpoint()
+        env.register("Master", endpoint)
+        configuration.masterAddress = env.address
+        configuration.masterRef = env.ref("Master")
+        let bound = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            router: MasterWebUI.router(service: self),
+            configuration: .init(address: .hostname(settings.host, port: settings.webUiPort), serverName: nil),
+            onServerRunning: { channel in
+                bound.continuation.yield(channel.localAddress?.port ?? 0)
+                bound.continuation.finish()
+            },
+            logger: logger)
+
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await application.runService() }
+                group.addTask {
+                    for await event in endpoint.events { self.eventSink.yield(.endpoint(event)) }
+                }
+                var webPort = 0
+                for await port in bound.stream { webPort = port }
+                let publicHost = settings.publicHost ?? settings.host
+                configuration.masterWebUiUrl = "http://\(publicHost):\(webPort)"
+                let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: configuration.masterWebUiUrl)
+                publishReady(endpoints)
+                logger.info("Bound MasterWebUI to \(settings.host), and started at \(configuration.masterWebUiUrl)")
+                try await withGracefulShutdownHandler {
+                    await runLoop(configuration: configuration, env: env)
+                } onGracefulShutdown: {
+                    self.eventSink.finish()
+                }
+                endpoint.finish()
+                await env.shutdown()
+                group.cancelAll()
+            }
+        } catch {
+            failReady(error)
+            await env.shutdown()
+            throw error
+        }
+    }
+
+    private func publishReady(_ endpoints: Endpoints) {
+        let waiting = readiness.withLockedValue { readiness -> [CheckedContinuation<Endpoints, any Error>] in
+            readiness.0 = endpoints
+            defer { readiness.1 = [] }
+            return readiness.1
+        }
+        for continuation in waiting { continuation.resume(returning: endpoints) }
+    }
+
+    private func failReady(_ error: any Error) {
+        let waiting = readiness.withLockedValue { readiness -> [CheckedContinuation<Endpoints, any Error>] in
+            defer { readiness.1 = [] }
+            return readiness.1
+        }
+        for continuation in waiting { continuation.resume(throwing: error) }
+    }
+
+    // MARK: - The event loop
+
+    private func runLoop(configuration: MasterConfiguration, env: RpcEnv) async {
+        var master = MasterStateMachine(configuration: configuration, seed: settings.seed)
+        var timers = TimerTable(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), sink: eventSink)
+        var pendingCalls: [CallID: RpcCall] = [:]
+        var nextCall: UInt64 = 1
+        perform(master.start(now: Self.now()), env: env, timers: &timers, calls: &pendingCalls)
+        // Without a recovery mode the master leads at once (Spark: MonarchyLeaderAgent).
+        perform(master.handle(.electedLeader(PersistedState()), now: Self.now()), env: env, timers: &timers, calls: &pendingCalls)
+        state.withLockedValue { $0 = master }
+
+        for await event in events {
+            let now = Self.now()
+            var actions: [MasterAction] = []
+            switch event {
+            case .endpoint(.call(let call)):
+                var id: CallID?
+                if call.isAsk {
+                    id = CallID(nextCall)
+                    nextCall += 1
+                    pendingCalls[id!] = call
+                }
+                logger.debug("received", metadata: ["master/message": "\(call.message.name)", "master/from": "\(call.senderAddress)"])
+                actions = master.handle(.message(call.message, sender: call.senderAddress, call: id), now: now)
+                if let id, let call = pendingCalls.removeValue(forKey: id) {
+                    // Every ask is answered exactly once, even by a handler that forgot to.
+                    if !actions.contains(where: { if case .reply(id, _) = $0 { return true } else { return false } }) {
+                        call.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "No reply to \(call.message.name)")))
+                    } else {
+                        pendingCalls[id] = call
+                    }
+                }
+            case .endpoint(.disconnected(let addresses)):
+                for address in addresses {
+                    actions += master.handle(.disconnected(address), now: now)
+                }
+            case .timer(let timer):
+                timers.fired(timer)
+                actions = master.handle(.timerFired(timer), now: now)
+            case .input(let input):
+                actions = master.handle(input, now: now)
+            }
+            let exit = perform(actions, env: env, timers: &timers, calls: &pendingCalls)
+            state.withLockedValue { $0 = master }
+            if let exit {
+                exitStatus.withLockedValue { $0 = exit }
+                break
+            }
+        }
+        timers.cancelAll()
+    }
+
+    /// Performs actions in order; returns an exit status if one was requested.
+    @discardableResult
+    private func perform(
+        _ actions: [MasterAction], env: RpcEnv, timers: inout TimerTable, calls: inout [CallID: RpcCall]
+    ) -> Int32? {
+        var exit: Int32?
+        for action in actions {
+            switch action {
+            case .send(let message, let ref):
+                env.post(message, to: ref)
+            case .reply(let id, let message):
+                calls.removeValue(forKey: id)?.reply(message)
+            case .scheduleTimer(let timer, let afterMs):
+                timers.schedule(timer, afterMs: afterMs)
+            case .cancelTimer(let timer):
+                timers.cancel(timer)
+            case .persist:
+                // Recovery modes persist here; without one there is nothing to keep.
+                break
+            case .exit(let code):
+                exit = code
+            case .log(let level, let message):
+                switch level {
+                case .info: logger.info("\(message)")
+                case .warning: logger.warning("\(message)")
+                case .error: logger.error("\(message)")
+                }
+            }
+        }
+        return exit
+    }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// The master's timers, fired into its event stream from an event loop.
+struct TimerTable {
+    let eventLoop: any EventLoop
+    let sink: AsyncStream<MasterService.LoopEvent>.Continuation
+    private var scheduled: [MasterTimer: Scheduled<Void>] = [:]
+
+    init(eventLoop: any EventLoop, sink: AsyncStream<MasterService.LoopEvent>.Continuation) {
+        self.eventLoop = eventLoop
+        self.sink = sink
+    }
+
+    mutating func schedule(_ timer: MasterTimer, afterMs: Int64) {
+        scheduled.removeValue(forKey: timer)?.cancel()
+        let sink = self.sink
+        scheduled[timer] = eventLoop.scheduleTask(in: .milliseconds(afterMs)) { sink.yield(.timer(timer)) }
+    }
+
+    mutating func cancel(_ timer: MasterTimer) { scheduled.removeValue(forKey: timer)?.cancel() }
+
+    mutating func fired(_ timer: MasterTimer) { scheduled.removeValue(forKey: timer) }
+
+    mutating func cancelAll() {
+        for (_, task) in scheduled { task.cancel() }
+        scheduled.removeAll()
+    }
+}

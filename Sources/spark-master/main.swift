@@ -1,0 +1,37 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SparkMasterServer
+
+// spark-master: Spark's standalone Master, same command line and environment.
+let environment = ProcessInfo.processInfo.environment
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = Logger.Level(rawValue: environment["SPARK_LOG_LEVEL"]?.lowercased() ?? "info") ?? .info
+    return handler
+}
+let logger = Logger(label: "spark.master")
+
+let arguments: MasterArguments
+do {
+    arguments = try MasterArguments(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment)
+} catch let error as MasterArguments.UsageError {
+    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    exit(error.message.isEmpty ? 0 : 1)
+} catch {
+    FileHandle.standardError.write(Data("spark-master: \(error)\n".utf8))
+    exit(1)
+}
+
+let service = MasterService(settings: .init(arguments: arguments, environment: environment), logger: logger)
+let group = ServiceGroup(configuration: .init(
+    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+    gracefulShutdownSignals: [.sigterm, .sigint],
+    logger: logger))
+do {
+    try await group.run()
+} catch {
+    logger.error("spark-master failed: \(error)")
+    exit(1)
+}
+exit(service.exitCode)
