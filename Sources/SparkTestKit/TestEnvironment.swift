@@ -43,3 +43,19 @@ public enum TestEnvironment {
         return url
     }
 }
+
+extension TestEnvironment {
+    /// Where SwiftPM put this package's executables (next to the running test bundle).
+    public static var productsDirectory: URL {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        // On Linux the bundle is `<products>/spark-spacePackageTests.xctest`.
+        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("spark-master").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory
+    }
+
+    /// One of this package's executables, e.g. `spark-master`.
+    public static func product(_ name: String) -> URL { productsDirectory.appendingPathComponent(name) }
+}

@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SparkTestKit
+import Testing
+
+/// A local cluster of real processes on loopback: the Swift master and workers of either kind.
+final class ClusterHarness: @unchecked Sendable {
+    // Mutated only from the test's own task.
+    enum WorkerKind: String, Sendable { case swift, jvm }
+
+    let sparkHome: URL
+    let directory: URL
+    let masterPort: Int
+    let masterWebUIPort: Int
+    private(set) var master: ChildProcess?
+    private(set) var workers: [ChildProcess] = []
+    private(set) var workerPorts: [Int] = []
+
+    var masterURL: String { "spark://127.0.0.1:\(masterPort)" }
+
+    init(name: String) throws {
+        sparkHome = try #require(TestEnvironment.sparkHome(), "pyspark 4.3.0 is not installed: run .ci/setup")
+        directory = try TestEnvironment.temporaryDirectory("cluster-\(name)")
+        masterPort = try freePort()
+        masterWebUIPort = try freePort()
+    }
+
+    deinit { stopAll() }
+
+    func stopAll() {
+        for worker in workers { worker.stop() }
+        master?.stop()
+    }
+
+    /// Starts `spark-master` (the Swift binary) with `-D` options in `SPARK_MASTER_OPTS`.
+    func startMaster(options: [String] = []) async throws {
+        let process = try ChildProcess(
+            name: "spark-master", executable: TestEnvironment.product("spark-master"),
+            arguments: ["--host", "127.0.0.1", "--port", "\(masterPort)", "--webui-port", "\(masterWebUIPort)"],
+            environment: [
+                "SPARK_HOME": sparkHome.path, "SPARK_MASTER_OPTS": options.joined(separator: " "),
+                "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
+            ],
+            logDirectory: directory)
+        master = process
+        try await process.waitForLog("I have been elected leader", timeout: .seconds(30))
+    }
+
+    /// Starts a worker of `kind` and waits until the master has registered it.
+    @discardableResult
+    func startWorker(_ kind: WorkerKind, cores: Int = 2, memory: String = "2g", options: [String] = []) async throws -> ChildProcess {
+        let port = try freePort()
+        let index = workers.count
+        let work = directory.appendingPathComponent("work-\(index)")
+        let process: ChildProcess
+        switch kind {
+        case .jvm:
+            process = try SparkDaemons.worker(
+                sparkHome: sparkHome, masterURL: masterURL, port: port, webUIPort: try freePort(), cores: cores,
+                memory: memory, workDirectory: work, logDirectory: directory, name: "jvm-worker-\(index)", options: options)
+        case .swift:
+            process = try ChildProcess(
+                name: "swift-worker-\(index)", executable: TestEnvironment.product("spark-worker"),
+                arguments: [
+                    "--host", "127.0.0.1", "--port", "\(port)", "--webui-port", "\(try freePort())", "--cores", "\(cores)",
+                    "--memory", memory, "--work-dir", work.path, masterURL,
+                ],
+                environment: [
+                    "SPARK_HOME": sparkHome.path, "SPARK_WORKER_OPTS": options.joined(separator: " "),
+                    "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
+                ],
+                logDirectory: directory)
+        }
+        workers.append(process)
+        workerPorts.append(port)
+        try await master!.waitForLog("Registering worker 127.0.0.1:\(port)", timeout: .seconds(60))
+        return process
+    }
+
+    /// The master's `/json` document.
+    func masterJSON() async throws -> [String: Any] {
+        let url = URL(string: "http://127.0.0.1:\(masterWebUIPort)/json/")!
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// Lines of the master log containing `text`.
+    func masterLogLines(containing text: String) -> [String] {
+        (master?.log() ?? "").split(separator: "\n").map(String.init).filter { $0.contains(text) }
+    }
+
+    func sparkShell(_ script: String, conf: [String: String] = [:], timeout: Duration = .seconds(240)) async throws -> SparkApplications.Result {
+        try await SparkApplications.sparkShell(
+            sparkHome: sparkHome, master: masterURL, script: script, conf: conf, timeout: timeout, workDirectory: directory)
+    }
+
+    /// Diagnostics for a failed expectation: the tail of every daemon's log.
+    var logs: String {
+        ([master].compactMap { $0 } + workers).map { "== \($0.name)\n\($0.tail(lines: 30))" }.joined(separator: "\n")
+    }
+}
+
+/// The seed's job and its answers.
+enum SeedJob {
+    static let script = """
+        sc.parallelize(1 to 1000000).reduce(_ + _)
+        sc.parallelize(1L to 1000000L).reduce(_ + _)
+        :quit
+
+        """
+    static let intResult = "res0: Int = 1784293664"
+    static let longResult = "res1: Long = 500000500000"
+}
