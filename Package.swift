@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "SparkMaster", targets: ["SparkMaster"]),
         .library(name: "SparkWorker", targets: ["SparkWorker"]),
         .library(name: "SparkInspector", targets: ["SparkInspector"]),
+        .library(name: "ZooKeeper", targets: ["ZooKeeper"]),
+        .library(name: "ZooKeeperClient", targets: ["ZooKeeperClient"]),
         .library(name: "SparkTestKit", targets: ["SparkTestKit"]),
         .executable(name: "spark-space", targets: ["spark-space"]),
         .executable(name: "spark-master", targets: ["spark-master"]),
@@ -36,6 +38,8 @@ let package = Package(
         // Layer 1: pure codecs.
         .target(name: "JavaSerialization", dependencies: [nioCore]),
         .target(name: "SparkTransport", dependencies: [nioCore]),
+        // ZooKeeper's jute records and frames, the session and leader-latch state machines.
+        .target(name: "ZooKeeper", dependencies: [nioCore]),
 
         // Layer 2: domain model (knows nothing of bytes), its mapping to JVM classes, configuration.
         .target(name: "SparkModel"),
@@ -53,12 +57,16 @@ let package = Package(
         ),
         .target(
             name: "SparkMasterServer",
-            dependencies: ["SparkMaster", "SparkRPC", "SparkModel", "SparkConfig", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
+            dependencies: [
+                "SparkMaster", "SparkRPC", "SparkModel", "SparkProtocol", "SparkConfig", "ZooKeeper", "ZooKeeperClient",
+                nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
+            ]
         ),
         .target(
             name: "SparkWorkerServer",
             dependencies: ["SparkWorker", "SparkRPC", "SparkModel", "SparkConfig", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
         ),
+        .target(name: "ZooKeeperClient", dependencies: ["ZooKeeper", nioCore, nioPosix, logging]),
         .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
             name: "spark-space",
@@ -83,7 +91,18 @@ let package = Package(
         .testTarget(name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix]),
         .testTarget(name: "SparkInspectorTests", dependencies: ["SparkInspector", "SparkTestKit"]),
         .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig"]),
-        .testTarget(name: "SparkMasterTests", dependencies: ["SparkMaster", "SparkModel", "SparkConfig"]),
+        .testTarget(
+            name: "ZooKeeperTests",
+            dependencies: [
+                "ZooKeeper", "ZooKeeperClient", "SparkTestKit", nioCore, nioPosix,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SparkMasterTests",
+            dependencies: ["SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkProtocol", "SparkTestKit"]
+        ),
         .testTarget(name: "SparkWorkerTests", dependencies: ["SparkWorker", "SparkWorkerServer", "SparkModel", "SparkConfig", "SparkTestKit"]),
         .testTarget(
             name: "SparkClusterTests",

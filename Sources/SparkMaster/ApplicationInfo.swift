@@ -119,6 +119,9 @@ public struct ApplicationInfo: Sendable, Equatable {
 
     mutating func resetRetryCount() { retryCount = 0 }
 
+    /// Restores a persisted retry count, one step at a time.
+    public mutating func incrementRetryCountForRecovery() -> Int { incrementRetryCount() }
+
     mutating func markFinished(_ state: ApplicationState, now: Int64) {
         self.state = state
         endTime = now

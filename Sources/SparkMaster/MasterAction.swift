@@ -23,6 +23,18 @@ public enum PersistenceChange: Sendable, Equatable {
     case removeApplication(id: String)
     case addDriver(DriverInfo)
     case removeDriver(id: String)
+
+    /// For logs: the change without its payload.
+    public var kind: String {
+        switch self {
+        case .addWorker(let worker): "addWorker \(worker.id)"
+        case .removeWorker(let id): "removeWorker \(id)"
+        case .addApplication(let app): "addApplication \(app.id)"
+        case .removeApplication(let id): "removeApplication \(id)"
+        case .addDriver(let driver): "addDriver \(driver.id)"
+        case .removeDriver(let id): "removeDriver \(id)"
+        }
+    }
 }
 
 public enum LogLevel: Sendable, Equatable {

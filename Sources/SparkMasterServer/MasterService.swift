@@ -123,11 +123,13 @@ public final class MasterService: Service, Sendable {
                 let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: configuration.masterWebUiUrl)
                 publishReady(endpoints)
                 logger.info("Bound MasterWebUI to \(settings.host), and started at \(configuration.masterWebUiUrl)")
+                let engine = try makePersistenceEngine()
                 try await withGracefulShutdownHandler {
-                    await runLoop(configuration: configuration, env: env)
+                    await runLoop(configuration: configuration, env: env, engine: engine, leadsAtStart: true)
                 } onGracefulShutdown: {
                     self.eventSink.finish()
                 }
+                await engine.close()
                 endpoint.finish()
                 await env.shutdown()
                 group.cancelAll()
@@ -136,6 +138,24 @@ public final class MasterService: Service, Sendable {
             failReady(error)
             await env.shutdown()
             throw error
+        }
+    }
+
+    /// The persistence engine of `spark.deploy.recoveryMode`.
+    private func makePersistenceEngine() throws -> any PersistenceEngine {
+        let mode = (settings.conf["spark.deploy.recoveryMode"] ?? "NONE").uppercased()
+        switch mode {
+        case "NONE":
+            return BlackHolePersistenceEngine()
+        case "FILESYSTEM":
+            guard let directory = settings.conf["spark.deploy.recoveryDirectory"], !directory.isEmpty else {
+                throw SparkConfError(key: "spark.deploy.recoveryDirectory", value: "", expected: "a directory for FILESYSTEM recovery")
+            }
+            logger.info("Persisting recovery state to directory \(directory)")
+            return RecordPersistenceEngine(
+                store: try FileSystemRecordStore(directory: URL(fileURLWithPath: directory)), version: settings.version, logger: logger)
+        default:
+            throw SparkConfError(key: "spark.deploy.recoveryMode", value: mode, expected: "NONE, FILESYSTEM or ZOOKEEPER")
         }
     }
 
@@ -158,14 +178,24 @@ public final class MasterService: Service, Sendable {
 
     // MARK: - The event loop
 
-    private func runLoop(configuration: MasterConfiguration, env: RpcEnv) async {
+    private func runLoop(configuration: MasterConfiguration, env: RpcEnv, engine: any PersistenceEngine, leadsAtStart: Bool) async {
         var master = MasterStateMachine(configuration: configuration, seed: settings.seed)
         var timers = TimerTable(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), sink: eventSink)
         var pendingCalls: [CallID: RpcCall] = [:]
         var nextCall: UInt64 = 1
-        perform(master.start(now: Self.now()), env: env, timers: &timers, calls: &pendingCalls)
-        // Without a recovery mode the master leads at once (Spark: MonarchyLeaderAgent).
-        perform(master.handle(.electedLeader(PersistedState()), now: Self.now()), env: env, timers: &timers, calls: &pendingCalls)
+        await perform(master.start(now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
+        if leadsAtStart {
+            // Without leader election the master leads at once (Spark: MonarchyLeaderAgent).
+            let persisted: PersistedState
+            do {
+                persisted = try await engine.read()
+            } catch {
+                logger.error("cannot read the recovery state: \(error)")
+                exitStatus.withLockedValue { $0 = 1 }
+                return
+            }
+            await perform(master.handle(.electedLeader(persisted), now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
+        }
         state.withLockedValue { $0 = master }
 
         for await event in events {
@@ -199,7 +229,7 @@ public final class MasterService: Service, Sendable {
             case .input(let input):
                 actions = master.handle(input, now: now)
             }
-            let exit = perform(actions, env: env, timers: &timers, calls: &pendingCalls)
+            let exit = await perform(actions, env: env, timers: &timers, calls: &pendingCalls, engine: engine)
             state.withLockedValue { $0 = master }
             if let exit {
                 exitStatus.withLockedValue { $0 = exit }
@@ -212,8 +242,9 @@ public final class MasterService: Service, Sendable {
     /// Performs actions in order; returns an exit status if one was requested.
     @discardableResult
     private func perform(
-        _ actions: [MasterAction], env: RpcEnv, timers: inout TimerTable, calls: inout [CallID: RpcCall]
-    ) -> Int32? {
+        _ actions: [MasterAction], env: RpcEnv, timers: inout TimerTable, calls: inout [CallID: RpcCall],
+        engine: any PersistenceEngine
+    ) async -> Int32? {
         var exit: Int32?
         for action in actions {
             switch action {
@@ -225,9 +256,12 @@ public final class MasterService: Service, Sendable {
                 timers.schedule(timer, afterMs: afterMs)
             case .cancelTimer(let timer):
                 timers.cancel(timer)
-            case .persist:
-                // Recovery modes persist here; without one there is nothing to keep.
-                break
+            case .persist(let change):
+                do {
+                    try await engine.apply(change)
+                } catch {
+                    logger.error("cannot persist recovery state: \(error)", metadata: ["master/change": "\(change.kind)"])
+                }
             case .exit(let code):
                 exit = code
             case .log(let level, let message):

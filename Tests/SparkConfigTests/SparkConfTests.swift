@@ -1,0 +1,56 @@
+import SparkConfig
+import Testing
+
+@Suite struct SparkConfTests {
+    @Test func propertiesFilesParseLikeJava() {
+        let text = """
+            # comment
+            ! also a comment
+            spark.master   spark://a:7077
+            spark.executor.memory=2g
+            spark.ui.port : 4041
+            spark.long.value = one \\
+                two
+            spark.escaped=a\\tb\\u0041
+            spark.empty=
+            """
+        let entries = Dictionary(JavaProperties.parse(text).map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
+        #expect(entries["spark.master"] == "spark://a:7077")
+        #expect(entries["spark.executor.memory"] == "2g")
+        #expect(entries["spark.ui.port"] == "4041")
+        #expect(entries["spark.long.value"] == "one two")
+        #expect(entries["spark.escaped"] == "a\tbA")
+        #expect(entries["spark.empty"] == "")
+        #expect(entries.count == 6)
+    }
+
+    @Test func daemonOptionsWinOverTheFile() {
+        let conf = SparkConf.daemon(
+            environment: [
+                "SPARK_DAEMON_JAVA_OPTS": "-Dspark.worker.timeout=30 -Xmx1g",
+                "SPARK_MASTER_OPTS": "-Dspark.deploy.defaultCores=4 \"-Dspark.x=a b\" -Dother=1",
+            ],
+            optionVariables: ["SPARK_DAEMON_JAVA_OPTS", "SPARK_MASTER_OPTS"],
+            propertiesFileText: "spark.worker.timeout 90\nspark.deploy.spreadOut false\nnot.spark 1\n")
+        #expect(conf["spark.worker.timeout"] == "30")
+        #expect(conf["spark.deploy.defaultCores"] == "4")
+        #expect(conf["spark.x"] == "a b")
+        #expect(conf["spark.deploy.spreadOut"] == "false")
+        #expect(conf["other"] == nil && conf["not.spark"] == nil)
+    }
+
+    @Test func durationsAndSizesFollowSparksUnits() throws {
+        #expect(SparkConf.parseDuration("60") == 60)
+        #expect(SparkConf.parseDuration("500ms") == 0.5)
+        #expect(SparkConf.parseDuration("2min") == 120)
+        #expect(SparkConf.parseDuration("1h") == 3600)
+        #expect(SparkConf.parseDuration("ten") == nil)
+        #expect(SparkConf.memoryStringToMebibytes("2g") == 2048)
+        #expect(SparkConf.memoryStringToMebibytes("512m") == 512)
+        #expect(SparkConf.memoryStringToMebibytes("1048576") == 1)
+        #expect(SparkConf.memoryStringToMebibytes("12x") == nil)
+        let conf = SparkConf(["spark.worker.timeout": "soon", "spark.flag": "yes"])
+        #expect(throws: SparkConfError.self) { try conf.seconds("spark.worker.timeout", default: 60) }
+        #expect(throws: SparkConfError.self) { try conf.bool("spark.flag", default: false) }
+    }
+}
