@@ -67,7 +67,7 @@ let package = Package(
             dependencies: ["SparkWorker", "SparkRPC", "SparkModel", "SparkConfig", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
         ),
         .target(name: "ZooKeeperClient", dependencies: ["ZooKeeper", nioCore, nioPosix, logging]),
-        .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkTransport", "JavaSerialization", nioCore]),
+        .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
             name: "spark-space",
             dependencies: ["SparkInspector", "SparkConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -87,9 +87,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SparkProtocolTests", dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization"]),
+        .testTarget(name: "SparkProtocolTests", dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization", nioCore]),
         .testTarget(name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix]),
-        .testTarget(name: "SparkInspectorTests", dependencies: ["SparkInspector", "SparkTestKit"]),
+        .testTarget(
+            name: "SparkInspectorTests",
+            dependencies: ["SparkInspector", "SparkTestKit", "SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]
+        ),
         .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig"]),
         .testTarget(
             name: "ZooKeeperTests",

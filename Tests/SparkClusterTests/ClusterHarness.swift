@@ -34,10 +34,13 @@ final class ClusterHarness: @unchecked Sendable {
         master?.stop()
     }
 
+    private var masterStarts = 0
+
     /// Starts `spark-master` (the Swift binary) with `-D` options in `SPARK_MASTER_OPTS`.
-    func startMaster(options: [String] = []) async throws {
+    func startMaster(options: [String] = [], waitFor: String = "I have been elected leader") async throws {
+        masterStarts += 1
         let process = try ChildProcess(
-            name: "spark-master", executable: TestEnvironment.product("spark-master"),
+            name: "spark-master-\(masterStarts)", executable: TestEnvironment.product("spark-master"),
             arguments: ["--host", "127.0.0.1", "--port", "\(masterPort)", "--webui-port", "\(masterWebUIPort)"],
             environment: [
                 "SPARK_HOME": sparkHome.path, "SPARK_MASTER_OPTS": options.joined(separator: " "),
@@ -45,7 +48,14 @@ final class ClusterHarness: @unchecked Sendable {
             ],
             logDirectory: directory)
         master = process
-        try await process.waitForLog("I have been elected leader", timeout: .seconds(30))
+        try await process.waitForLog(waitFor, timeout: .seconds(30))
+    }
+
+    /// Ends the master abruptly (SIGKILL) and waits for it to be gone.
+    func killMaster() async throws {
+        guard let master else { return }
+        master.signal(SIGKILL)
+        _ = try await master.waitForExit(timeout: .seconds(10))
     }
 
     /// Starts a worker of `kind` and waits until the master has registered it.
@@ -89,6 +99,11 @@ final class ClusterHarness: @unchecked Sendable {
     /// Lines of the master log containing `text`.
     func masterLogLines(containing text: String) -> [String] {
         (master?.log() ?? "").split(separator: "\n").map(String.init).filter { $0.contains(text) }
+    }
+
+    /// Waits until the master log contains `text`.
+    func waitForMasterLog(_ text: String, timeout: Duration = .seconds(60)) async throws {
+        try await master!.waitForLog(text, timeout: timeout)
     }
 
     func sparkShell(_ script: String, conf: [String: String] = [:], timeout: Duration = .seconds(240)) async throws -> SparkApplications.Result {
