@@ -198,6 +198,8 @@ enum JavaGraphDecoder {
             return []
         case "java.util.Collections$EmptyList":
             return []
+        case "scala.collection.immutable.Vector":
+            return try vector212(object, what)
         default:
             if moduleName(.object(object)).map({ $0.hasSuffix("Nil$") }) == true { return [] }
             // ArraySeq / WrappedArray / mutable.ArraySeq / ArrayBuffer / ArrayList-like: an object array field.
@@ -214,6 +216,33 @@ enum JavaGraphDecoder {
             }
             throw Failure(.wrongType, "\(what) is a \(object.className), which is not a known sequence shape")
         }
+    }
+
+    /// Scala 2.12's `Vector`: a radix tree of `display0...display5` arrays; elements are the leaves
+    /// in order between `startIndex` and `endIndex`.
+    private static func vector212(_ object: JavaObject, _ what: String) throws(Failure) -> [JavaValue] {
+        guard case .int(let depth)? = object.field("depth"), case .int(let start)? = object.field("startIndex"),
+              case .int(let end)? = object.field("endIndex"), (0...6).contains(depth), start >= 0, end >= start
+        else { throw Failure(.wrongType, "\(what) is a malformed scala.collection.immutable.Vector") }
+        guard depth > 0 else { return [] }
+        guard case .array(let root)? = object.field("display\(depth - 1)") else {
+            throw Failure(.wrongType, "\(what) is a Vector without its root array")
+        }
+        var leaves: [JavaValue] = []
+        func collect(_ array: JavaArray, level: Int32) throws(Failure) {
+            guard case .objects(let values) = array.elements else { throw Failure(.wrongType, "\(what) has a primitive Vector node") }
+            for value in values {
+                if level == 0 {
+                    leaves.append(value)
+                } else if case .array(let child) = value {
+                    try collect(child, level: level - 1)
+                }
+                guard leaves.count <= Int(end) else { return }
+            }
+        }
+        try collect(root, level: depth - 1)
+        guard Int(end) <= leaves.count else { throw Failure(.wrongType, "\(what) is a Vector shorter than its end index") }
+        return Array(leaves[Int(start)..<Int(end)])
     }
 
     /// Key/value pairs of any Scala map shape.

@@ -23,8 +23,11 @@ public struct SparkVersion: Sendable, CustomStringConvertible {
     /// Spark 4.3.0 with Scala 2.13.18.
     public static let spark4_3 = SparkVersion(version: "4.3.0", flavor: .scala213, table: .spark430)
 
+    /// Spark 3.5.9 with Scala 2.12.18.
+    public static let spark3_5 = SparkVersion(version: "3.5.9", flavor: .scala212, table: .spark359)
+
     /// The versions this build knows, newest first.
-    public static let all: [SparkVersion] = [.spark4_3]
+    public static let all: [SparkVersion] = [.spark4_3, .spark3_5]
 
     /// Looks a version up by its number (`4.3.0`, or the line `4.3`).
     public static func named(_ name: String) -> SparkVersion? {
