@@ -35,6 +35,27 @@ import Testing
         #expect(okCount == Golden.messages.count, "\(okCount) of \(Golden.messages.count) equal:\n\(result.output)")
     }
 
+    /// The oracle's serialVersionUID table (`ObjectStreamClass.lookup` on the real jars) is the committed one,
+    /// and our generated Swift table agrees with it for every class both know.
+    @Test(.enabled(if: sparkHome != nil || TestEnvironment.isCI))
+    func serialVersionUIDsMatchTheJars() throws {
+        let oracle = try Self.oracle()
+        let result = try oracle.run(["suids", TestEnvironment.protocolFile("oracle/classes-4.3.0.txt").path])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n").filter { $0.contains("\t") }.map(String.init).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let committed = try String(contentsOf: TestEnvironment.protocolFile("suids/spark-4.3.0.tsv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(lines == committed)
+        var compared = 0
+        for line in committed {
+            let columns = line.split(separator: "\t")
+            guard columns.count == 2, let suid = Int64(columns[1]), let ours = ClassShapeTable.spark430.serialVersionUID(String(columns[0])) else { continue }
+            #expect(ours == suid, "\(columns[0])")
+            compared += 1
+        }
+        #expect(compared > 100)
+    }
+
     /// The committed class-shape table is what the jars say (serialVersionUIDs, flags, fields).
     @Test(.enabled(if: sparkHome != nil || TestEnvironment.isCI))
     func classShapeTableMatchesTheJars() throws {
