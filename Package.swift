@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "spark-space", targets: ["spark-space"]),
         .executable(name: "spark-master", targets: ["spark-master"]),
         .executable(name: "spark-worker", targets: ["spark-worker"]),
+        .executable(name: "space-proxy", targets: ["space-proxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Layer 1: pure codecs.
@@ -45,6 +47,8 @@ let package = Package(
         .target(name: "SparkModel"),
         .target(name: "SparkProtocol", dependencies: ["JavaSerialization", "SparkModel", "SparkTransport", nioCore]),
         .target(name: "SparkConfig"),
+        // The Private Space environment: master URLs from DNS discovery, rendered Spark defaults.
+        .target(name: "SpaceConfig", dependencies: ["SparkConfig"]),
 
         // Layer 3: sans-IO cores.
         .target(name: "SparkMaster", dependencies: ["SparkModel", "SparkConfig"]),
@@ -70,8 +74,17 @@ let package = Package(
         .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
             name: "spark-space",
-            dependencies: ["SparkInspector", "SparkConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SparkInspector", "SparkConfig", "SpaceConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(
+            name: "SpaceProxy",
+            dependencies: [
+                nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "space-proxy", dependencies: ["SpaceProxy", serviceLifecycle, logging]),
         .executableTarget(name: "spark-master", dependencies: ["SparkMasterServer", serviceLifecycle, logging]),
         .executableTarget(name: "spark-worker", dependencies: ["SparkWorkerServer", serviceLifecycle, logging]),
 
@@ -93,7 +106,8 @@ let package = Package(
             name: "SparkInspectorTests",
             dependencies: ["SparkInspector", "SparkTestKit", "SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]
         ),
-        .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig"]),
+        .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig", "SpaceConfig"]),
+        .testTarget(name: "SpaceProxyTests", dependencies: ["SpaceProxy", "SparkTestKit", nioCore, nioPosix]),
         .testTarget(
             name: "ZooKeeperTests",
             dependencies: [

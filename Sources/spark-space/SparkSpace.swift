@@ -7,7 +7,10 @@ struct SparkSpace: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spark-space",
         abstract: "Tools for operating Spark standalone clusters in Swift.",
-        subcommands: [DecodeCommand.self])
+        subcommands: [
+            DecodeCommand.self, MasterURLCommand.self, RenderConfigCommand.self, ShellCommand.self, SubmitCommand.self,
+            ConsoleCommand.self,
+        ])
 
     /// Runs the chosen subcommand; usage errors exit with status 2 (ArgumentParser's own is 64).
     static func main() async {

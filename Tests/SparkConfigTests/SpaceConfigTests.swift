@@ -1,0 +1,89 @@
+import SpaceConfig
+import Testing
+
+@Suite struct SpaceConfigTests {
+    @Test func masterURLComesFromDNSDiscovery() throws {
+        #expect(try SpaceEnvironment(["HEROKU_DNS_APP_NAME": "your-app"]).masterURL() == "spark://1.master.your-app.app.localspace:7077")
+        let three = SpaceEnvironment(["HEROKU_DNS_APP_NAME": "your-app", "SPARK_MASTERS": "3"])
+        #expect(try three.masterURL() == "spark://1.master.your-app.app.localspace:7077,2.master.your-app.app.localspace:7077,3.master.your-app.app.localspace:7077")
+    }
+
+    @Test(arguments: [
+        (["SPARK_MASTERS": "2"], "HEROKU_DNS_APP_NAME"),
+        (["HEROKU_DNS_APP_NAME": "a", "SPARK_MASTERS": "zero"], "SPARK_MASTERS"),
+        (["HEROKU_DNS_APP_NAME": "a", "SPARK_MASTERS": "0"], "SPARK_MASTERS"),
+        (["HEROKU_DNS_APP_NAME": "a b"], "HEROKU_DNS_APP_NAME"),
+        (["HEROKU_DNS_APP_NAME": "a", "SPARK_MASTER_PORT": "99999"], "SPARK_MASTER_PORT"),
+    ])
+    func badMasterSettingsNameTheirVariable(_ variables: [String: String], _ variable: String) {
+        let error = #expect(throws: SpaceConfigError.self) { try SpaceEnvironment(variables).masterURL() }
+        #expect(error?.variable == variable)
+    }
+
+    @Test func zooKeeperURLsTurnOnRecovery() throws {
+        let kafka = SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "KAFKA_ZOOKEEPER_URL": "zookeeper://10.0.0.1:2181,zookeeper://10.0.0.2:2181/",
+        ])
+        #expect(try kafka.zooKeeperConnectString() == "10.0.0.1:2181,10.0.0.2:2181")
+        let settings = try kafka.recoverySettings()
+        #expect(settings.map(\.0) == ["spark.deploy.recoveryMode", "spark.deploy.zookeeper.url", "spark.deploy.zookeeper.dir"])
+        #expect(settings.map(\.1) == ["ZOOKEEPER", "10.0.0.1:2181,10.0.0.2:2181", "/app"])
+        // The Spark-specific variable wins over the Kafka add-on's.
+        let both = SpaceEnvironment(["SPARK_ZK_ZOOKEEPER_URL": "zookeeper://z:2181", "KAFKA_ZOOKEEPER_URL": "zookeeper://k:2181"])
+        #expect(try both.zooKeeperConnectString() == "z:2181")
+        #expect(try SpaceEnvironment([:]).zooKeeperConnectString() == nil)
+        let error = #expect(throws: SpaceConfigError.self) {
+            try SpaceEnvironment(["KAFKA_ZOOKEEPER_URL": "zookeeper://nohost"]).zooKeeperConnectString()
+        }
+        #expect(error?.variable == "KAFKA_ZOOKEEPER_URL")
+    }
+
+    @Test func defaultsRenderWithTheirDefaults() throws {
+        let text = try SparkDefaults(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app"])).render()
+        #expect(text.contains("spark.master spark://1.master.app.app.localspace:7077\n"))
+        #expect(text.contains("spark.executor.memory 12g\n"))
+        #expect(text.contains("spark.driver.memory 2g\n"))
+        #expect(text.contains("spark.deploy.defaultCores 4\n"))
+        #expect(!text.contains("s3a"))
+        #expect(!text.contains("reverseProxy"))
+    }
+
+    @Test func everyVariableIsRendered() throws {
+        let settings = try SparkDefaults(environment: SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "SPARK_MASTERS": "2", "SPARK_EXECUTOR_MEMORY": "6G", "SPARK_DRIVER_MEMORY": "1g",
+            "SPARK_DEFAULT_CORES": "8", "SPARK_REVERSE_PROXY_URL": "https://app.herokuapp.com", "LOG_LEVEL": "warn",
+            "BUCKETEER_BUCKET_NAME": "b", "BUCKETEER_AWS_ACCESS_KEY_ID": "AK", "BUCKETEER_AWS_SECRET_ACCESS_KEY": "SK",
+            "BUCKETEER_AWS_REGION": "us-east-1", "KAFKA_ZOOKEEPER_URL": "zookeeper://10.1.1.1:2181",
+        ])).settings()
+        let map = Dictionary(settings, uniquingKeysWith: { $1 })
+        #expect(map["spark.executor.memory"] == "6g")
+        #expect(map["spark.driver.memory"] == "1g")
+        #expect(map["spark.deploy.defaultCores"] == "8")
+        #expect(map["spark.ui.reverseProxy"] == "true")
+        #expect(map["spark.ui.reverseProxyUrl"] == "https://app.herokuapp.com")
+        #expect(map["spark.log.level"] == "WARN")
+        #expect(map["spark.hadoop.fs.s3a.access.key"] == "AK")
+        #expect(map["spark.hadoop.fs.s3a.secret.key"] == "SK")
+        #expect(map["spark.hadoop.fs.s3a.endpoint.region"] == "us-east-1")
+        #expect(map["spark.deploy.recoveryMode"] == "ZOOKEEPER")
+        #expect(map["spark.master"] == "spark://1.master.app.app.localspace:7077,2.master.app.app.localspace:7077")
+        // Attached as SPARK_S3, the add-on's variables carry that prefix and win.
+        let aliased = try SparkDefaults(environment: SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "SPARK_S3_AWS_ACCESS_KEY_ID": "A2", "SPARK_S3_AWS_SECRET_ACCESS_KEY": "S2",
+            "BUCKETEER_AWS_ACCESS_KEY_ID": "A1", "BUCKETEER_AWS_SECRET_ACCESS_KEY": "S1",
+        ])).settings()
+        #expect(Dictionary(aliased, uniquingKeysWith: { $1 })["spark.hadoop.fs.s3a.access.key"] == "A2")
+    }
+
+    @Test(arguments: [
+        ("SPARK_EXECUTOR_MEMORY", "lots"), ("SPARK_EXECUTOR_MEMORY", "1024"), ("SPARK_DRIVER_MEMORY", "-1g"),
+        ("SPARK_DEFAULT_CORES", "0"), ("SPARK_REVERSE_PROXY_URL", "ftp://x"), ("LOG_LEVEL", "LOUD"),
+        ("BUCKETEER_AWS_ACCESS_KEY_ID", "only-the-key"),
+    ])
+    func badValuesAreClearErrors(_ variable: String, _ value: String) {
+        let error = #expect(throws: SpaceConfigError.self) {
+            try SparkDefaults(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app", variable: value])).render()
+        }
+        #expect(error?.variable == variable)
+    }
+}
