@@ -67,7 +67,9 @@ public final class RpcConnection: Sendable, CustomStringConvertible {
         try await askFuture(message, to: ref, timeout: timeout).get()
     }
 
-    func askFuture(_ message: SparkMessage, to ref: RpcEndpointRef, timeout: TimeAmount) -> EventLoopFuture<SparkMessage> {
+    /// Asks `ref` over this connection: the request is written before this returns, so it keeps
+    /// its order with later `send`s; the future completes with the reply (or a timeout/close failure).
+    public func askFuture(_ message: SparkMessage, to ref: RpcEndpointRef, timeout: TimeAmount) -> EventLoopFuture<SparkMessage> {
         let body: ByteBuffer
         do {
             body = try envelope(message, to: ref)

@@ -1,0 +1,69 @@
+import SparkConfig
+
+/// The `spark.*` settings the worker core acts on, read once from the daemon's `SparkConf`.
+///
+/// Spark: `org.apache.spark.internal.config.Worker`, `Worker.scala` constants.
+public struct WorkerSettings: Sendable, Equatable {
+    /// `spark.worker.timeout` (s); heartbeats go every quarter of it.
+    public var workerTimeoutSeconds: Double = 60
+    /// `spark.worker.initialRegistrationRetries`.
+    public var initialRegistrationRetries: Int = 6
+    /// `spark.worker.maxRegistrationRetries`.
+    public var maxRegistrationRetries: Int = 16
+    /// `spark.worker.cleanup.enabled` (true since Spark 4.0).
+    public var cleanupEnabled: Bool = true
+    /// `spark.worker.cleanup.interval` (s).
+    public var cleanupIntervalSeconds: Double = 1800
+    /// `spark.worker.cleanup.appDataTtl` (s).
+    public var appDataTtlSeconds: Double = 7 * 24 * 3600
+    /// `spark.worker.executorStateSync.maxAttempts`.
+    public var executorStateSyncMaxAttempts: Int = 5
+    /// `spark.worker.preferConfiguredMasterAddress`.
+    public var preferConfiguredMasterAddress: Bool = false
+    /// `spark.worker.ui.retainedExecutors`.
+    public var retainedExecutors: Int = 1000
+    /// `spark.worker.idPattern`: `%s` time, `%s` host, `%d` port.
+    public var workerIdPattern: String = "worker-%s-%s-%d"
+    /// `spark.rpc.askTimeout`, else `spark.network.timeout` (s).
+    public var askTimeoutSeconds: Double = 120
+    /// How long a killed executor gets between SIGTERM and SIGKILL (Spark: `EXECUTOR_TERMINATE_TIMEOUT_MS`, fixed).
+    public var executorTerminateTimeoutSeconds: Double = 10
+    /// `spark.ui.reverseProxy`.
+    public var reverseProxy: Bool = false
+    /// `spark.ui.reverseProxyUrl`.
+    public var reverseProxyUrl: String = ""
+    /// `spark.decommission.enabled`.
+    public var decommissionEnabled: Bool = false
+    /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
+    public var shutdownReportGraceSeconds: Double = 5
+
+    public init() {}
+
+    /// Reads the settings from a daemon configuration; malformed values are errors, as in Spark.
+    public init(conf: SparkConf) throws(SparkConfError) {
+        workerTimeoutSeconds = try conf.seconds("spark.worker.timeout", default: 60)
+        initialRegistrationRetries = try conf.int("spark.worker.initialRegistrationRetries", default: 6)
+        maxRegistrationRetries = try conf.int("spark.worker.maxRegistrationRetries", default: 16)
+        cleanupEnabled = try conf.bool("spark.worker.cleanup.enabled", default: true)
+        cleanupIntervalSeconds = try conf.seconds("spark.worker.cleanup.interval", default: 1800)
+        appDataTtlSeconds = try conf.seconds("spark.worker.cleanup.appDataTtl", default: 7 * 24 * 3600)
+        executorStateSyncMaxAttempts = try conf.int("spark.worker.executorStateSync.maxAttempts", default: 5)
+        preferConfiguredMasterAddress = try conf.bool("spark.worker.preferConfiguredMasterAddress", default: false)
+        retainedExecutors = try conf.int("spark.worker.ui.retainedExecutors", default: 1000)
+        workerIdPattern = conf.string("spark.worker.idPattern", default: "worker-%s-%s-%d")
+        let network = try conf.seconds("spark.network.timeout", default: 120)
+        askTimeoutSeconds = try conf.seconds("spark.rpc.askTimeout", default: network)
+        reverseProxy = try conf.bool("spark.ui.reverseProxy", default: false)
+        reverseProxyUrl = conf.string("spark.ui.reverseProxyUrl", default: "")
+        decommissionEnabled = try conf.bool("spark.decommission.enabled", default: false)
+    }
+
+    /// Heartbeat period: `timeout * 1000 / 4` ms, integer division as in Spark.
+    public var heartbeatInterval: Duration {
+        .milliseconds(Int64(workerTimeoutSeconds * 1000) / 4)
+    }
+
+    public var askTimeout: Duration { .milliseconds(Int64(askTimeoutSeconds * 1000)) }
+    public var executorTerminateTimeout: Duration { .milliseconds(Int64(executorTerminateTimeoutSeconds * 1000)) }
+    public var cleanupInterval: Duration { .milliseconds(Int64(cleanupIntervalSeconds * 1000)) }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import SparkWorker
+
+/// File system work of the worker: executor directories, scratch directories, cleanup.
+enum WorkDirectories {
+    /// Creates what a launch needs: scratch directories (mode 700), the executor directory (which
+    /// must not exist yet), the resources file, `stdout` and `stderr` with its header.
+    // Spark: Worker.receive(LaunchExecutor) and ExecutorRunner.fetchAndRunExecutor.
+    static func prepare(_ launch: ExecutorLaunch) throws(ChildProcessFailure) {
+        let files = FileManager.default
+        for directory in launch.directoriesToCreate {
+            // Spark skips scratch roots it cannot create; the launch fails only when none is left.
+            try? files.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !launch.directoriesToCreate.isEmpty,
+           !launch.appLocalDirectories.contains(where: HostEnvironment.isDirectory) {
+            let roots = launch.appLocalDirectories.map { ($0 as NSString).deletingLastPathComponent }
+            throw ChildProcessFailure("java.io.IOException: No subfolder can be created in \(roots.joined(separator: ",")).")
+        }
+        let executorDirectory = launch.workingDirectory
+        let appDirectory = (executorDirectory as NSString).deletingLastPathComponent
+        do {
+            try files.createDirectory(atPath: appDirectory, withIntermediateDirectories: true)
+            try files.createDirectory(atPath: executorDirectory, withIntermediateDirectories: false)
+        } catch {
+            throw ChildProcessFailure("java.io.IOException: Failed to create directory \(executorDirectory)")
+        }
+        if let resources = launch.resourcesFile {
+            guard files.createFile(atPath: resources.path, contents: Data(resources.contents.utf8)) else {
+                throw ChildProcessFailure("java.io.IOException: Cannot write \(resources.path)")
+            }
+        }
+        guard files.createFile(atPath: launch.stdoutPath, contents: Data()),
+              files.createFile(atPath: launch.stderrPath, contents: Data(launch.stderrHeader.utf8))
+        else {
+            throw ChildProcessFailure("java.io.IOException: Cannot create the log files in \(executorDirectory)")
+        }
+    }
+
+    /// Deletes each path recursively; failures are logged.
+    static func delete(_ paths: [String], logger: Logger) {
+        for path in paths {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                if FileManager.default.fileExists(atPath: path) {
+                    logger.error("Failed to delete \(path): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Deletes stale application directories (Spark: `Worker.receive(WorkDirCleanup)`).
+    static func cleanup(_ cleanup: WorkDirectoryCleanup, now: Date, logger: Logger) {
+        let files = FileManager.default
+        guard let names = try? files.contentsOfDirectory(atPath: cleanup.directory) else {
+            logger.error("App dir cleanup failed: cannot list \(cleanup.directory)")
+            return
+        }
+        let cutoff = now.addingTimeInterval(-cleanup.appDataTtlSeconds)
+        for name in names.sorted() where !cleanup.keep.contains(name) {
+            let path = cleanup.directory + "/" + name
+            guard HostEnvironment.isDirectory(path), !containsNewFiles(path, since: cutoff) else { continue }
+            logger.info("Removing directory: \(path)")
+            delete([path], logger: logger)
+        }
+    }
+
+    /// Whether the directory or anything below it was modified after `cutoff`
+    /// (Spark: `Utils.doesDirectoryContainAnyNewFiles`).
+    static func containsNewFiles(_ path: String, since cutoff: Date) -> Bool {
+        let files = FileManager.default
+        func modified(_ path: String) -> Bool {
+            guard let date = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return false }
+            return date > cutoff
+        }
+        if modified(path) { return true }
+        guard let enumerator = files.enumerator(atPath: path) else { return false }
+        while let relative = enumerator.nextObject() as? String {
+            if modified(path + "/" + relative) { return true }
+        }
+        return false
+    }
+}

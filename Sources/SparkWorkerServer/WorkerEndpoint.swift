@@ -1,0 +1,34 @@
+import SparkModel
+import SparkRPC
+import SparkWorker
+
+/// What reaches the worker's single message loop.
+enum WorkerShellEvent: Sendable {
+    case input(WorkerInput)
+    /// A timer fired; stale generations (cancelled or rescheduled timers) are dropped.
+    case timer(WorkerTimer, generation: UInt64)
+}
+
+/// The `Worker` RPC endpoint: hands every call to the message loop, never blocking the event loop.
+///
+/// Executors' `WorkerWatcher`s only verify that `Worker` exists (answered by the environment's
+/// `endpoint-verifier`) and keep their connection open; when the worker dies the socket closes
+/// and the executors exit by themselves.
+struct WorkerEndpoint: RpcEndpoint {
+    let sink: AsyncStream<WorkerShellEvent>.Continuation
+
+    func receive(_ call: RpcCall) {
+        if call.isAsk {
+            // Spark's Worker answers only RequestWorkerState (its own UI) with a reply.
+            call.fail(JavaExceptionInfo(
+                className: "org.apache.spark.SparkException",
+                message: "Worker does not implement 'receiveAndReply' for \(call.message.name)"))
+            return
+        }
+        sink.yield(.input(.message(call.message)))
+    }
+
+    func connectionClosed(addresses: [RpcAddress], connection: RpcConnection) {
+        sink.yield(.input(.connectionClosed(addresses)))
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import SparkConfig
+import SparkModel
+import SparkWorker
+
+/// Everything a `WorkerService` needs, resolved from the command line, the environment, the
+/// properties file and the machine.
+public struct WorkerOptions: Sendable {
+    /// RPC host (bind and advertise).
+    public var host: String
+    /// RPC port; 0 picks a free one.
+    public var port: Int
+    /// Web UI port; 0 picks a free one.
+    public var webUiPort: Int
+    /// Where the web UI listens: `SPARK_LOCAL_IP`, else every interface.
+    public var webUiBindHost: String
+    public var cores: Int
+    public var memoryMiB: Int
+    public var masters: [RpcAddress]
+    /// Absolute work directory.
+    public var workDirectory: String
+    /// Absolute `SPARK_HOME`.
+    public var sparkHome: String
+    /// `SPARK_PUBLIC_DNS`, else the host.
+    public var publicAddress: String
+    public var conf: SparkConf
+    public var settings: WorkerSettings
+    /// The worker's environment; executors inherit it.
+    public var environment: [String: String]
+    /// Parents of the scratch roots: `SPARK_LOCAL_DIRS`, else `spark.local.dir`, else the temp dir.
+    public var localRootParents: [String]
+    /// `spark.port.maxRetries`: further ports tried when a configured port is taken.
+    public var portMaxRetries: Int
+
+    public init(
+        host: String, port: Int, webUiPort: Int, webUiBindHost: String = "0.0.0.0", cores: Int, memoryMiB: Int,
+        masters: [RpcAddress], workDirectory: String, sparkHome: String, publicAddress: String? = nil,
+        conf: SparkConf = SparkConf(), settings: WorkerSettings = WorkerSettings(),
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        localRootParents: [String] = ["/tmp"], portMaxRetries: Int = 16
+    ) {
+        self.host = host
+        self.port = port
+        self.webUiPort = webUiPort
+        self.webUiBindHost = webUiBindHost
+        self.cores = cores
+        self.memoryMiB = memoryMiB
+        self.masters = masters
+        self.workDirectory = workDirectory
+        self.sparkHome = sparkHome
+        self.publicAddress = publicAddress ?? host
+        self.conf = conf
+        self.settings = settings
+        self.environment = environment
+        self.localRootParents = localRootParents
+        self.portMaxRetries = portMaxRetries
+    }
+
+    /// Resolves the options as Spark's `Worker.main` does.
+    public static func resolve(
+        arguments: [String], environment: [String: String]
+    ) throws(WorkerOptionsError) -> WorkerOptions {
+        var parsed: WorkerArguments
+        do {
+            parsed = try WorkerArguments.parse(arguments, environment: environment)
+        } catch {
+            throw WorkerOptionsError(arguments: error)
+        }
+        let propertiesText: String?
+        if let file = parsed.propertiesFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw WorkerOptionsError(.configuration, "Properties file \(file) does not exist")
+            }
+            propertiesText = text
+        } else if let file = SparkConf.defaultPropertiesFile(environment: environment) {
+            propertiesText = try? String(contentsOfFile: file, encoding: .utf8)
+        } else {
+            propertiesText = nil
+        }
+        let conf = SparkConf.daemon(
+            environment: environment, optionVariables: ["SPARK_DAEMON_JAVA_OPTS", "SPARK_WORKER_OPTS"],
+            propertiesFileText: propertiesText)
+        do {
+            try parsed.apply(conf)
+        } catch {
+            throw WorkerOptionsError(arguments: error)
+        }
+        let settings: WorkerSettings
+        let portMaxRetries: Int
+        do {
+            settings = try WorkerSettings(conf: conf)
+            portMaxRetries = try conf.int("spark.port.maxRetries", default: 16)
+        } catch {
+            throw WorkerOptionsError(.configuration, "\(error)")
+        }
+
+        let sparkHome = HostEnvironment.absolutePath(environment["SPARK_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ".")
+        let host = parsed.host ?? HostEnvironment.localHostName(environment: environment)
+        let workDirectory = HostEnvironment.absolutePath(parsed.workDirectory ?? sparkHome + "/work")
+        let localRootParents: [String]
+        if let dirs = environment["SPARK_LOCAL_DIRS"], !dirs.isEmpty {
+            localRootParents = dirs.split(separator: ",").map { HostEnvironment.absolutePath(String($0)) }
+        } else if let dirs = conf["spark.local.dir"], !dirs.isEmpty {
+            localRootParents = dirs.split(separator: ",").map { HostEnvironment.absolutePath(String($0)) }
+        } else {
+            localRootParents = [HostEnvironment.absolutePath(NSTemporaryDirectory())]
+        }
+        return WorkerOptions(
+            host: host, port: parsed.port, webUiPort: parsed.webUiPort,
+            webUiBindHost: environment["SPARK_LOCAL_IP"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0",
+            cores: parsed.cores ?? HostEnvironment.availableCores(),
+            memoryMiB: parsed.memoryMiB ?? HostEnvironment.defaultWorkerMemoryMiB(),
+            masters: parsed.masters, workDirectory: workDirectory, sparkHome: sparkHome,
+            publicAddress: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 },
+            conf: conf, settings: settings, environment: environment, localRootParents: localRootParents,
+            portMaxRetries: portMaxRetries)
+    }
+
+    /// The facts the command builder needs, read from disk now.
+    public func commandContext() -> ExecutorCommandContext {
+        var context = ExecutorCommandContext(
+            sparkHome: sparkHome, environment: environment,
+            javaExecutable: HostEnvironment.javaOnPath(environment: environment) ?? "java")
+        #if os(macOS)
+        context.libraryPathVariable = "DYLD_LIBRARY_PATH"
+        #endif
+        let confDirectory = context.confDirectory()
+        if HostEnvironment.isDirectory(confDirectory) { context.directories.insert(confDirectory) }
+        for variable in ["HADOOP_CONF_DIR", "YARN_CONF_DIR"] {
+            if let path = environment[variable], HostEnvironment.isDirectory(path) { context.directories.insert(path) }
+        }
+        let jars = (try? FileManager.default.contentsOfDirectory(atPath: context.jarsDirectory)) ?? []
+        context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
+        if let text = try? String(contentsOfFile: confDirectory + "/java-opts", encoding: .utf8) {
+            context.javaOptsFileLines = text.split(whereSeparator: \.isNewline).map(String.init)
+        }
+        return context
+    }
+}
+
+/// The worker cannot start with these options.
+public struct WorkerOptionsError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable {
+        private enum Base: Hashable { case help, usage, configuration }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// `--help`: print the usage and exit 0.
+        public static let help = Code(.help)
+        /// Bad command line: print the message and the usage, exit 1.
+        public static let usage = Code(.usage)
+        /// Bad configuration value or missing properties file.
+        public static let configuration = Code(.configuration)
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(arguments error: WorkerArgumentsError) {
+        self.init(error.isHelp ? .help : .usage, error.message)
+    }
+
+    public var exitCode: Int32 { code == .help ? 0 : 1 }
+    public var description: String { message }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SparkModel
+import SparkRPC
+import SparkWorker
+
+/// The worker daemon as a `Service`: an RPC environment with the `Worker` endpoint, the web UI,
+/// the executor processes, and the core that decides what to do.
+///
+/// On graceful shutdown (SIGTERM/SIGINT through the `ServiceGroup`) it kills its executors,
+/// reports them KILLED to the master, then returns. `run()` throws `WorkerExit` when the worker
+/// must exit with a non-zero code (no master answered, registration refused, fatal errors).
+public struct WorkerService: Service {
+    public let options: WorkerOptions
+    /// Live view of the worker (status, bound ports, executor pids).
+    public let monitor: WorkerMonitor
+    let logger: Logger
+    let eventLoopGroup: any EventLoopGroup
+    let processes = ChildProcesses()
+
+    public init(
+        options: WorkerOptions, logger: Logger = Logger(label: "Worker"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, monitor: WorkerMonitor = WorkerMonitor()
+    ) {
+        self.options = options
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        self.monitor = monitor
+    }
+
+    public func run() async throws {
+        warnAboutUnsupportedSettings()
+        try createWorkDirectory()
+        let env = try await startRpcEnv()
+        monitor.bound(rpc: env.address)
+        let (events, sink) = AsyncStream.makeStream(of: WorkerShellEvent.self)
+        let code: Int32 = await withDiscardingTaskGroup(returning: Int32.self) { group in
+            guard let webUI = await startWebUI(group: &group) else {
+                group.cancelAll()
+                return 1
+            }
+            let webUiPort = webUI.port
+            monitor.bound(webUiPort: webUiPort)
+            var shell = WorkerShell(
+                configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
+                sink: sink, processes: processes, monitor: monitor, logger: logger, environment: options.environment)
+            sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
+            env.register("Worker", WorkerEndpoint(sink: sink))
+            let code = await withGracefulShutdownHandler {
+                await shell.run(events: events, group: &group)
+            } onGracefulShutdown: {
+                sink.yield(.input(.shutdownRequested))
+            }
+            sink.finish()
+            // The UI stops like a service, not by cancellation (which Hummingbird logs as errors).
+            await webUI.stop(timeout: .seconds(5))
+            group.cancelAll()
+            return code
+        }
+        env.unregister("Worker")
+        // Whatever is still running (exit without a graceful shutdown, cancellation) ends with us.
+        await processes.terminateAll(grace: options.settings.executorTerminateTimeout)
+        await env.shutdown()
+        logger.info("Worker stopped", metadata: ["worker/exit-code": "\(code)"])
+        if code != 0 { throw WorkerExit(code: code) }
+    }
+
+    func configuration(rpcPort: Int32, webUiPort: Int32) -> WorkerConfiguration {
+        WorkerConfiguration(
+            host: options.host, port: rpcPort, webUiPort: webUiPort, publicAddress: options.publicAddress,
+            cores: Int32(clamping: options.cores), memoryMiB: Int32(clamping: options.memoryMiB), masters: options.masters,
+            workDirectory: options.workDirectory, localRootParents: options.localRootParents,
+            commandContext: options.commandContext(), settings: options.settings)
+    }
+
+    /// Settings a JVM worker honours that this one does not yet: said once, at start.
+    func warnAboutUnsupportedSettings() {
+        if let strategy = options.conf["spark.executor.logs.rolling.strategy"], !strategy.isEmpty {
+            logger.warning("spark.executor.logs.rolling.strategy=\(strategy) is not supported: executor logs are not rolled")
+        }
+        let resources = options.conf.sortedKeys.filter { $0.hasPrefix("spark.worker.resource.") || $0 == "spark.worker.resourcesFile" }
+        if !resources.isEmpty {
+            logger.warning("Custom worker resources are not supported; ignoring \(resources.joined(separator: ", "))")
+        }
+        if options.conf["spark.authenticate"]?.lowercased() == "true" {
+            logger.warning("spark.authenticate=true is not supported by this worker's RPC layer")
+        }
+        if options.conf["spark.shuffle.service.enabled"]?.lowercased() == "true" {
+            logger.warning("The external shuffle service is not provided by this worker")
+        }
+    }
+
+    /// Spark: `Worker.createWorkDir` (the JVM worker exits 1 when it cannot).
+    func createWorkDirectory() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
+        } catch {
+            logger.error("Failed to create work directory \(options.workDirectory)")
+            throw WorkerExit(code: 1)
+        }
+        guard HostEnvironment.isDirectory(options.workDirectory) else {
+            logger.error("Failed to create work directory \(options.workDirectory)")
+            throw WorkerExit(code: 1)
+        }
+    }
+
+    /// Binds the RPC port, trying the next ones when it is taken (Spark: `Utils.startServiceOnPort`).
+    func startRpcEnv() async throws -> RpcEnv {
+        let retries = options.port == 0 ? 0 : options.portMaxRetries
+        var attempt = 0
+        while true {
+            let port = options.port == 0 ? 0 : options.port + attempt
+            do {
+                let env = try await RpcEnv.start(
+                    configuration: .init(bindHost: options.host, port: port, advertisedHost: options.host),
+                    group: eventLoopGroup, logger: Logger(label: "RpcEnv"))
+                logger.info("Successfully started service 'sparkWorker' on port \(env.address.port).")
+                return env
+            } catch {
+                guard attempt < retries else {
+                    logger.error("Service 'sparkWorker' could not bind on port \(port): \(error)")
+                    throw error
+                }
+                logger.warning("Service 'sparkWorker' could not bind on port \(port). Attempting port \(port + 1).")
+                attempt += 1
+            }
+        }
+    }
+
+    private enum WebUIEvent: Sendable {
+        case bound(Int)
+        case failed(String)
+    }
+
+    /// Starts the web UI in `group`, trying further ports when the configured one is taken;
+    /// returns the running server, or nil when none could be bound.
+    private func startWebUI(group: inout DiscardingTaskGroup) async -> RunningWebUI? {
+        let (events, sink) = AsyncStream.makeStream(of: WebUIEvent.self)
+        var iterator = events.makeAsyncIterator()
+        let retries = options.webUiPort == 0 ? 0 : options.portMaxRetries
+        let responder = WorkerWebResponder(monitor: monitor, workDirectory: options.workDirectory)
+        var uiLogger = Logger(label: "WorkerWebUI")
+        uiLogger.logLevel = .warning
+        for attempt in 0...retries {
+            let port = options.webUiPort == 0 ? 0 : options.webUiPort + attempt
+            let application = Application(
+                responder: responder,
+                configuration: ApplicationConfiguration(address: .hostname(options.webUiBindHost, port: port), reuseAddress: true),
+                onServerRunning: { channel in sink.yield(.bound(channel.localAddress?.port ?? port)) },
+                eventLoopGroupProvider: .shared(eventLoopGroup), logger: uiLogger)
+            let server = ServiceGroup(configuration: .init(services: [application], logger: uiLogger))
+            let (stopped, stoppedSink) = AsyncStream.makeStream(of: Void.self)
+            group.addTask {
+                do {
+                    try await server.run()
+                } catch {
+                    sink.yield(.failed("\(error)"))
+                }
+                stoppedSink.finish()
+            }
+            switch await iterator.next() {
+            case .bound(let bound):
+                logger.info("Successfully started service 'WorkerUI' on port \(bound).")
+                logger.info("Bound WorkerWebUI to \(options.webUiBindHost), and started at http://\(options.publicAddress):\(bound)")
+                return RunningWebUI(port: bound, server: server, stopped: stopped)
+            case .failed(let reason):
+                if attempt < retries {
+                    logger.warning("Service 'WorkerUI' could not bind on port \(port). Attempting port \(port + 1).")
+                } else {
+                    logger.error("Service 'WorkerUI' could not bind on port \(port): \(reason)")
+                }
+            case nil:
+                return nil
+            }
+        }
+        return nil
+    }
+}
+
+/// The web UI server running in the service's task group.
+struct RunningWebUI: Sendable {
+    let port: Int
+    let server: ServiceGroup
+    /// Finishes when the server stopped.
+    let stopped: AsyncStream<Void>
+
+    /// Shuts the server down gracefully and waits (at most `timeout`) until it stopped.
+    func stop(timeout: Duration) async {
+        await server.triggerGracefulShutdown()
+        await withTaskGroup(of: Void.self) { race in
+            race.addTask { for await _ in stopped {} }
+            race.addTask { try? await Task.sleep(for: timeout) }
+            await race.next()
+            race.cancelAll()
+        }
+    }
+}
+
+/// The worker must end the process with this exit code.
+public struct WorkerExit: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: Int32
+    public init(code: Int32) { self.code = code }
+    public var description: String { "worker exit \(code)" }
+}

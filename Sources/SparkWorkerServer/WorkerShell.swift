@@ -1,0 +1,243 @@
+import Foundation
+import Logging
+import NIOCore
+import SparkModel
+import SparkRPC
+import SparkWorker
+
+/// The worker's message loop: feeds inputs to the core one at a time and performs its actions.
+///
+/// Long operations (network I/O, timers, waiting for processes, deleting directories) run as
+/// child tasks of the service's task group and report back through `sink`; starting a process is
+/// synchronous, so its outcome is handled before the next input.
+struct WorkerShell {
+    var machine: WorkerStateMachine<SystemRandomNumberGenerator>
+    let env: RpcEnv
+    let sink: AsyncStream<WorkerShellEvent>.Continuation
+    let processes: ChildProcesses
+    let monitor: WorkerMonitor
+    let logger: Logger
+    let environment: [String: String]
+
+    private var timerGenerations: [WorkerTimer: UInt64] = [:]
+    private var nextGeneration: UInt64 = 0
+    private var outboxes: [RpcAddress: AsyncStream<OutboxItem>.Continuation] = [:]
+    private var exitCode: Int32?
+
+    /// Messages to one master, delivered in order.
+    enum OutboxItem: Sendable {
+        case register(RegisterWorker, RpcEndpointRef)
+        case send(SparkMessage, RpcEndpointRef)
+        case ask(ExecutorStateChanged, RpcEndpointRef, Duration)
+    }
+
+    init(
+        configuration: WorkerConfiguration, env: RpcEnv, sink: AsyncStream<WorkerShellEvent>.Continuation,
+        processes: ChildProcesses, monitor: WorkerMonitor, logger: Logger, environment: [String: String]
+    ) {
+        machine = WorkerStateMachine(configuration: configuration, random: SystemRandomNumberGenerator())
+        self.env = env
+        self.sink = sink
+        self.processes = processes
+        self.monitor = monitor
+        self.logger = logger
+        self.environment = environment
+    }
+
+    /// Runs until the core says `exit`, or the event stream ends; returns the exit code.
+    mutating func run(events: AsyncStream<WorkerShellEvent>, group: inout DiscardingTaskGroup) async -> Int32 {
+        for await event in events {
+            let input: WorkerInput
+            switch event {
+            case .input(let value):
+                input = value
+            case .timer(let timer, let generation):
+                guard timerGenerations[timer] == generation else { continue }
+                timerGenerations.removeValue(forKey: timer)
+                input = .timerFired(timer)
+            }
+            handle(enriched(input), group: &group)
+            if let exitCode {
+                finishOutboxes()
+                return exitCode
+            }
+        }
+        finishOutboxes()
+        return exitCode ?? 0
+    }
+
+    /// Handles an input and every follow-up input its actions produce synchronously.
+    mutating func handle(_ input: WorkerInput, group: inout DiscardingTaskGroup) {
+        var queue = [input]
+        while !queue.isEmpty {
+            let actions = machine.handle(queue.removeFirst())
+            // Deletions that come with `exit` run inline: the group is cancelled right after.
+            let exiting = actions.contains { if case .exit = $0 { true } else { false } }
+            for action in actions {
+                if let followUp = perform(action, exiting: exiting, group: &group) { queue.append(followUp) }
+            }
+        }
+        monitor.update(machine.status)
+    }
+
+    /// A `LaunchExecutor` gets the facts the launcher would look up: which class path entries are directories.
+    func enriched(_ input: WorkerInput) -> WorkerInput {
+        guard case .message(.launchExecutor(let launch), _) = input else { return input }
+        var candidates = launch.appDesc.command.classPathEntries.flatMap { $0.split(separator: ":").map(String.init) }
+        if let confDir = launch.appDesc.command.environment.last(where: { $0.0 == "SPARK_CONF_DIR" })?.1 {
+            candidates.append(confDir)
+        }
+        let directories = Set(candidates.filter(HostEnvironment.isDirectory))
+        return .message(.launchExecutor(launch), classPathDirectories: directories)
+    }
+
+    // MARK: - Actions
+
+    private mutating func perform(_ action: WorkerAction, exiting: Bool, group: inout DiscardingTaskGroup) -> WorkerInput? {
+        switch action {
+        case .register(let message, let master):
+            outbox(for: master, group: &group).yield(.register(message, master))
+        case .send(let message, let master):
+            outbox(for: master, group: &group).yield(.send(message, master))
+        case .reportExecutorState(let change, let master, let timeout):
+            outbox(for: master, group: &group).yield(.ask(change, master, timeout))
+        case .launchExecutor(let launch):
+            return start(launch, group: &group)
+        case .killExecutor(_, let pid, let grace):
+            let processes = processes
+            group.addTask { await processes.terminate(pid, grace: grace) }
+        case .scheduleTimer(let timer, let delay):
+            nextGeneration += 1
+            let generation = nextGeneration
+            timerGenerations[timer] = generation
+            let sink = sink
+            group.addTask {
+                try? await Task.sleep(for: delay)
+                guard !Task.isCancelled else { return }
+                sink.yield(.timer(timer, generation: generation))
+            }
+        case .cancelTimer(let timer):
+            timerGenerations.removeValue(forKey: timer)
+        case .deleteDirectories(let paths):
+            let logger = logger
+            if exiting {
+                WorkDirectories.delete(paths, logger: logger)
+            } else {
+                group.addTask { WorkDirectories.delete(paths, logger: logger) }
+            }
+        case .cleanupWorkDirectory(let cleanup):
+            let logger = logger
+            group.addTask { WorkDirectories.cleanup(cleanup, now: Date(), logger: logger) }
+        case .log(let level, let message):
+            logger.log(level: level.loggerLevel, "\(message)")
+        case .exit(let code):
+            exitCode = code
+        }
+        return nil
+    }
+
+    /// Creates the directories and files of a launch and starts the process.
+    private func start(_ launch: ExecutorLaunch, group: inout DiscardingTaskGroup) -> WorkerInput {
+        let key = launch.key
+        do {
+            try WorkDirectories.prepare(launch)
+        } catch {
+            return .executorLaunchFailed(key, reason: error.message)
+        }
+        var childEnvironment = environment
+        for variable in launch.environment { childEnvironment[variable.name] = variable.value }
+        let pid: Int32
+        do {
+            pid = try processes.spawn(ChildProcesses.Spawn(
+                argv: launch.argv, environment: childEnvironment, workingDirectory: launch.workingDirectory,
+                stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath))
+        } catch {
+            return .executorLaunchFailed(key, reason: error.message)
+        }
+        let processes = processes
+        let sink = sink
+        group.addTask {
+            if let code = await processes.waitForExit(pid) {
+                sink.yield(.input(.executorExited(key, exitCode: code)))
+            }
+        }
+        return .executorStarted(key, pid: pid)
+    }
+
+    // MARK: - Outboxes
+
+    private mutating func outbox(for master: RpcEndpointRef, group: inout DiscardingTaskGroup) -> AsyncStream<OutboxItem>.Continuation {
+        let address = master.rpcAddress ?? RpcAddress(host: "", port: 0)
+        if let existing = outboxes[address] { return existing }
+        let (stream, continuation) = AsyncStream.makeStream(of: OutboxItem.self)
+        outboxes[address] = continuation
+        let delivery = Delivery(env: env, sink: sink, logger: logger)
+        group.addTask {
+            for await item in stream { await delivery.deliver(item) }
+        }
+        return continuation
+    }
+
+    private mutating func finishOutboxes() {
+        for continuation in outboxes.values { continuation.finish() }
+        outboxes.removeAll()
+    }
+
+    /// Performs outbox items against the RPC environment and reports outcomes to the loop.
+    struct Delivery: Sendable {
+        let env: RpcEnv
+        let sink: AsyncStream<WorkerShellEvent>.Continuation
+        let logger: Logger
+
+        func deliver(_ item: OutboxItem) async {
+            switch item {
+            case .register(let message, let master):
+                // Spark: rpcEnv.setupEndpointRef (CheckExistence) then send RegisterWorker.
+                do {
+                    guard try await env.verify(master, timeout: .seconds(30)) else {
+                        throw RpcError(.remoteFailure, "Cannot find endpoint: \(master)")
+                    }
+                    try await env.send(.registerWorker(message), to: master)
+                } catch {
+                    sink.yield(.input(.registrationFailed(
+                        master: master.rpcAddress ?? message.masterAddress, reason: "\(error)")))
+                }
+            case .send(let message, let master):
+                do {
+                    try await env.send(message, to: master)
+                } catch {
+                    logger.warning("Cannot send \(message.name) to \(master): \(error)")
+                }
+            case .ask(let change, let master, let timeout):
+                let sink = sink
+                do {
+                    let connection = try await env.route(to: master)
+                    let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                    connection.askFuture(.executorStateChanged(change), to: master, timeout: .nanoseconds(nanoseconds))
+                        .whenComplete { result in
+                            switch result {
+                            case .success:
+                                sink.yield(.input(.stateReportAcknowledged(change)))
+                            case .failure(let error):
+                                let timedOut = (error as? RpcError)?.code == .timeout
+                                sink.yield(.input(.stateReportFailed(change, timedOut: timedOut, reason: "\(error)")))
+                            }
+                        }
+                } catch {
+                    sink.yield(.input(.stateReportFailed(change, timedOut: false, reason: "\(error)")))
+                }
+            }
+        }
+    }
+}
+
+extension WorkerLogLevel {
+    var loggerLevel: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SparkWorker
+
+/// The worker's HTTP endpoints (Spark: `WorkerWebUI`, `WorkerPage`, `LogPage`).
+///
+/// `/json` (and `/json/`): the worker state as Spark 4.3 writes it.
+/// `/log?appId=&executorId=&logType=&offset=&byteLength=`: a slice of an executor log, with
+/// Spark's `==== Bytes a-b of n of <path> ====` header.
+/// `/logPage?...`: the same slice without the header, as plain text.
+/// `/`: a one-line summary.
+struct WorkerWebResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let monitor: WorkerMonitor
+    let workDirectory: String
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .get || request.method == .head else {
+            return Self.text("Method not allowed\n", status: .methodNotAllowed)
+        }
+        var path = request.uri.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        switch path {
+        case "/json":
+            guard let status = monitor.status else { return Self.text("Worker is starting\n", status: .serviceUnavailable) }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json;charset=utf-8"
+            return Response(
+                status: .ok, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: WorkerJSON.workerState(status).rendered)))
+        case "/log", "/logPage":
+            let query = request.uri.queryParameters
+            let slice = WorkerLogs.read(
+                workDirectory: workDirectory, appId: query["appId"].map(String.init),
+                executorId: query["executorId"].map(String.init), logType: query["logType"].map(String.init),
+                offset: query["offset"].flatMap { Int64($0) }, byteLength: query["byteLength"].flatMap { Int64($0) })
+            switch slice {
+            case .success(let slice):
+                let body = path == "/log" ? slice.header + slice.text : slice.text
+                return Self.text(body, status: .ok)
+            case .failure(let error):
+                return Self.text(error.message + "\n", status: error.status)
+            }
+        case "/":
+            let summary = monitor.status.map {
+                "Spark Worker \($0.workerId) at \($0.host):\($0.port), master \($0.masterUrl), "
+                    + "\($0.executors.count) running executors\n"
+            } ?? "Worker is starting\n"
+            return Self.text(summary, status: .ok)
+        default:
+            return Self.text("Not found\n", status: .notFound)
+        }
+    }
+
+    static func text(_ text: String, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain;charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
