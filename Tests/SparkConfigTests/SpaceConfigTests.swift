@@ -87,3 +87,27 @@ import Testing
         #expect(error?.variable == variable)
     }
 }
+
+@Suite struct DynoCommandTests {
+    @Test func masterDynoBindsItsDiscoveryNameAndTurnsOnZooKeeperRecovery() throws {
+        let commands = DynoCommands(environment: SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "HEROKU_DNS_DYNO_NAME": "2.master.app.app.localspace", "HEROKU_PRIVATE_IP": "10.1.2.3",
+            "KAFKA_ZOOKEEPER_URL": "zookeeper://10.0.0.9:2181", "SPARK_MASTER_OPTS": "-Dspark.worker.timeout=30",
+        ]))
+        let master = try commands.master()
+        #expect(master.arguments == ["--host", "2.master.app.app.localspace", "--port", "7077", "--webui-port", "8080"])
+        #expect(master.environment["SPARK_MASTER_OPTS"] == "-Dspark.worker.timeout=30 -Dspark.deploy.recoveryMode=ZOOKEEPER -Dspark.deploy.zookeeper.url=10.0.0.9:2181 -Dspark.deploy.zookeeper.dir=/app")
+    }
+
+    @Test func workerDynoFollowsEveryMaster() throws {
+        let commands = DynoCommands(environment: SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "SPARK_MASTERS": "2", "HEROKU_DNS_DYNO_NAME": "1.worker.app.app.localspace",
+        ]))
+        let worker = try commands.worker()
+        #expect(worker.arguments == [
+            "--host", "1.worker.app.app.localspace", "--webui-port", "8081",
+            "spark://1.master.app.app.localspace:7077,2.master.app.app.localspace:7077",
+        ])
+        #expect(try DynoCommands(environment: SpaceEnvironment(["HEROKU_PRIVATE_IP": "10.0.0.4"])).master().arguments.prefix(2) == ["--host", "10.0.0.4"])
+    }
+}
