@@ -62,15 +62,19 @@ let package = Package(
         .target(
             name: "SparkMasterServer",
             dependencies: [
-                "SparkMaster", "SparkRPC", "SparkModel", "SparkProtocol", "SparkConfig", "ZooKeeper", "ZooKeeperClient",
+                "SparkMaster", "SparkRPC", "SparkModel", "SparkProtocol", "SparkConfig", "ZooKeeper", "ZooKeeperClient", "SparkWebUI",
                 nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
             ]
         ),
         .target(
             name: "SparkWorkerServer",
-            dependencies: ["SparkWorker", "SparkRPC", "SparkModel", "SparkConfig", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
+            dependencies: ["SparkWorker", "SparkRPC", "SparkModel", "SparkConfig", "SparkWebUI", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
         ),
         .target(name: "ZooKeeperClient", dependencies: ["ZooKeeper", nioCore, nioPosix, logging]),
+        // zlib from the system (libz-dev), for gzip responses and rolled logs.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // HTML pages and HTTP helpers shared by the master's and workers' web UIs.
+        .target(name: "SparkWebUI", dependencies: ["CZlib", "SparkModel", "SparkMaster", hummingbird, nioCore]),
         .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
             name: "spark-space",
@@ -107,6 +111,10 @@ let package = Package(
             dependencies: ["SparkInspector", "SparkTestKit", "SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]
         ),
         .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig", "SpaceConfig"]),
+        .testTarget(
+            name: "SparkWebUITests",
+            dependencies: ["SparkWebUI", "SparkMaster", "SparkMasterServer", "SparkModel", "SparkTestKit", hummingbird, nioCore]
+        ),
         .testTarget(name: "SpaceProxyTests", dependencies: ["SpaceProxy", "SparkTestKit", nioCore, nioPosix]),
         .testTarget(
             name: "ZooKeeperTests",
