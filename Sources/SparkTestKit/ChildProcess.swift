@@ -22,6 +22,8 @@ public final class ChildProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process = Process()
+        // Foundation starts the child as the leader of a new process group: stopping the group
+        // reaches everything it started (bash wrappers and their JVMs).
         process.executableURL = executable
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
@@ -66,20 +68,22 @@ public final class ChildProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
-    /// SIGTERM, then SIGKILL after `grace`; waits for the exit.
+    /// SIGTERM, then SIGKILL after `grace`, to the process's group; waits for the exit.
     public func stop(grace: Duration = .seconds(10)) {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        let group = -process.processIdentifier
+        guard process.isRunning else {
+            kill(group, SIGKILL)  // Whatever it left behind in its group.
+            return
+        }
+        kill(group, SIGTERM)
         let deadline = ContinuousClock.now + grace
         while process.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        kill(group, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// Waits for the process to end on its own.

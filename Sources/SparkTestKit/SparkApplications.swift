@@ -45,6 +45,7 @@ public enum SparkApplications {
         FileManager.default.createFile(atPath: outFile.path, contents: nil)
         FileManager.default.createFile(atPath: errFile.path, contents: nil)
         let process = Process()
+        // The child leads its own process group: the launcher script and its JVM stop together.
         process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -65,16 +66,18 @@ public enum SparkApplications {
             process.standardInput = FileHandle.nullDevice
         }
         try process.run()
+        let group = -process.processIdentifier
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
+        while process.isRunning && ContinuousClock.now < deadline && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
         }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            kill(group, SIGKILL)
             process.waitUntilExit()
             let err = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
             throw ChildProcessError(message: "\(name) did not finish within \(timeout):\n\(err.suffix(4000))")
         }
+        kill(group, SIGKILL)  // Nothing of it outlives the run.
         return Result(
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
