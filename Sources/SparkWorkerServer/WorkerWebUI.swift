@@ -26,7 +26,7 @@ struct WorkerWebResponder: HTTPResponder {
         case "/json":
             guard let status = monitor.status else { return Self.text("Worker is starting\n", status: .serviceUnavailable) }
             var headers = HTTPFields()
-            headers[.contentType] = "application/json;charset=utf-8"
+            headers[.contentType] = "text/json;charset=utf-8"  // as Spark's Jetty servlets
             return Response(
                 status: .ok, headers: headers,
                 body: .init(byteBuffer: ByteBuffer(string: WorkerJSON.workerState(status).rendered)))

@@ -52,7 +52,9 @@ struct WorkerJVMIntegrationTests {
             tasks.addTask { try await group.run() }
             defer { tasks.cancelAll() }
             try await master.waitForLog("Registering worker 127.0.0.1:\(workerPort) with 2 cores", timeout: .seconds(60))
-            #expect(lines.contains("Successfully registered with master spark://127.0.0.1:\(masterPort)"))
+            try await waitUntil("the worker registered", timeout: .seconds(10)) {
+                lines.contains("Successfully registered with master spark://127.0.0.1:\(masterPort)")
+            }
             let idle = try await fetchJSON(port: uiPort, path: "/json")
             #expect(idle["coresused"] as? Int == 0)
             #expect((idle["executors"] as? [Any])?.isEmpty == true)
