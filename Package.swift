@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperTests",
             dependencies: [
-                "ZooKeeper", "ZooKeeperClient", "SparkTestKit", nioCore, nioPosix,
+                "ZooKeeper", "ZooKeeperClient", "SparkTestKit", nioCore, nioPosix, logging,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]

@@ -10,6 +10,8 @@ import SparkMaster
 import SparkModel
 import SparkProtocol
 import SparkRPC
+import ZooKeeper
+import ZooKeeperClient
 
 /// The `spark-master` daemon: an RPC environment with the `Master` endpoint, the master state
 /// machine fed one input at a time, its timers, and the web UI.
@@ -51,6 +53,15 @@ public final class MasterService: Service, Sendable {
         case endpoint(MasterEndpoint.Event)
         case timer(MasterTimer)
         case input(MasterInput)
+        case leadership(LeaderLatchEvent)
+    }
+
+    /// How this master learns it leads, and where it keeps its recovery state.
+    struct Recovery: Sendable {
+        var engine: any PersistenceEngine
+        /// ZooKeeper leader election; `nil` means leading from the start.
+        var latch: ZooKeeperLeaderLatch?
+        var client: ZooKeeperClient?
     }
 
     let settings: Settings
@@ -123,12 +134,22 @@ public final class MasterService: Service, Sendable {
                 let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: configuration.masterWebUiUrl)
                 publishReady(endpoints)
                 logger.info("Bound MasterWebUI to \(settings.host), and started at \(configuration.masterWebUiUrl)")
-                let engine = try makePersistenceEngine()
+                let recovery = try makeRecovery()
+                let engine = recovery.engine
+                if let client = recovery.client, let latch = recovery.latch {
+                    client.start()
+                    group.addTask { await latch.run() }
+                    group.addTask {
+                        for await event in latch.events { self.eventSink.yield(.leadership(event)) }
+                    }
+                }
                 try await withGracefulShutdownHandler {
-                    await runLoop(configuration: configuration, env: env, engine: engine, leadsAtStart: true)
+                    await runLoop(configuration: configuration, env: env, engine: engine, leadsAtStart: recovery.latch == nil)
                 } onGracefulShutdown: {
                     self.eventSink.finish()
                 }
+                // Closing the session removes our election node at once: a standby takes over now.
+                await recovery.client?.close()
                 await engine.close()
                 endpoint.finish()
                 await env.shutdown()
@@ -141,19 +162,38 @@ public final class MasterService: Service, Sendable {
         }
     }
 
-    /// The persistence engine of `spark.deploy.recoveryMode`.
-    private func makePersistenceEngine() throws -> any PersistenceEngine {
+    /// Persistence and leader election of `spark.deploy.recoveryMode`.
+    private func makeRecovery() throws -> Recovery {
         let mode = (settings.conf["spark.deploy.recoveryMode"] ?? "NONE").uppercased()
         switch mode {
         case "NONE":
-            return BlackHolePersistenceEngine()
+            return Recovery(engine: BlackHolePersistenceEngine())
+        case "ZOOKEEPER":
+            guard let url = settings.conf["spark.deploy.zookeeper.url"], !url.isEmpty else {
+                throw SparkConfError(key: "spark.deploy.zookeeper.url", value: "", expected: "host:port[,host:port][/chroot] for ZOOKEEPER recovery")
+            }
+            let directory = settings.conf["spark.deploy.zookeeper.dir"] ?? "/spark"
+            // Our own key: short sessions make failover fast (Spark's Curator uses 60 s).
+            let timeout = try settings.conf.seconds("spark.deploy.zookeeper.sessionTimeout", default: 4)
+            let configuration: ZooKeeperClientConfiguration
+            do {
+                configuration = try ZooKeeperClientConfiguration(connectString: url, sessionTimeout: .milliseconds(Int64(timeout * 1000)))
+            } catch {
+                throw SparkConfError(key: "spark.deploy.zookeeper.url", value: url, expected: "host:port[,host:port][/chroot] (\(error))")
+            }
+            logger.info("Persisting recovery state to ZooKeeper", metadata: ["master/zookeeper": "\(url)", "master/dir": "\(directory)"])
+            let client = ZooKeeperClient(configuration: configuration, logger: logger)
+            let latch = ZooKeeperLeaderLatch(client: client, path: directory + "/leader_election", logger: logger)
+            let engine = RecordPersistenceEngine(
+                store: ZooKeeperRecordStore(client: client, root: directory), version: settings.version, logger: logger)
+            return Recovery(engine: engine, latch: latch, client: client)
         case "FILESYSTEM":
             guard let directory = settings.conf["spark.deploy.recoveryDirectory"], !directory.isEmpty else {
                 throw SparkConfError(key: "spark.deploy.recoveryDirectory", value: "", expected: "a directory for FILESYSTEM recovery")
             }
             logger.info("Persisting recovery state to directory \(directory)")
-            return RecordPersistenceEngine(
-                store: try FileSystemRecordStore(directory: URL(fileURLWithPath: directory)), version: settings.version, logger: logger)
+            return Recovery(engine: RecordPersistenceEngine(
+                store: try FileSystemRecordStore(directory: URL(fileURLWithPath: directory)), version: settings.version, logger: logger))
         default:
             throw SparkConfError(key: "spark.deploy.recoveryMode", value: mode, expected: "NONE, FILESYSTEM or ZOOKEEPER")
         }
@@ -228,6 +268,18 @@ public final class MasterService: Service, Sendable {
                 actions = master.handle(.timerFired(timer), now: now)
             case .input(let input):
                 actions = master.handle(input, now: now)
+            case .leadership(.isLeader):
+                logger.info("We have gained leadership")
+                do {
+                    let persisted = try await engine.read()
+                    actions = master.handle(.electedLeader(persisted), now: Self.now())
+                } catch {
+                    // Without its state a leader must not act: end, and let another master lead.
+                    actions = [.log(.error, "cannot read the recovery state: \(error)"), .exit(code: 1)]
+                }
+            case .leadership(.notLeader):
+                logger.error("We have lost leadership")
+                actions = master.handle(.revokedLeadership, now: now)
             }
             let exit = await perform(actions, env: env, timers: &timers, calls: &pendingCalls, engine: engine)
             state.withLockedValue { $0 = master }

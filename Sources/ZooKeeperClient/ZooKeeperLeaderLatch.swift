@@ -1,0 +1,132 @@
+import Logging
+import NIOCore
+import ZooKeeper
+
+/// Leadership changes of a `ZooKeeperLeaderLatch`.
+public enum LeaderLatchEvent: Sendable, Hashable {
+    /// Spark: `ElectedLeader`.
+    case isLeader
+    /// Spark: `RevokedLeadership` (the JVM master exits).
+    case notLeader
+}
+
+/// Runs a `LeaderLatch` on a `ZooKeeperClient` (Spark: `ZooKeeperLeaderElectionAgent`).
+///
+/// `run()` joins the election and stays in it until its task is cancelled; then it gives up
+/// leadership and deletes its node. Leadership changes go to `events` (one consumer) and `isLeader`.
+/// Leadership ends as soon as the client reports the connection lost (see `LeaderLatch`).
+public final class ZooKeeperLeaderLatch: Sendable {
+    enum Input: Sendable {
+        case client(ZooKeeperClientEvent)
+        case completed(LeaderLatchOperation, Result<ZooKeeperResponse, ZooKeeperError>)
+        case retry
+    }
+
+    public let client: ZooKeeperClient
+    public let configuration: LeaderLatch.Configuration
+    /// Leadership changes, in order.
+    public let events: AsyncStream<LeaderLatchEvent>
+    private let eventsContinuation: AsyncStream<LeaderLatchEvent>.Continuation
+    /// Leadership and node as last reported, on the client's event loop.
+    private let status: NIOLoopBoundBox<Status>
+    private let seed: UInt64
+    private let logger: Logger
+
+    /// `path` is the election directory, e.g. `/spark/leader_election`.
+    public init(client: ZooKeeperClient, path: String, retryDelay: Duration = .seconds(1), logger: Logger = Logger(label: "zookeeper.latch"), seed: UInt64 = UInt64.random(in: .min ... .max)) {
+        self.client = client
+        self.configuration = LeaderLatch.Configuration(latchPath: path, retryDelayMs: retryDelay.milliseconds)
+        (events, eventsContinuation) = AsyncStream.makeStream(of: LeaderLatchEvent.self)
+        self.seed = seed
+        self.logger = logger
+        self.status = NIOLoopBoundBox.makeBoxSendingValue(Status(), eventLoop: client.eventLoop)
+    }
+
+    struct Status {
+        var isLeader = false
+        var nodePath: String?
+    }
+
+    /// Whether this participant leads right now.
+    public func isLeader() async -> Bool {
+        (try? await client.eventLoop.submit { self.status.value.isLeader }.get()) ?? false
+    }
+
+    /// Our latch node, once created.
+    public func nodePath() async -> String? {
+        try? await client.eventLoop.submit { self.status.value.nodePath }.get()
+    }
+
+    private func update(_ body: @escaping @Sendable (inout Status) -> Void) {
+        let status = self.status
+        client.eventLoop.execute { body(&status.value) }
+    }
+
+    /// Competes until cancelled, then leaves the election (deleting our node) and returns.
+    public func run() async {
+        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
+        let clientEvents = client.events()
+        var latch = LeaderLatch(configuration: configuration, seed: seed)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in clientEvents { continuation.yield(.client(event)) }
+            }
+            perform(latch.start(), nodePath: latch.nodePath, continuation)
+            for await input in inputs {
+                switch input {
+                case .client(.session(let event)):
+                    perform(latch.sessionEvent(event), nodePath: latch.nodePath, continuation)
+                case .client(.watch(let event)):
+                    perform(latch.watchEvent(event), nodePath: latch.nodePath, continuation)
+                case .completed(let operation, let result):
+                    perform(latch.completed(operation, result), nodePath: latch.nodePath, continuation)
+                case .retry:
+                    perform(latch.retryTimerFired(), nodePath: latch.nodePath, continuation)
+                }
+            }
+            // Cancelled: give leadership up and delete our node before returning, so the next
+            // participant takes over at once.
+            let leaving = perform(latch.stop(), nodePath: latch.nodePath, continuation)
+            for future in leaving { _ = try? await future.get() }
+            group.cancelAll()
+        }
+        continuation.finish()
+        eventsContinuation.finish()
+    }
+
+    @discardableResult
+    private func perform(_ actions: [LeaderLatchAction], nodePath: String?, _ inputs: AsyncStream<Input>.Continuation) -> [EventLoopFuture<ZooKeeperResponse>] {
+        var futures: [EventLoopFuture<ZooKeeperResponse>] = []
+        for action in actions {
+            switch action {
+            case .submit(let operation, let request):
+                // Submitted in order from this one task, so the session keeps their order.
+                let future = client.submit(request)
+                future.whenComplete { result in
+                    inputs.yield(.completed(operation, result.mapError { error in
+                        (error as? ZooKeeperError) ?? ZooKeeperError(.systemError, "\(error)")
+                    }))
+                }
+                futures.append(future)
+            case .isLeader:
+                update { $0.isLeader = true }
+                logger.info("elected leader", metadata: ["zookeeper/latch": "\(nodePath ?? "-")"])
+                eventsContinuation.yield(.isLeader)
+            case .notLeader:
+                update { $0.isLeader = false }
+                logger.info("leadership revoked", metadata: ["zookeeper/latch": "\(configuration.latchPath)"])
+                eventsContinuation.yield(.notLeader)
+            case .scheduleRetry(let afterMs):
+                client.eventLoop.scheduleTask(in: .milliseconds(afterMs)) { inputs.yield(.retry) }
+            case .log(let level, let message):
+                switch level {
+                case .debug: logger.debug("\(message)")
+                case .info: logger.info("\(message)")
+                case .warning: logger.warning("\(message)")
+                }
+            }
+        }
+        update { $0.nodePath = nodePath }
+        return futures
+    }
+}
