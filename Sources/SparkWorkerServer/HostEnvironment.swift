@@ -1,4 +1,5 @@
 import Foundation
+import SparkConfig
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,19 +8,22 @@ import Darwin
 
 /// Facts about the machine the worker runs on.
 public enum HostEnvironment {
-    /// Logical CPUs the worker may use (Spark: `Runtime.availableProcessors`).
-    ///
-    /// A later change reads the container's cgroup CPU quota here; everything else takes cores from
-    /// this one place.
+    /// The container's (dyno's) cgroup limits.
+    public static let containerLimits = ContainerLimits.detect { path in try? String(contentsOfFile: path, encoding: .utf8) }
+
+    /// Logical CPUs the worker may use (Spark: `Runtime.availableProcessors`), bounded by the
+    /// container's CPU quota.
     public static func availableCores() -> Int {
-        max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let host = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return containerLimits.cpus.map { min(host, max(1, $0)) } ?? host
     }
 
-    /// Physical memory in MiB (Spark: `OperatingSystemMXBean.getTotalMemorySize`).
-    ///
-    /// A later change reads the cgroup memory limit here.
+    /// Memory in MiB (Spark: `OperatingSystemMXBean.getTotalMemorySize`), bounded by the
+    /// container's memory limit.
     public static func totalMemoryMiB() -> Int {
-        Int(ProcessInfo.processInfo.physicalMemory / 1024 / 1024)
+        let physical = ProcessInfo.processInfo.physicalMemory
+        let limit = containerLimits.memoryBytes.map { min($0, physical) } ?? physical
+        return Int(limit / 1024 / 1024)
     }
 
     /// Spark's `WorkerArguments.inferDefaultMemory`: total RAM less 1 GiB for the system, at

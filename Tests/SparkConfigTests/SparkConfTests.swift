@@ -54,3 +54,26 @@ import Testing
         #expect(throws: SparkConfError.self) { try conf.bool("spark.flag", default: false) }
     }
 }
+
+@Suite struct ContainerLimitsTests {
+    @Test func cgroupV2Limits() {
+        let files = ["/sys/fs/cgroup/cpu.max": "250000 100000\n", "/sys/fs/cgroup/memory.max": "2684354560\n"]
+        let limits = ContainerLimits.detect { files[$0] }
+        #expect(limits == ContainerLimits(cpus: 3, memoryBytes: 2_684_354_560))
+    }
+
+    @Test func cgroupV1Limits() {
+        let files = [
+            "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "400000", "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712",
+        ]
+        #expect(ContainerLimits.detect { files[$0] } == ContainerLimits(cpus: 4, memoryBytes: nil))
+    }
+
+    @Test func noLimits() {
+        let files = ["/sys/fs/cgroup/cpu.max": "max 100000", "/sys/fs/cgroup/memory.max": "max"]
+        #expect(ContainerLimits.detect { files[$0] } == ContainerLimits(cpus: nil, memoryBytes: nil))
+        #expect(ContainerLimits.detect { _ in nil } == ContainerLimits(cpus: nil, memoryBytes: nil))
+        #expect(ContainerLimits.parseCPUMax("garbage") == nil)
+    }
+}
