@@ -74,7 +74,10 @@ let package = Package(
         // zlib from the system (libz-dev), for gzip responses and rolled logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // HTML pages and HTTP helpers shared by the master's and workers' web UIs.
-        .target(name: "SparkWebUI", dependencies: ["CZlib", "SparkModel", "SparkMaster", hummingbird, nioCore]),
+        .target(
+            name: "SparkWebUI",
+            dependencies: ["CZlib", "SparkModel", "SparkMaster", hummingbird, nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
             name: "spark-space",
@@ -113,7 +116,10 @@ let package = Package(
         .testTarget(name: "SparkConfigTests", dependencies: ["SparkConfig", "SpaceConfig"]),
         .testTarget(
             name: "SparkWebUITests",
-            dependencies: ["SparkWebUI", "SparkMaster", "SparkMasterServer", "SparkModel", "SparkTestKit", hummingbird, nioCore]
+            dependencies: [
+                "SparkWebUI", "SparkMaster", "SparkMasterServer", "SparkModel", "SparkTestKit", "SparkRPC", "SparkConfig", "CZlib",
+                hummingbird, nioCore, serviceLifecycle, logging,
+            ]
         ),
         .testTarget(name: "SpaceProxyTests", dependencies: ["SpaceProxy", "SparkTestKit", nioCore, nioPosix]),
         .testTarget(
@@ -128,7 +134,10 @@ let package = Package(
             name: "SparkMasterTests",
             dependencies: ["SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkProtocol", "SparkTestKit"]
         ),
-        .testTarget(name: "SparkWorkerTests", dependencies: ["SparkWorker", "SparkWorkerServer", "SparkModel", "SparkConfig", "SparkTestKit"]),
+        .testTarget(
+            name: "SparkWorkerTests",
+            dependencies: ["SparkWorker", "SparkWorkerServer", "SparkModel", "SparkConfig", "SparkTestKit", logging, serviceLifecycle]
+        ),
         .testTarget(
             name: "SparkClusterTests",
             dependencies: ["SparkMasterServer", "SparkWorkerServer", "SparkRPC", "SparkTestKit", nioPosix]

@@ -99,6 +99,9 @@ public final class MasterService: Service, Sendable {
     /// Asks the master to kill an application, as the web UI's kill button does.
     public func killApplication(id: String) { eventSink.yield(.input(.killApplication(id: id))) }
 
+    /// Asks the master to kill a cluster-mode driver, as the web UI's kill button does.
+    public func killDriver(id: String) { eventSink.yield(.input(.killDriver(id: id))) }
+
     public func run() async throws {
         var configuration = MasterConfiguration(
             masterAddress: RpcAddress(host: settings.host, port: Int32(settings.port)), masterWebUiUrl: "")

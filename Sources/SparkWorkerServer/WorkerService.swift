@@ -6,6 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import SparkModel
 import SparkRPC
+import SparkWebUI
 import SparkWorker
 
 /// The worker daemon as a `Service`: an RPC environment with the `Worker` endpoint, the web UI,
@@ -148,7 +149,7 @@ public struct WorkerService: Service {
         for attempt in 0...retries {
             let port = options.webUiPort == 0 ? 0 : options.webUiPort + attempt
             let application = Application(
-                responder: responder,
+                responder: GzipResponder(responder),
                 configuration: ApplicationConfiguration(address: .hostname(options.webUiBindHost, port: port), reuseAddress: true),
                 onServerRunning: { channel in sink.yield(.bound(channel.localAddress?.port ?? port)) },
                 eventLoopGroupProvider: .shared(eventLoopGroup), logger: uiLogger)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SparkWebUI
 import SparkWorker
 
 /// The worker's HTTP endpoints (Spark: `WorkerWebUI`, `WorkerPage`, `LogPage`).
@@ -44,11 +45,19 @@ struct WorkerWebResponder: HTTPResponder {
                 return Self.text(error.message + "\n", status: error.status)
             }
         case "/":
-            let summary = monitor.status.map {
-                "Spark Worker \($0.workerId) at \($0.host):\($0.port), master \($0.masterUrl), "
-                    + "\($0.executors.count) running executors\n"
-            } ?? "Worker is starting\n"
-            return Self.text(summary, status: .ok)
+            guard let status = monitor.status else { return Self.text("Worker is starting\n", status: .serviceUnavailable) }
+            func row(_ record: ExecutorRecord) -> WorkerPage.Executor {
+                .init(
+                    executorId: Int64(record.key.execId), appId: record.key.appId, appName: record.appDesc.name,
+                    user: record.appDesc.user, cores: Int64(record.cores), memoryMiB: Int64(record.memoryMiB),
+                    state: record.state.description,
+                    resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) })
+            }
+            return WebResponses.html(WorkerPage.render(.init(
+                workerId: status.workerId, host: status.host, port: Int(status.port), masterURL: status.masterUrl,
+                masterWebUiURL: status.masterWebUiUrl, cores: Int64(status.cores), coresUsed: Int64(status.coresUsed),
+                memoryMiB: Int64(status.memoryMiB), memoryUsedMiB: Int64(status.memoryUsedMiB),
+                executors: status.executors.map(row), finishedExecutors: status.finishedExecutors.map(row))))
         default:
             return Self.text("Not found\n", status: .notFound)
         }

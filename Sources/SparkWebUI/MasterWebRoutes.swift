@@ -1,0 +1,210 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SparkMaster
+import SparkModel
+
+/// What the master's web UI reads and asks of the running master.
+public struct MasterWebSource: Sendable {
+    /// The master's state now; nil while it starts.
+    public var snapshot: @Sendable () -> MasterStateMachine?
+    /// Epoch milliseconds.
+    public var now: @Sendable () -> Int64
+    public var killApplication: @Sendable (String) -> Void
+    /// Nil when the shell cannot kill drivers: the buttons are hidden and the POST answers 501.
+    public var killDriver: (@Sendable (String) -> Void)?
+
+    public init(
+        snapshot: @escaping @Sendable () -> MasterStateMachine?, now: @escaping @Sendable () -> Int64,
+        killApplication: @escaping @Sendable (String) -> Void, killDriver: (@Sendable (String) -> Void)?
+    ) {
+        self.snapshot = snapshot
+        self.now = now
+        self.killApplication = killApplication
+        self.killDriver = killDriver
+    }
+}
+
+/// The master's web UI settings, read from `spark.*` by the shell.
+public struct MasterWebOptions: Sendable {
+    /// `spark.ui.killEnabled` (default true).
+    public var killEnabled: Bool
+    /// `spark://host:port` of the REST server when `spark.master.rest.enabled`.
+    public var restURL: String?
+    /// `spark.ui.reverseProxy`.
+    public var reverseProxy: Bool
+    /// `spark.ui.reverseProxyUrl`.
+    public var reverseProxyURL: String?
+    /// Zone name in `submitdate` (`java.util.Date.toString`).
+    public var zoneName: String
+    /// Shown in page footers.
+    public var version: String?
+    /// Compress responses for clients that accept gzip.
+    public var gzip: Bool
+    /// The proxy's HTTP client (timeouts, response limit).
+    public var proxyClient: BoundedHTTPClient
+    /// `Content-Type` of `/json`: Spark's Jetty servlets say `text/json`.
+    public var jsonContentType: String
+
+    public init(
+        killEnabled: Bool = true, restURL: String? = nil, reverseProxy: Bool = false, reverseProxyURL: String? = nil,
+        zoneName: String = "UTC", version: String? = nil, gzip: Bool = true, proxyClient: BoundedHTTPClient = BoundedHTTPClient(),
+        jsonContentType: String = "text/json;charset=utf-8"
+    ) {
+        self.killEnabled = killEnabled
+        self.restURL = restURL
+        self.reverseProxy = reverseProxy
+        self.reverseProxyURL = reverseProxyURL
+        self.zoneName = zoneName
+        self.version = version
+        self.gzip = gzip
+        self.proxyClient = proxyClient
+        self.jsonContentType = jsonContentType
+    }
+
+    var pageOptions: MasterPageOptions {
+        MasterPageOptions(
+            killEnabled: killEnabled, restURL: restURL,
+            links: MasterLinks(reverseProxy: reverseProxy, reverseProxyURL: reverseProxyURL), version: version)
+    }
+}
+
+/// The master's HTTP endpoints (Spark: `MasterWebUI`, `MasterPage`, `ApplicationPage`):
+///
+/// - `GET /` the master page; `GET /app/?appId=` an application's page
+/// - `GET /json`, `/json/` the master's state as Spark 4.3 writes it; `GET /app/json/?appId=` one application
+/// - `POST /app/kill/` and `POST /driver/kill/` with `id=<id>&terminate=true` (form or query),
+///   when `spark.ui.killEnabled`; redirect back to `/`
+/// - `/proxy/<workerId or appId>/…` the worker's or driver's UI, with `spark.ui.reverseProxy`
+public enum MasterWebRoutes {
+    public static func router(source: MasterWebSource, options: MasterWebOptions) -> Router<BasicRequestContext> {
+        // HEAD of every page answers as its GET would, without the body.
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        if options.gzip { router.add(middleware: GzipMiddleware()) }
+        add(to: router, source: source, options: options)
+        return router
+    }
+
+    /// Adds the routes to an existing router.
+    public static func add(to router: Router<BasicRequestContext>, source: MasterWebSource, options: MasterWebOptions) {
+        var settings = options.pageOptions
+        settings.canKillDrivers = source.killDriver != nil
+        let pageOptions = settings
+        let starting: @Sendable () -> Response = {
+            WebResponses.text("The master is starting\n", status: .serviceUnavailable)
+        }
+
+        router.get("/") { _, _ -> Response in
+            guard let master = source.snapshot() else { return starting() }
+            return WebResponses.html(MasterPage.render(master, now: source.now(), options: pageOptions))
+        }
+
+        let json: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
+            guard let master = source.snapshot() else { return starting() }
+            return WebResponses.json(
+                MasterStatusJSON.render(master, now: source.now(), zoneName: options.zoneName), contentType: options.jsonContentType)
+        }
+        // The router matches `/json/` here too.
+        router.get("/json", use: json)
+
+        router.get("/app") { request, _ -> Response in
+            let query = FormData(request.uri.query ?? "")
+            if !request.uri.path.hasSuffix("/") {
+                // Relative links on the page resolve against /app/, so the page lives there.
+                return WebResponses.redirect(to: "app/" + HTML.query(query.fields), status: .movedPermanently)
+            }
+            guard let master = source.snapshot() else { return starting() }
+            guard let id = query["appId"], let app = ApplicationPage.find(id, in: master) else {
+                return WebResponses.errorPage(
+                    .notFound, title: "Application not found",
+                    message: "No application \(query["appId"] ?? "(no appId given)") is known to this master.", home: "../")
+            }
+            return WebResponses.html(ApplicationPage.render(app, master: master, now: source.now(), options: pageOptions))
+        }
+
+        router.get("/app/json") { request, _ -> Response in
+            guard let master = source.snapshot() else { return starting() }
+            let query = FormData(request.uri.query ?? "")
+            guard let id = query["appId"], let app = ApplicationPage.find(id, in: master) else {
+                return WebResponses.json(
+                    .object([("error", .string("no such application"))]), status: .notFound, contentType: options.jsonContentType)
+            }
+            return WebResponses.json(
+                ApplicationJSON.render(
+                    app, now: source.now(), offsetSeconds: master.configuration.timeZoneOffsetSeconds, zoneName: options.zoneName),
+                contentType: options.jsonContentType)
+        }
+
+        router.post("/app/kill") { request, context -> Response in
+            try await kill(request, context: context, options: options) { id in
+                // Spark ignores ids it does not know; so does the master's core.
+                source.killApplication(id)
+            }
+        }
+        router.post("/driver/kill") { request, context -> Response in
+            guard let killDriver = source.killDriver else {
+                guard options.killEnabled else { return killDisabled() }
+                return WebResponses.text("Killing drivers from the web UI is not available in this master\n", status: .notImplemented)
+            }
+            return try await kill(request, context: context, options: options, killDriver)
+        }
+
+        if options.reverseProxy {
+            let proxy = ReverseProxy(client: options.proxyClient, reverseProxyURL: options.reverseProxyURL)
+            let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+                let target = request.head.path ?? request.uri.path
+                guard let split = ReverseProxy.split(target: target) else { return WebResponses.text("Not found\n", status: .notFound) }
+                guard let master = source.snapshot() else { return starting() }
+                guard let backend = proxyTarget(split.id, in: master) else {
+                    return WebResponses.errorPage(
+                        .notFound, title: "Not found", message: "No worker or running application \(split.id) is known to this master.")
+                }
+                guard let remainder = split.remainder else {
+                    // `/proxy/<id>` → `/proxy/<id>/`, so the UI's relative links resolve under it.
+                    let rest = target.dropFirst("/proxy/".count)
+                    let idEnd = rest.firstIndex(of: "?") ?? rest.endIndex
+                    return WebResponses.redirect(to: rest[..<idEnd] + "/" + rest[idEnd...], status: .found)
+                }
+                return await proxy.forward(request, id: split.id, backendURL: backend, remainder: remainder)
+            }
+            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete, .patch, .options] {
+                router.on("/proxy/{id}", method: method, use: handler)
+                router.on("/proxy/{id}/**", method: method, use: handler)
+            }
+        }
+    }
+
+    /// The UI behind `/proxy/<id>`: a listed worker's, or a running application's driver UI.
+    public static func proxyTarget(_ id: String, in master: MasterStateMachine) -> String? {
+        if let worker = master.workerList.first(where: { $0.id == id }) { return worker.webUiAddress }
+        if let app = master.apps[id], !app.isFinished, !app.desc.appUiUrl.isEmpty { return app.desc.appUiUrl }
+        return nil
+    }
+
+    static func killDisabled() -> Response {
+        WebResponses.text("Killing is disabled (spark.ui.killEnabled=false)\n", status: .methodNotAllowed)
+    }
+
+    /// Spark: `handleAppKillRequest`, `handleDriverKillRequest` — acts only with `terminate=true`.
+    static func kill(
+        _ request: Request, context: BasicRequestContext, options: MasterWebOptions, _ action: @Sendable (String) -> Void
+    ) async throws -> Response {
+        guard options.killEnabled else { return killDisabled() }
+        // A form posted from another site (cross-site request forgery) is refused.
+        if request.headers[HTTPField.Name("Sec-Fetch-Site")!]?.lowercased() == "cross-site" {
+            return WebResponses.text("Cross-site kill requests are refused\n", status: .forbidden)
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        var form = FormData(request.uri.query ?? "")
+        form.fields += FormData(String(buffer: body)).fields
+        if form["terminate"]?.lowercased() == "true", let id = form["id"], !id.isEmpty {
+            action(id)
+        }
+        // Behind the front proxy of `spark.ui.reverseProxyUrl` the master lives at that URL;
+        // otherwise the way back is relative, which also holds under any path prefix.
+        let proxyURL = options.reverseProxy ? options.reverseProxyURL.map(ReverseProxyRewriter.trimmedBase) : nil
+        let home = proxyURL.flatMap { $0.isEmpty ? nil : $0 + "/" } ?? WebResponses.pathToRoot(from: request.uri.path)
+        return WebResponses.redirect(to: home)
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
+import SparkMaster
+import SparkModel
+@testable import SparkWebUI
+import Testing
+
+/// The master's routes over loopback HTTP, from a fixed master state.
+struct MasterRoutesTests {
+    let fixture: MasterFixture
+    let running: String
+    let finished: String
+    let appKills = NIOLockedValueBox<[String]>([])
+    let driverKills = NIOLockedValueBox<[String]>([])
+
+    init() {
+        (fixture, running, finished) = MasterFixture.busy()
+    }
+
+    func source(killDriver: Bool = true) -> MasterWebSource {
+        let master = fixture.master
+        let now = fixture.now
+        let appKills = appKills
+        let driverKills = driverKills
+        let killDrivers: @Sendable (String) -> Void = { id in driverKills.withLockedValue { $0.append(id) } }
+        return MasterWebSource(
+            snapshot: { master }, now: { now }, killApplication: { id in appKills.withLockedValue { $0.append(id) } },
+            killDriver: killDriver ? killDrivers : nil)
+    }
+
+    func serve<T: Sendable>(
+        _ options: MasterWebOptions = MasterWebOptions(), killDriver: Bool = true, _ body: (Int) async throws -> T
+    ) async throws -> T {
+        try await TestServer.run(MasterWebRoutes.router(source: source(killDriver: killDriver), options: options), body)
+    }
+
+    @Test func pages() async throws {
+        try await serve { port in
+            let home = try await HTTP.request(port: port, "/")
+            #expect(home.status == 200)
+            #expect(home.header("Content-Type") == "text/html;charset=utf-8")
+            #expect(home.header("Content-Security-Policy") == WebPage.contentSecurityPolicy)
+            #expect(home.text == MasterPage.render(fixture.master, now: fixture.now, options: MasterPageOptions()))
+
+            let app = try await HTTP.request(port: port, "/app/?appId=\(running)")
+            #expect(app.status == 200)
+            #expect(app.text.contains("<dt>ID</dt><dd>\(running)</dd>"))
+            let completed = try await HTTP.request(port: port, "/app/?appId=\(finished)")
+            #expect(completed.status == 200)
+
+            let moved = try await HTTP.request(port: port, "/app?appId=\(running)")
+            #expect(moved.status == 301)
+            #expect(moved.header("Location") == "app/?appId=\(running)")
+
+            let unknown = try await HTTP.request(port: port, "/app/?appId=app-nope%3Cscript%3E")
+            #expect(unknown.status == 404)
+            #expect(unknown.text.contains("No application app-nope&lt;script&gt; is known"))
+            #expect(try await HTTP.request(port: port, "/app/").status == 404)
+            #expect(try await HTTP.request(port: port, "/nothing-here").status == 404)
+            let head = try await HTTP.request("HEAD", port: port, "/")
+            #expect(head.status == 200, "\(head.status) \(head.headers)")
+            #expect(head.body.readableBytes == 0)
+        }
+    }
+
+    @Test func json() async throws {
+        try await serve(MasterWebOptions(zoneName: "UTC")) { port in
+            let expected = MasterStatusJSON.render(fixture.master, now: fixture.now, zoneName: "UTC").prettyPrinted
+            for path in ["/json", "/json/"] {
+                let response = try await HTTP.request(port: port, path)
+                #expect(response.status == 200)
+                #expect(response.header("Content-Type") == "text/json;charset=utf-8")
+                #expect(response.text == expected)
+            }
+            let whole = try #require(try JSONShape.parse(expected) as? [String: Any])
+            let entry = try #require((whole["activeapps"] as? [[String: Any]])?.first)
+            for path in ["/app/json/?appId=\(running)", "/app/json?appId=\(running)"] {
+                let app = try #require(try await HTTP.json(port: port, path) as? [String: Any])
+                #expect(NSDictionary(dictionary: app).isEqual(to: entry))
+            }
+            let missing = try await HTTP.request(port: port, "/app/json/?appId=app-unknown")
+            #expect(missing.status == 404)
+        }
+    }
+
+    @Test func killApplicationAndDriver() async throws {
+        let driver = try #require(fixture.master.activeDrivers.first?.id)
+        try await serve { port in
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            let killed = try await HTTP.request("POST", port: port, "/app/kill/", headers: form, body: "id=\(running)&terminate=true")
+            #expect(killed.status == 303)
+            #expect(killed.header("Location") == "../../")
+            // Without terminate=true nothing happens, as in Spark.
+            let ignored = try await HTTP.request("POST", port: port, "/app/kill/", headers: form, body: "id=\(running)")
+            #expect(ignored.status == 303)
+            // Parameters may come in the query too.
+            let byQuery = try await HTTP.request("POST", port: port, "/app/kill?id=\(finished)&terminate=true")
+            #expect(byQuery.header("Location") == "../")
+            #expect(appKills.withLockedValue { $0 } == [running, finished])
+
+            let driverKilled = try await HTTP.request("POST", port: port, "/driver/kill/", headers: form, body: "id=\(driver)&terminate=true")
+            #expect(driverKilled.status == 303)
+            #expect(driverKills.withLockedValue { $0 } == [driver])
+
+            let crossSite = try await HTTP.request(
+                "POST", port: port, "/app/kill/", headers: form + [("Sec-Fetch-Site", "cross-site")], body: "id=\(running)&terminate=true")
+            #expect(crossSite.status == 403)
+            #expect(appKills.withLockedValue { $0 }.count == 2)
+            #expect(try await HTTP.request("GET", port: port, "/app/kill/").status == 404)
+        }
+    }
+
+    @Test func killDisabled() async throws {
+        try await serve(MasterWebOptions(killEnabled: false)) { port in
+            let page = try await HTTP.request(port: port, "/")
+            #expect(!page.text.contains("<form"))
+            let app = try await HTTP.request(port: port, "/app/?appId=\(running)")
+            #expect(!app.text.contains("<form"))
+            let kill = try await HTTP.request("POST", port: port, "/app/kill/", body: "id=\(running)&terminate=true")
+            #expect(kill.status == 405)
+            let driver = try await HTTP.request("POST", port: port, "/driver/kill/", body: "id=x&terminate=true")
+            #expect(driver.status == 405)
+        }
+        #expect(appKills.withLockedValue { $0 }.isEmpty)
+        #expect(driverKills.withLockedValue { $0 }.isEmpty)
+    }
+
+    @Test func withoutDriverKilling() async throws {
+        try await serve(killDriver: false) { port in
+            let page = try await HTTP.request(port: port, "/")
+            #expect(!page.text.contains("driver/kill/"))
+            #expect(page.text.contains("app/kill/"))
+            let kill = try await HTTP.request("POST", port: port, "/driver/kill/", body: "id=x&terminate=true")
+            #expect(kill.status == 501)
+        }
+    }
+
+    @Test func redirectUnderReverseProxyURL() async throws {
+        try await serve(MasterWebOptions(reverseProxy: true, reverseProxyURL: "https://gw.example/spark/")) { port in
+            let killed = try await HTTP.request("POST", port: port, "/app/kill/", body: "id=\(running)&terminate=true")
+            #expect(killed.header("Location") == "https://gw.example/spark/")
+        }
+    }
+
+    @Test func startingMaster() async throws {
+        let router = MasterWebRoutes.router(
+            source: MasterWebSource(snapshot: { nil }, now: { 0 }, killApplication: { _ in }, killDriver: nil),
+            options: MasterWebOptions())
+        try await TestServer.run(router) { port in
+            let home = try await HTTP.request(port: port, "/")
+            let json = try await HTTP.request(port: port, "/json")
+            #expect(home.status == 503)
+            #expect(json.status == 503)
+        }
+    }
+
+    @Test func pathToRoot() {
+        #expect(WebResponses.pathToRoot(from: "/") == "./")
+        #expect(WebResponses.pathToRoot(from: "/app/kill/") == "../../")
+        #expect(WebResponses.pathToRoot(from: "/app/kill") == "../")
+        #expect(WebResponses.pathToRoot(from: "/x") == "./")
+    }
+}
