@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "spark-master", targets: ["spark-master"]),
         .executable(name: "spark-worker", targets: ["spark-worker"]),
         .executable(name: "space-proxy", targets: ["space-proxy"]),
+        .executable(name: "spark-load", targets: ["spark-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -92,6 +93,13 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "space-proxy", dependencies: ["SpaceProxy", serviceLifecycle, logging]),
+        .executableTarget(
+            name: "spark-load",
+            dependencies: [
+                "SparkRPC", "SparkModel", "SparkProtocol", nioCore, nioPosix, logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(name: "spark-master", dependencies: ["SparkMasterServer", serviceLifecycle, logging]),
         .executableTarget(name: "spark-worker", dependencies: ["SparkWorkerServer", serviceLifecycle, logging]),
 
