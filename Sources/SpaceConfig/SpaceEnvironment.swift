@@ -65,8 +65,12 @@ public struct SpaceEnvironment: Sendable {
         return (1...(try masterCount())).map { "\($0).master.\(app).app.localspace" }
     }
 
-    /// `spark://1.master.<app>.app.localspace:7077[,2.master...:7077]`.
+    /// `spark://1.master.<app>.app.localspace:7077[,2.master...:7077]`, or `SPARK_MASTER_URL` when set.
     public func masterURL() throws(SpaceConfigError) -> String {
+        if let explicit = value("SPARK_MASTER_URL") {
+            guard explicit.hasPrefix("spark://") else { throw SpaceConfigError("SPARK_MASTER_URL", "\"\(explicit)\" is not a spark:// URL") }
+            return explicit
+        }
         let port = try masterPort()
         return "spark://" + (try masterHosts()).map { "\($0):\(port)" }.joined(separator: ",")
     }

@@ -9,7 +9,7 @@ struct SparkSpace: AsyncParsableCommand {
         abstract: "Tools for operating Spark standalone clusters in Swift.",
         subcommands: [
             DecodeCommand.self, MasterURLCommand.self, RenderConfigCommand.self, ShellCommand.self, SubmitCommand.self,
-            ConsoleCommand.self, MasterDynoCommand.self, WorkerDynoCommand.self,
+            ConsoleCommand.self, MasterDynoCommand.self, WorkerDynoCommand.self, LocalCommand.self,
         ])
 
     /// Runs the chosen subcommand; usage errors exit with status 2 (ArgumentParser's own is 64).

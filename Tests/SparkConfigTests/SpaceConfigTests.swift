@@ -111,3 +111,32 @@ import Testing
         #expect(try DynoCommands(environment: SpaceEnvironment(["HEROKU_PRIVATE_IP": "10.0.0.4"])).master().arguments.prefix(2) == ["--host", "10.0.0.4"])
     }
 }
+
+@Suite struct LocalSpaceTests {
+    @Test func everyDynoGetsItsOwnLoopbackAddressAndName() throws {
+        let space = LocalSpace(appName: "demo", masters: 2, workers: 3)
+        #expect(space.dynos("master").map(\.address) == ["127.0.1.1", "127.0.1.2"])
+        #expect(space.dynos("worker").map(\.dnsName) == ["1.worker.demo.app.localspace", "2.worker.demo.app.localspace", "3.worker.demo.app.localspace"])
+        #expect(space.masterURL(useNames: true) == "spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077")
+        #expect(space.masterURL(useNames: false) == "spark://127.0.1.1:7077,127.0.1.2:7077")
+        let env = space.environment(for: space.dynos("worker")[1], useNames: true, masterCount: 2)
+        #expect(env["HEROKU_DNS_DYNO_NAME"] == "2.worker.demo.app.localspace")
+        #expect(env["HEROKU_PRIVATE_IP"] == "127.0.2.2")
+        // The same environment gives the worker dyno the space's master URL.
+        #expect((try? SpaceEnvironment(env).masterURL()) == space.masterURL(useNames: true))
+    }
+
+    @Test func theHostsBlockIsAddedOnceAndRemovedCleanly() {
+        let space = LocalSpace(appName: "demo", masters: 1, workers: 1)
+        let original = "127.0.0.1 localhost\n::1 localhost\n"
+        let added = space.hostsFile(updating: original)
+        #expect(added.contains("127.0.1.1 1.master.demo.app.localspace"))
+        #expect(space.hostsFile(updating: added) == added)
+        #expect(space.hostsFile(removingFrom: added) == original)
+    }
+
+    @Test func anExplicitMasterURLWins() throws {
+        #expect(try SpaceEnvironment(["SPARK_MASTER_URL": "spark://10.0.0.1:7077"]).masterURL() == "spark://10.0.0.1:7077")
+        #expect(throws: SpaceConfigError.self) { try SpaceEnvironment(["SPARK_MASTER_URL": "http://x"]).masterURL() }
+    }
+}
