@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // Layer 1: pure codecs.
@@ -88,7 +90,12 @@ let package = Package(
             name: "SpaceProxy",
             dependencies: [
                 nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -129,7 +136,15 @@ let package = Package(
                 hummingbird, nioCore, serviceLifecycle, logging,
             ]
         ),
-        .testTarget(name: "SpaceProxyTests", dependencies: ["SpaceProxy", "SparkTestKit", nioCore, nioPosix]),
+        .testTarget(
+            name: "SpaceProxyTests",
+            dependencies: [
+                "SpaceProxy", "SparkTestKit", nioCore, nioPosix, hummingbird, logging, serviceLifecycle,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(
             name: "ZooKeeperTests",
             dependencies: [

@@ -1,0 +1,132 @@
+import Foundation
+import NIOCore
+import SparkTestKit
+import Testing
+
+@testable import SpaceProxy
+
+extension ProxyIntegration {
+    /// Garbage, oversized and slow requests get a clean 4xx or a close, never a crash; the proxy keeps
+    /// serving afterwards.
+    @Suite("hostile input", .serialized, .timeLimit(.minutes(3)))
+    struct HostileInputTests {
+        static let auth = "Authorization: \(ProxyUnderTest.authorization)\r\n"
+
+        /// Runs `body` against a proxy with a 1 s client timeout, then checks the proxy still answers.
+        func withProxy(_ body: @Sendable (TestBackend, ProxyUnderTest) async throws -> Void) async throws {
+            try await withBackendAndProxy(environment: { ["SPACE_PROXY_DEFAULT_BACKEND": "127.0.0.1:\($0)", "SPACE_PROXY_CLIENT_TIMEOUT": "1"] }) { backend, proxy in
+                try await body(backend, proxy)
+                let after = try await TestHTTPClient.send(port: proxy.port, TestRequest(.GET, "/target"))
+                #expect(after.status == 200, "the proxy stopped answering")
+            }
+        }
+
+        static func statusLine(_ exchange: RawExchange) -> String {
+            String(exchange.received.split(separator: "\r\n", maxSplits: 1).first ?? "")
+        }
+
+        @Test("oversized headers, too many headers → 400 and close")
+        func oversizedHeaders() async throws {
+            try await withProxy { backend, proxy in
+                let huge = "GET / HTTP/1.1\r\nHost: x\r\n\(Self.auth)X-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n"
+                let overLimit = "GET / HTTP/1.1\r\nHost: x\r\n\(Self.auth)X-Big: \(String(repeating: "a", count: 40_000))\r\n\r\n"
+                let many = "GET / HTTP/1.1\r\nHost: x\r\n\(Self.auth)" + (0..<150).map { "X-H\($0): v\r\n" }.joined() + "\r\n"
+                let longLine = "GET /\(String(repeating: "p", count: 200_000)) HTTP/1.1\r\nHost: x\r\n\r\n"
+                for request in [huge, overLimit, many, longLine] {
+                    let exchange = try await RawClient.exchange(port: proxy.port, [request])
+                    #expect(Self.statusLine(exchange) == "HTTP/1.1 400 Bad Request", "\(request.prefix(40))")
+                    #expect(exchange.closedByServer)
+                }
+                #expect(backend.requests.withLockedValue { $0 }.isEmpty)
+            }
+        }
+
+        @Test("malformed request lines and binary junk → 400 or close")
+        func malformed() async throws {
+            try await withProxy { _, proxy in
+                let inputs = [
+                    "NOT A REQUEST\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+                    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                    "\u{0}\u{1}\u{2}\u{ff}garbage\r\n\r\n", "\r\n\r\n\r\n\r\n",
+                ]
+                for input in inputs {
+                    let exchange = try await RawClient.exchange(port: proxy.port, [input], readTimeout: .seconds(5))
+                    let status = Self.statusLine(exchange)
+                    #expect(status.isEmpty || status.hasPrefix("HTTP/1.1 4"), "\(input.debugDescription) → \(status)")
+                    #expect(exchange.closedByServer, "\(input.debugDescription) left open")
+                }
+            }
+        }
+
+        @Test("absolute-form targets and CONNECT are refused: not an open proxy")
+        func openProxyAttempts() async throws {
+            try await withProxy { backend, proxy in
+                let absolute = try await RawClient.exchange(
+                    port: proxy.port, ["GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\(Self.auth)\r\n"])
+                #expect(Self.statusLine(absolute) == "HTTP/1.1 400 Bad Request")
+                #expect(absolute.received.contains("not an open proxy"))
+                #expect(absolute.closedByServer)
+
+                let connect = try await RawClient.exchange(port: proxy.port, ["CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\(Self.auth)\r\n"])
+                #expect(Self.statusLine(connect) == "HTTP/1.1 405 Method Not Allowed")
+                #expect(connect.closedByServer)
+
+                let asterisk = try await RawClient.exchange(port: proxy.port, ["OPTIONS * HTTP/1.1\r\nHost: x\r\n\(Self.auth)\r\n"])
+                #expect(Self.statusLine(asterisk) == "HTTP/1.1 400 Bad Request")
+
+                // Pipelined behind a good request: the good one is answered first, then the refusal, then close.
+                let pipelined = try await RawClient.exchange(
+                    port: proxy.port,
+                    ["GET /target HTTP/1.1\r\nHost: x\r\n\(Self.auth)\r\nGET http://example.com/ HTTP/1.1\r\nHost: x\r\n\r\nGET /target HTTP/1.1\r\nHost: x\r\n\r\n"])
+                let statuses = pipelined.received.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("HTTP/1.1 ") }
+                #expect(statuses == ["HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"], "\(pipelined.received)")
+                #expect(pipelined.closedByServer)
+                #expect(backend.requests.withLockedValue { $0 }.isEmpty)
+                #expect(proxy.logs.all.contains { $0.hasPrefix("request refused") && $0.contains("proxy/target=http://example.com/") })
+            }
+        }
+
+        @Test("slowloris: a request head dripped byte by byte is cut off by the client timeout")
+        func slowHeaders() async throws {
+            try await withProxy { _, proxy in
+                var drips = ["GET / HTTP/1.1\r\n"]
+                drips += (0..<40).map { "X-Drip-\($0): y\r\n" }
+                let slow = try await RawClient.exchange(port: proxy.port, drips, pause: .milliseconds(200), readTimeout: .seconds(15))
+                #expect(slow.closedByServer)
+                #expect(slow.elapsed < .seconds(6), "took \(slow.elapsed)")
+                #expect(!slow.received.contains("200 OK"))
+
+                // Saying nothing at all is cut off too.
+                let silent = try await RawClient.exchange(port: proxy.port, [String](), readTimeout: .seconds(15))
+                #expect(silent.closedByServer)
+                #expect(silent.elapsed < .seconds(6))
+
+                // A slow request body likewise.
+                let slowBody = try await RawClient.exchange(
+                    port: proxy.port, ["POST /upload HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: 100\r\n\r\n", "a", "b", "c"],
+                    pause: .seconds(1.5), readTimeout: .seconds(15))
+                #expect(slowBody.closedByServer)
+                #expect(slowBody.elapsed < .seconds(8))
+            }
+        }
+
+        @Test("many connections at once are bounded, then served")
+        func connectionLimit() async throws {
+            try await withBackendAndProxy(
+                environment: { ["SPACE_PROXY_DEFAULT_BACKEND": "127.0.0.1:\($0)", "SPACE_PROXY_MAX_CONNECTIONS": "8", "SPACE_PROXY_CLIENT_TIMEOUT": "1"] }
+            ) { _, proxy in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<16 {
+                        group.addTask { _ = try await RawClient.exchange(port: proxy.port, ["GET /tar"], readTimeout: .seconds(10)) }
+                    }
+                    // Idle connections are closed after the client timeout, so a real request gets through.
+                    let response = try await TestHTTPClient.send(port: proxy.port, TestRequest(.GET, "/target"), timeout: .seconds(15))
+                    #expect(response.status == 200)
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+}
