@@ -43,7 +43,8 @@ struct LocalCommand: AsyncParsableCommand {
             variables["SPARK_LOCAL_IP"] = dyno.address
             try supervisor.start(dyno, executable: bin.appendingPathComponent("spark-space"), arguments: ["master"], environment: variables)
         }
-        try await supervisor.waitForLog(space.dynos("master")[0], "I have been elected leader", timeout: .seconds(60))
+        // With several masters any of them may win the election.
+        try await supervisor.waitForAnyLog(space.dynos("master"), "I have been elected leader", timeout: .seconds(60))
         for dyno in space.dynos("worker") {
             var variables = environment.merging(space.environment(for: dyno, useNames: useNames, masterCount: masters)) { $1 }
             variables["SPARK_LOCAL_IP"] = dyno.address
@@ -158,6 +159,17 @@ final class DynoSupervisor: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw ValidationError("\(dyno.process).\(dyno.index) did not log \"\(text)\" within \(timeout); see \(logFile(dyno).path)")
+    }
+
+    func waitForAnyLog(_ dynos: [LocalSpace.Dyno], _ text: String, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for dyno in dynos {
+                if let log = try? String(contentsOf: logFile(dyno), encoding: .utf8), log.contains(text) { return }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ValidationError("no \(dynos.first?.process ?? "dyno") logged \"\(text)\" within \(timeout); see \(logDirectory.path)")
     }
 
     func waitForExit(_ process: Process, timeout: Duration) async throws -> Int32 {
