@@ -156,7 +156,7 @@ public struct SparkConfError: Error, Sendable, Equatable, CustomStringConvertibl
 
 extension StringProtocol {
     var trimmed: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 
     var trimmingSpaces: String { trimmed }
