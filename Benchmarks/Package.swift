@@ -52,6 +52,17 @@ let package = Package(
             path: "Benchmarks/TransportPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The master's state machine: executor placement, a registration wave, a heartbeat storm.
+        .executableTarget(
+            name: "Scheduling",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SparkMaster", package: "spark-space"),
+                .product(name: "SparkModel", package: "spark-space"),
+            ],
+            path: "Benchmarks/Scheduling",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,394 @@
+#!/usr/bin/env bash
+# Side by side on one machine: Spark's JVM Master and Worker (pyspark 4.3.0, `bin/spark-class`) and
+# spark-space's Swift `spark-master` and `spark-worker`, started in turn on loopback with free ports.
+# Prints the median of each figure over the runs and the Swift/JVM ratio:
+#
+#   master start → RPC port accepting       (and → ALIVE on /json/), from the exec of the start command
+#   worker start → registered               worker ALIVE on the master's /json/
+#   idle RSS of master and worker           VmRSS from /proc/<pid>/status, after registration and --idle s
+#   idle CPU of master and worker           utime+stime from /proc/<pid>/stat over --cpu-window s
+#   app registered → first executor RUNNING  a real spark-shell driver's own log (ms timestamps): "Connected
+#                                           to Spark cluster with app ID" → first "Executor updated: … RUNNING"
+#   seed job end to end                     wall time of `spark-shell` running sc.parallelize(1 to 1000000).reduce(_ + _)
+#   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
+#                                           a step holds when every worker registered, stayed ALIVE and had a
+#                                           lastheartbeat within one heartbeat interval + 2 s on /json/
+#
+# usage: Benchmarks/scripts/side-by-side.sh [options]
+#   --runs N                 runs of the daemon measurements, JVM and Swift alternating (default 1)
+#   --quick                  skip the max-workers sweep
+#   --sweep-only             only the max-workers sweep
+#   --sweep "N1 N2 ..."      sweep steps (default "100 500 1000 2000 5000 10000"); stops at the first step not held
+#   --step-cap S             spark-load --duration per sweep step, seconds (default 45)
+#   --register-rate R        sweep registrations per second (default 1000; 0 = all at once)
+#   --heartbeat-interval S   sweep heartbeat period, seconds (default 15, Spark's spark.worker.timeout / 4)
+#   --idle S                 idle time before reading RSS (default 10)
+#   --cpu-window S           idle CPU window (default 20)
+#   --swift-bin DIR          where spark-master and spark-worker are (default: `swift build --show-bin-path`)
+#   --load-bin PATH          spark-load (default: DIR/spark-load, else .build-load/{release,debug}/spark-load)
+#   --jvm-only / --swift-only
+#
+# Needs SPARK_HOME (default ~/.cache/spark-space/pyspark-4.3.0/pyspark), Java 17, python3, curl.
+# Every process it starts is recorded by PID and ended on exit (SIGTERM, then SIGKILL); executors the
+# workers launched are found by their --worker-url and ended the same way.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root="$PWD"
+
+runs=1 quick=0 sweep_only=0 steps="100 500 1000 2000 5000 10000" step_cap=45 register_rate=1000 hb_interval=15
+idle=10 cpu_window=20 swift_bin="" load_bin="" kinds="jvm swift"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --sweep-only) sweep_only=1; shift ;;
+    --sweep) steps=$2; shift 2 ;;
+    --step-cap) step_cap=$2; shift 2 ;;
+    --register-rate) register_rate=$2; shift 2 ;;
+    --heartbeat-interval) hb_interval=$2; shift 2 ;;
+    --idle) idle=$2; shift 2 ;;
+    --cpu-window) cpu_window=$2; shift 2 ;;
+    --swift-bin) swift_bin=$2; shift 2 ;;
+    --load-bin) load_bin=$2; shift 2 ;;
+    --jvm-only) kinds="jvm"; shift ;;
+    --swift-only) kinds="swift"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+export SPARK_HOME="${SPARK_HOME:-${SPARK_SPACE_CACHE:-$HOME/.cache/spark-space}/pyspark-4.3.0/pyspark}"
+[ -x "$SPARK_HOME/bin/spark-class" ] || { echo "no Spark at $SPARK_HOME" >&2; exit 1; }
+[ -n "$swift_bin" ] || swift_bin="$(swift build --show-bin-path)"
+for tool in spark-master spark-worker; do
+  [ -x "$swift_bin/$tool" ] || { echo "no $swift_bin/$tool: build it first (swift build)" >&2; exit 1; }
+done
+if [ -z "$load_bin" ]; then
+  for candidate in "$swift_bin/spark-load" .build-load/release/spark-load .build-load/debug/spark-load; do
+    if [ -x "$candidate" ]; then load_bin="$candidate"; break; fi
+  done
+fi
+if [ "$quick" = 0 ] && [ ! -x "$load_bin" ]; then
+  echo "no spark-load: swift build --product spark-load (or pass --quick)" >&2; exit 1
+fi
+
+work="$(mktemp -d -t side-by-side.XXXXXX)"
+results="$work/results.tsv"   # kind  metric  value
+pids=()
+clk_tck=$(getconf CLK_TCK)
+
+# Ends every process this script started, and executors its workers launched.
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+now_ms() { date +%s%3N; }
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$results"; echo "  $1 $2: $3"; }
+rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, after the command name
+
+# Stops one process: SIGTERM, up to 15 s, then SIGKILL.
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Executors a worker launched (their command line names the worker's RPC port), ended by PID.
+stop_executors() {
+  local marker="Worker@127.0.0.1:$1" file pid command
+  for file in /proc/[0-9]*/cmdline; do
+    command=$( { tr '\0' ' ' < "$file"; } 2>/dev/null ) || continue
+    case "$command" in
+      *CoarseGrainedExecutorBackend*"$marker"*)
+        pid=${file#/proc/}; pid=${pid%/cmdline}
+        echo "  ending leftover executor $pid" >&2
+        kill -KILL "$pid" 2>/dev/null || true ;;
+    esac
+  done
+}
+
+# Starts a command; reports "<pid> <ms until 127.0.0.1:port accepts> <ms until /json/ on web says ALIVE>"
+# (-1 for what never happened within 120 s). Times count from just before the exec.
+start_timed() { # port web log cmd...
+  python3 - "$@" <<'PY'
+import json, os, socket, subprocess, sys, time, urllib.request
+port, web, log, cmd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+out = open(log, "wb")
+start = time.monotonic()
+child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+rpc = alive = -1
+while time.monotonic() - start < 120 and child.poll() is None and alive < 0:
+    if rpc < 0:
+        probe = socket.socket()
+        probe.settimeout(0.05)
+        try:
+            probe.connect(("127.0.0.1", port))
+            rpc = round((time.monotonic() - start) * 1000, 1)
+        except OSError:
+            pass
+        finally:
+            probe.close()
+    else:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}/json/", timeout=2) as answer:
+                if json.load(answer).get("status") == "ALIVE":
+                    alive = round((time.monotonic() - start) * 1000, 1)
+        except Exception:
+            pass
+    if alive < 0:
+        time.sleep(0.002)
+print(child.pid, rpc, alive)
+PY
+}
+
+# The JVM daemons' environment; `env` and spark-class exec in turn, so the PID ends up the JVM's.
+jvm_env=(env SPARK_NO_DAEMONIZE=1 SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=127.0.0.1 SPARK_CONF_DIR="$work/conf-empty")
+mkdir -p "$work/conf-empty"
+
+# Starts a master of `kind`; sets master_pid, master_port, master_web and records start-up times.
+start_master() { # kind tag
+  local kind=$1 tag=$2 out cmd
+  master_port=$(free_port); master_web=$(free_port)
+  if [ "$kind" = swift ]; then
+    cmd=("$swift_bin/spark-master" --host 127.0.0.1 --port "$master_port" --webui-port "$master_web")
+  else
+    cmd=("${jvm_env[@]}" "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master --host 127.0.0.1
+         --port "$master_port" --webui-port "$master_web")
+  fi
+  out=$(start_timed "$master_port" "$master_web" "$work/$tag-master.log" "${cmd[@]}")
+  read -r master_pid master_rpc_ms master_alive_ms <<< "$out"
+  pids+=("$master_pid")
+  [ "$master_alive_ms" != "-1" ] || { echo "$kind master did not become ALIVE (log: $work/$tag-master.log)" >&2; return 1; }
+}
+
+start_worker() { # kind tag
+  local kind=$1 tag=$2
+  worker_port=$(free_port); worker_web=$(free_port)
+  local args=(--host 127.0.0.1 --port "$worker_port" --webui-port "$worker_web" --cores 2 --memory 2g
+              --work-dir "$work/$tag-work" "spark://127.0.0.1:$master_port")
+  mkdir -p "$work/$tag-work"
+  local t0; t0=$(now_ms)
+  if [ "$kind" = swift ]; then
+    "$swift_bin/spark-worker" "${args[@]}" > "$work/$tag-worker.log" 2>&1 &
+  else
+    "${jvm_env[@]}" "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker "${args[@]}" > "$work/$tag-worker.log" 2>&1 &
+  fi
+  worker_pid=$!; pids+=("$worker_pid")
+  worker_registered_ms=$(wait_alive_worker "$master_web" "$t0")
+  [ "$worker_registered_ms" != "-1" ] || { echo "$kind worker did not register (log: $work/$tag-worker.log)" >&2; return 1; }
+}
+
+# Polls the master's /json/ every few ms until it lists one ALIVE worker; prints ms since t0 (-1 after 60 s).
+wait_alive_worker() { # web t0_ms
+  python3 - "$1" "$2" <<'PY'
+import json, sys, time, urllib.request
+web, t0 = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/json/", timeout=2) as answer:
+            if json.load(answer).get("aliveworkers") == 1:
+                print(int(time.time() * 1000) - t0)
+                sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.005)
+print(-1)
+PY
+}
+
+# Runs the seed job in a real spark-shell; records its wall time and, from the driver's own log, the
+# time from "application registered" to the first executor RUNNING.
+run_shell() { # kind tag
+  local kind=$1 tag=$2 timing="$work/$tag-driver-timing.log" cfg="$work/$tag-log4j2.properties"
+  cat > "$cfg" <<CFG
+rootLogger.level = warn
+rootLogger.appenderRef.console.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n%ex
+appender.timing.type = File
+appender.timing.name = timing
+appender.timing.fileName = $timing
+appender.timing.layout.type = PatternLayout
+appender.timing.layout.pattern = %d{UNIX_MILLIS} %c{1}: %m%n
+logger.client.name = org.apache.spark.deploy.client
+logger.client.level = info
+logger.client.additivity = false
+logger.client.appenderRef.timing.ref = timing
+logger.backend.name = org.apache.spark.scheduler.cluster.StandaloneSchedulerBackend
+logger.backend.level = info
+logger.backend.additivity = false
+logger.backend.appenderRef.timing.ref = timing
+CFG
+  printf 'sc.parallelize(1 to 1000000).reduce(_ + _)\n:quit\n' > "$work/$tag-shell.in"
+  local t0 status=0; t0=$(now_ms)
+  # Its own session, so the launcher scripts and the driver JVM end together.
+  setsid env SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=127.0.0.1 SPARK_CONF_DIR="$work/conf-empty" \
+    "$SPARK_HOME/bin/spark-shell" --master "spark://127.0.0.1:$master_port" --conf spark.ui.enabled=false \
+    --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
+    --driver-java-options "-Dlog4j2.configurationFile=file:$cfg" \
+    < "$work/$tag-shell.in" > "$work/$tag-shell.out" 2> "$work/$tag-shell.err" &
+  local shell=$!; pids+=("$shell")
+  local deadline=$(( $(date +%s) + 240 ))
+  while kill -0 "$shell" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
+  if kill -0 "$shell" 2>/dev/null; then
+    kill -KILL -- "-$shell" 2>/dev/null || true
+    echo "$kind spark-shell did not finish in 240 s (see $work/$tag-shell.err)" >&2
+    return 1
+  fi
+  wait "$shell" || status=$?
+  local wall=$(( $(now_ms) - t0 ))
+  kill -KILL -- "-$shell" 2>/dev/null || true
+  if ! grep -q "res0: Int = 1784293664" "$work/$tag-shell.out"; then
+    echo "$kind seed job did not print its result (status $status; see $work/$tag-shell.out/.err)" >&2
+    return 1
+  fi
+  record "$kind" "seed job wall ms" "$wall"
+  local to_running
+  to_running=$(python3 - "$timing" <<'PY'
+import re, sys
+registered = running = None
+for line in open(sys.argv[1], errors="replace"):
+    stamp, _, text = line.partition(" ")
+    if registered is None and "Connected to Spark cluster with app ID" in text:
+        registered = int(stamp)
+    elif registered is not None and running is None and re.search(r"Executor updated: \S+ is now RUNNING", text):
+        running = int(stamp)
+print(running - registered if registered is not None and running is not None else "")
+PY
+)
+  if [ -n "$to_running" ]; then record "$kind" "registered to executor RUNNING ms" "$to_running"
+  else echo "$kind: no registration/RUNNING lines in $timing" >&2; fi
+}
+
+measure_daemons() { # kind run
+  local kind=$1 run=$2 tag="$1-run$2"
+  echo "== $kind, run $run"
+  master_pid="" worker_pid="" worker_port=""
+  start_master "$kind" "$tag" || return 1
+  record "$kind" "master start to RPC port ms" "$master_rpc_ms"
+  record "$kind" "master start to ALIVE ms" "$master_alive_ms"
+  start_worker "$kind" "$tag" || return 1
+  record "$kind" "worker start to registered ms" "$worker_registered_ms"
+  sleep "$idle"
+  record "$kind" "master idle RSS MiB" "$(rss_mib "$master_pid")"
+  record "$kind" "worker idle RSS MiB" "$(rss_mib "$worker_pid")"
+  local m0 w0 m1 w1
+  m0=$(cpu_ticks "$master_pid"); w0=$(cpu_ticks "$worker_pid")
+  sleep "$cpu_window"
+  m1=$(cpu_ticks "$master_pid"); w1=$(cpu_ticks "$worker_pid")
+  record "$kind" "master idle CPU s/${cpu_window}s" "$(awk -v a="$m0" -v b="$m1" -v t="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / t }')"
+  record "$kind" "worker idle CPU s/${cpu_window}s" "$(awk -v a="$w0" -v b="$w1" -v t="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / t }')"
+  run_shell "$kind" "$tag" || true
+  stop_daemons
+}
+
+# Ends the current worker (and what it launched) and master, if any.
+stop_daemons() {
+  if [ -n "${worker_pid:-}" ]; then stop_pid "$worker_pid"; stop_executors "$worker_port"; fi
+  if [ -n "${master_pid:-}" ]; then stop_pid "$master_pid"; fi
+  worker_pid="" master_pid=""
+}
+
+# One sweep step: fresh master, spark-load with N workers; sets step_held.
+sweep_step() { # kind n
+  local kind=$1 n=$2 tag="$1-sweep-$2"
+  step_held=0 master_pid="" worker_pid=""
+  start_master "$kind" "$tag" || { stop_daemons; return 0; }
+  local c0; c0=$(cpu_ticks "$master_pid")
+  local status=0
+  "$load_bin" --master "spark://127.0.0.1:$master_port" --web-ui "http://127.0.0.1:$master_web" --workers "$n" \
+    --apps 1 --app-max-cores 16 --heartbeat-interval "${hb_interval}s" --register-rate "$register_rate" \
+    --duration "${step_cap}s" --grace 20s --json > "$work/$tag-load.json" 2> "$work/$tag-load.err" || status=$?
+  local c1 rss; c1=$(cpu_ticks "$master_pid"); rss=$(rss_mib "$master_pid")
+  stop_pid "$master_pid"
+  local summary
+  summary=$(python3 - "$work/$tag-load.json" "$status" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception:
+    print(f"no report (spark-load exit {sys.argv[2]})"); sys.exit(0)
+s = r.get("masterStatus") or {}
+p = r["probe"]["roundTrip"]
+print(f'{"HELD" if r["verdict"]["held"] else "NOT HELD"}: registered {r["registration"]["registered"]}/{r["workers"]} '
+      f'at {r["registration"]["perSecond"]:.0f}/s, {s.get("alive", "?")} ALIVE, {s.get("late", "?")} late, '
+      f'max heartbeat age {s.get("maxHeartbeatAgeMs", 0):.0f} ms, probe p99 {p.get("p99") or 0:.1f} ms, '
+      f'/json/ {s.get("fetchMs", 0):.0f} ms, errors {sum(r["errors"].values())}')
+PY
+)
+  local cpu; cpu=$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN { printf "%.1f", (b - a) / t }')
+  echo "  $kind $n workers: $summary; master CPU ${cpu} s, RSS ${rss} MiB"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$summary" "$cpu" "$rss" >> "$work/sweep.tsv"
+  case "$summary" in HELD*) step_held=1 ;; *) step_held=0 ;; esac
+}
+
+echo "side-by-side: work directory $work"
+echo "  $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  Swift daemons: $swift_bin; spark-load: ${load_bin:-none}; Spark: $SPARK_HOME"
+
+if [ "$sweep_only" = 0 ]; then
+  for run in $(seq 1 "$runs"); do
+    # Alternate which side goes first, so neither always runs on a warmer machine.
+    if [ $(( run % 2 )) = 1 ]; then order="$kinds"; else order="$(echo "$kinds" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')"; fi
+    for kind in $order; do
+      measure_daemons "$kind" "$run" || { echo "$kind run $run failed; its figures are incomplete" >&2; stop_daemons; }
+    done
+  done
+fi
+
+declare -A max_held
+if [ "$quick" = 0 ]; then
+  for kind in $kinds; do
+    echo "== $kind max-workers sweep: $steps (heartbeat ${hb_interval}s, ${register_rate} registrations/s, ${step_cap}s per step)"
+    max_held[$kind]=0
+    for n in $steps; do
+      sweep_step "$kind" "$n"
+      [ "$step_held" = 1 ] || break
+      max_held[$kind]=$n
+    done
+  done
+fi
+
+echo
+echo "== medians over $runs run(s); ratio = Swift / JVM"
+python3 - "$results" <<'PY'
+import statistics, sys
+from collections import defaultdict
+values = defaultdict(lambda: defaultdict(list))
+order = []
+try:
+    lines = open(sys.argv[1]).read().splitlines()
+except FileNotFoundError:
+    lines = []
+for line in lines:
+    kind, metric, value = line.split("\t")
+    if metric not in order:
+        order.append(metric)
+    try:
+        values[metric][kind].append(float(value))
+    except ValueError:
+        pass
+print(f'{"figure":40} {"JVM":>10} {"Swift":>10} {"Swift/JVM":>10}')
+for metric in order:
+    jvm = statistics.median(values[metric]["jvm"]) if values[metric]["jvm"] else None
+    swift = statistics.median(values[metric]["swift"]) if values[metric]["swift"] else None
+    ratio = f"{swift / jvm:.3f}" if jvm and swift is not None else "-"
+    show = lambda v: "-" if v is None else f"{v:.2f}" if v < 10 else f"{v:.0f}"
+    print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10}")
+PY
+if [ "$quick" = 0 ]; then
+  for kind in $kinds; do echo "max simulated workers held ($kind): ${max_held[$kind]}"; done
+fi
+echo "raw figures: $results"; [ "$quick" = 1 ] || echo "sweep steps: $work/sweep.tsv"
