@@ -106,25 +106,3 @@ enum Golden {
         #expect(haystack.count > body.count)
     }
 }
-
-extension SparkMessage {
-    /// The same message with relayed objects dropped, so our encoder builds every part.
-    var withoutPreservedObjects: SparkMessage {
-        switch self {
-        case .registerApplication(var m):
-            m.appDescription.preserved = nil
-            return .registerApplication(m)
-        case .launchExecutor(var m):
-            m.appDesc.preserved = nil
-            return .launchExecutor(m)
-        case .launchDriver(var m):
-            m.driverDesc.preserved = nil
-            return .launchDriver(m)
-        case .requestSubmitDriver(var m):
-            m.driverDescription.preserved = nil
-            return .requestSubmitDriver(m)
-        default:
-            return self
-        }
-    }
-}

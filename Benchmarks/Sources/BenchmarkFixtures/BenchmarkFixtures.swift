@@ -98,7 +98,7 @@ public enum BenchmarkFixtures {
         guard decoded.name == messageName else {
             fatalError("benchmark fixture \(fileName) decodes to \(decoded.name), expected \(messageName)")
         }
-        let typed = withoutRelayedObjects(decoded)
+        let typed = decoded.withoutPreservedObjects
         let request = RequestMessage(
             senderAddress: sender, receiverAddress: receiver, endpointName: endpoint, content: stream)
 
@@ -120,26 +120,6 @@ public enum BenchmarkFixtures {
         return MessageFixture(
             fileName: fileName, messageName: messageName, stream: stream, value: value, decoded: decoded,
             typed: typed, request: request, kind: kind, frameBytes: frameBytes)
-    }
-
-    /// Drops what a decoder keeps to relay byte for byte, so encoding builds the whole graph.
-    private static func withoutRelayedObjects(_ message: SparkMessage) -> SparkMessage {
-        switch message {
-        case .launchExecutor(var m):
-            m.appDesc.preserved = nil
-            return .launchExecutor(m)
-        case .registerApplication(var m):
-            m.appDescription.preserved = nil
-            return .registerApplication(m)
-        case .launchDriver(var m):
-            m.driverDesc.preserved = nil
-            return .launchDriver(m)
-        case .requestSubmitDriver(var m):
-            m.driverDescription.preserved = nil
-            return .requestSubmitDriver(m)
-        default:
-            return message
-        }
     }
 
     private static func warn(_ text: String) {
