@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "spark-load",
             dependencies: [
-                "SparkRPC", "SparkModel", "SparkProtocol", nioCore, nioPosix, logging,
+                "SparkRPC", "SparkModel", "SparkProtocol", "SparkWebUI", nioCore, nioPosix, logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,7 +5,9 @@
 #
 #   master start → RPC port accepting       (and → ALIVE on /json/), from the exec of the start command
 #   worker start → registered               worker ALIVE on the master's /json/
-#   idle RSS of master and worker           VmRSS from /proc/<pid>/status, after registration and --idle s
+#   idle RSS of master and worker           VmRSS from /proc/<pid>/status, after registration and --idle s;
+#                                           also its private part, RssAnon (what a cgroup's memory.stat
+#                                           charges as rss: heap, stacks, relocated data), and RssFile
 #   idle CPU of master and worker           utime+stime from /proc/<pid>/stat over --cpu-window s
 #   app registered → first executor RUNNING  a real spark-shell driver's own log (ms timestamps): "Connected
 #                                           to Spark cluster with app ID" → first "Executor updated: … RUNNING"
@@ -90,7 +92,8 @@ trap 'exit 130' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$results"; echo "  $1 $2: $3"; }
-rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+rss_mib() { status_mib "$1" VmRSS; }
+status_mib() { awk -v key="$2:" '$1 == key { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, after the command name
 
 # Stops one process: SIGTERM, up to 15 s, then SIGKILL.
@@ -284,6 +287,10 @@ measure_daemons() { # kind run
   sleep "$idle"
   record "$kind" "master idle RSS MiB" "$(rss_mib "$master_pid")"
   record "$kind" "worker idle RSS MiB" "$(rss_mib "$worker_pid")"
+  record "$kind" "master idle RssAnon MiB" "$(status_mib "$master_pid" RssAnon)"
+  record "$kind" "worker idle RssAnon MiB" "$(status_mib "$worker_pid" RssAnon)"
+  record "$kind" "master idle RssFile MiB" "$(status_mib "$master_pid" RssFile)"
+  record "$kind" "worker idle RssFile MiB" "$(status_mib "$worker_pid" RssFile)"
   local m0 w0 m1 w1
   m0=$(cpu_ticks "$master_pid"); w0=$(cpu_ticks "$worker_pid")
   sleep "$cpu_window"

@@ -54,6 +54,16 @@ public final class MasterService: Service, Sendable {
         case timer(MasterTimer)
         case input(MasterInput)
         case leadership(LeaderLatchEvent)
+        /// A status page asks for the state as of every event queued before it.
+        case snapshot(CheckedContinuation<MasterStateMachine?, Never>)
+    }
+
+    /// Whether the event loop takes snapshot requests.
+    private enum LoopPhase {
+        case starting
+        case running
+        /// The state the loop ended with.
+        case ended(MasterStateMachine?)
     }
 
     /// How this master learns it leads, and where it keeps its recovery state.
@@ -66,7 +76,7 @@ public final class MasterService: Service, Sendable {
 
     let settings: Settings
     let logger: Logger
-    private let state = NIOLockedValueBox<MasterStateMachine?>(nil)
+    private let phase = NIOLockedValueBox<LoopPhase>(.starting)
     private let readiness = NIOLockedValueBox<(Endpoints?, [CheckedContinuation<Endpoints, any Error>])>((nil, []))
     private let exitStatus = NIOLockedValueBox<Int32>(0)
     private let events: AsyncStream<LoopEvent>
@@ -81,8 +91,27 @@ public final class MasterService: Service, Sendable {
     /// The exit status the process should end with (non-zero after a fatal condition).
     public var exitCode: Int32 { exitStatus.withLockedValue { $0 } }
 
-    /// A copy of the master's state, for status pages.
-    public var snapshot: MasterStateMachine? { state.withLockedValue { $0 } }
+    /// A copy of the master's state for status pages, taken by the event loop between two events,
+    /// so it reflects every event queued before the request; nil while the master starts.
+    ///
+    /// The loop hands out a copy only when asked: a copy kept across events would make the next
+    /// change to a worker or application copy whole collections (copy-on-write), once per event.
+    public func snapshot() async -> MasterStateMachine? {
+        await withCheckedContinuation { continuation in
+            let answer: MasterStateMachine?? = phase.withLockedValue { phase in
+                switch phase {
+                case .starting:
+                    return .some(nil)
+                case .ended(let last):
+                    return .some(last)
+                case .running:
+                    if case .terminated = eventSink.yield(.snapshot(continuation)) { return .some(nil) }
+                    return .none
+                }
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+    }
 
     /// Waits until the RPC port and the web UI are bound.
     public func endpoints() async throws -> Endpoints {
@@ -239,12 +268,16 @@ public final class MasterService: Service, Sendable {
             }
             await perform(master.handle(.electedLeader(persisted), now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
         }
-        state.withLockedValue { $0 = master }
+        phase.withLockedValue { $0 = .running }
 
-        for await event in events {
+        var pending = events.makeAsyncIterator()
+        while let event = await pending.next() {
             let now = Self.now()
             var actions: [MasterAction] = []
             switch event {
+            case .snapshot(let continuation):
+                continuation.resume(returning: master)
+                continue
             case .endpoint(.call(let call)):
                 var id: CallID?
                 if call.isAsk {
@@ -284,14 +317,18 @@ public final class MasterService: Service, Sendable {
                 logger.error("We have lost leadership")
                 actions = master.handle(.revokedLeadership, now: now)
             }
-            let exit = await perform(actions, env: env, timers: &timers, calls: &pendingCalls, engine: engine)
-            state.withLockedValue { $0 = master }
-            if let exit {
+            if let exit = await perform(actions, env: env, timers: &timers, calls: &pendingCalls, engine: engine) {
                 exitStatus.withLockedValue { $0 = exit }
                 break
             }
         }
         timers.cancelAll()
+        // Requests queued before the loop ended still get an answer; later ones get this state at once.
+        phase.withLockedValue { $0 = .ended(master) }
+        eventSink.finish()
+        while let event = await pending.next() {
+            if case .snapshot(let continuation) = event { continuation.resume(returning: master) }
+        }
     }
 
     /// Performs actions in order; returns an exit status if one was requested.

@@ -15,7 +15,7 @@ enum MasterWebUI {
 
     static func source(service: MasterService) -> MasterWebSource {
         MasterWebSource(
-            snapshot: { service.snapshot },
+            snapshot: { await service.snapshot() },
             now: { MasterService.now() },
             killApplication: { service.killApplication(id: $0) },
             killDriver: { service.killDriver(id: $0) })

@@ -7,7 +7,7 @@ import SparkModel
 /// What the master's web UI reads and asks of the running master.
 public struct MasterWebSource: Sendable {
     /// The master's state now; nil while it starts.
-    public var snapshot: @Sendable () -> MasterStateMachine?
+    public var snapshot: @Sendable () async -> MasterStateMachine?
     /// Epoch milliseconds.
     public var now: @Sendable () -> Int64
     public var killApplication: @Sendable (String) -> Void
@@ -15,7 +15,7 @@ public struct MasterWebSource: Sendable {
     public var killDriver: (@Sendable (String) -> Void)?
 
     public init(
-        snapshot: @escaping @Sendable () -> MasterStateMachine?, now: @escaping @Sendable () -> Int64,
+        snapshot: @escaping @Sendable () async -> MasterStateMachine?, now: @escaping @Sendable () -> Int64,
         killApplication: @escaping @Sendable (String) -> Void, killDriver: (@Sendable (String) -> Void)?
     ) {
         self.snapshot = snapshot
@@ -95,12 +95,12 @@ public enum MasterWebRoutes {
         }
 
         router.get("/") { _, _ -> Response in
-            guard let master = source.snapshot() else { return starting() }
+            guard let master = await source.snapshot() else { return starting() }
             return WebResponses.html(MasterPage.render(master, now: source.now(), options: pageOptions))
         }
 
         let json: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
-            guard let master = source.snapshot() else { return starting() }
+            guard let master = await source.snapshot() else { return starting() }
             return WebResponses.json(
                 MasterStatusJSON.render(master, now: source.now(), zoneName: options.zoneName), contentType: options.jsonContentType)
         }
@@ -113,7 +113,7 @@ public enum MasterWebRoutes {
                 // Relative links on the page resolve against /app/, so the page lives there.
                 return WebResponses.redirect(to: "app/" + HTML.query(query.fields), status: .movedPermanently)
             }
-            guard let master = source.snapshot() else { return starting() }
+            guard let master = await source.snapshot() else { return starting() }
             guard let id = query["appId"], let app = ApplicationPage.find(id, in: master) else {
                 return WebResponses.errorPage(
                     .notFound, title: "Application not found",
@@ -123,7 +123,7 @@ public enum MasterWebRoutes {
         }
 
         router.get("/app/json") { request, _ -> Response in
-            guard let master = source.snapshot() else { return starting() }
+            guard let master = await source.snapshot() else { return starting() }
             let query = FormData(request.uri.query ?? "")
             guard let id = query["appId"], let app = ApplicationPage.find(id, in: master) else {
                 return WebResponses.json(
@@ -154,7 +154,7 @@ public enum MasterWebRoutes {
             let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
                 let target = request.head.path ?? request.uri.path
                 guard let split = ReverseProxy.split(target: target) else { return WebResponses.text("Not found\n", status: .notFound) }
-                guard let master = source.snapshot() else { return starting() }
+                guard let master = await source.snapshot() else { return starting() }
                 guard let backend = proxyTarget(split.id, in: master) else {
                     return WebResponses.errorPage(
                         .notFound, title: "Not found", message: "No worker or running application \(split.id) is known to this master.")

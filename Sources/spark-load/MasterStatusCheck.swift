@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import SparkWebUI
 
 /// What the master's `/json/` says about the simulated workers, read once while they heart-beat.
 struct MasterStatusCheck: Sendable, Encodable {
@@ -22,14 +21,18 @@ struct MasterStatusCheck: Sendable, Encodable {
     /// time the answer arrived, so a slow answer only makes ages look larger.
     static func fetch(webUI: String, ids: Set<String>, heartbeatInterval: TimeSpan, tolerance: TimeSpan, timeout: TimeSpan) async throws -> MasterStatusCheck {
         let base = webUI.hasSuffix("/") ? String(webUI.dropLast()) : webUI
-        guard let url = URL(string: base + "/json/") else { throw LoadError("not a URL: \(webUI)") }
-        let request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout.seconds)
-        let started = Date()
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let arrived = Date()
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-            throw LoadError("\(url) answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+        guard let components = URLComponents(string: base), components.scheme == "http", let host = components.host else {
+            throw LoadError("not an http:// URL: \(webUI)")
         }
+        let url = base + "/json/"
+        let client = BoundedHTTPClient(
+            connectTimeout: .milliseconds(Int64(timeout.milliseconds)), timeout: .milliseconds(Int64(timeout.milliseconds)),
+            maxResponseBytes: 256 << 20)
+        let started = Date()
+        let response = try await client.execute(.init(host: host, port: components.port ?? 80, target: components.path + "/json/"))
+        let arrived = Date()
+        guard response.status == 200 else { throw LoadError("\(url) answered \(response.status)") }
+        let data = Data(response.body.readableBytesView)
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw LoadError("\(url) did not answer a JSON object")
         }

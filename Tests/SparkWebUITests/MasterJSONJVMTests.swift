@@ -44,7 +44,7 @@ struct MasterJSONJVMTests {
                     sparkHome: sparkHome, masterURL: endpoints.masterUrl, port: try freePort(), webUIPort: try freePort(),
                     workDirectory: directory.appendingPathComponent("work-swift"), logDirectory: directory, name: "jvm-worker-swift"))
                 try await waitUntil("the JVM worker registers with our master", timeout: .seconds(90)) {
-                    service.snapshot?.workerList.count == 1
+                    await service.snapshot()?.workerList.count == 1
                 }
                 let ours = try await Self.populate(driver: driver, masterPort: Int(endpoints.rpc.port), webPort: endpoints.webUiPort)
 

@@ -19,13 +19,13 @@ struct MasterServiceWebTests {
         let service = MasterService(settings: settings)
         return try await ServiceRunner.run([service]) {
             let endpoints = try await service.endpoints()
-            try await waitUntil("the master leads") { service.snapshot?.state == .alive }
+            try await waitUntil("the master leads") { await service.snapshot()?.state == .alive }
             return try await body(service, endpoints)
         }
     }
 
-    static func appState(_ service: MasterService, _ id: String) -> ApplicationState? {
-        guard let master = service.snapshot else { return nil }
+    static func appState(_ service: MasterService, _ id: String) async -> ApplicationState? {
+        guard let master = await service.snapshot() else { return nil }
         return master.apps[id]?.state ?? master.completedApps.last { $0.id == id }?.state
     }
 
@@ -38,7 +38,7 @@ struct MasterServiceWebTests {
                 let appId = try await driver.register(
                     MasterFixture.application(name: "kill me <now>", memory: 512, appUiUrl: "http://127.0.0.1:4040"),
                     masterPort: Int(endpoints.rpc.port))
-                #expect(Self.appState(service, appId) == .waiting)
+                #expect(await Self.appState(service, appId) == .waiting)
 
                 let home = try await HTTP.request(port: port, "/", headers: [("Accept-Encoding", "gzip")])
                 #expect(home.status == 200)
@@ -61,7 +61,7 @@ struct MasterServiceWebTests {
                     body: "id=\(HTML.queryComponent(appId))&terminate=true")
                 #expect(killed.status == 303)
                 #expect(killed.header("Location") == "../../")
-                try await waitUntil("the application is killed") { Self.appState(service, appId) == .killed }
+                try await waitUntil("the application is killed") { await Self.appState(service, appId) == .killed }
                 try await waitUntil("the driver hears of it") {
                     driver.messages.contains { if case .applicationRemoved = $0 { return true } else { return false } }
                 }
@@ -96,7 +96,7 @@ struct MasterServiceWebTests {
                 let kill = try await HTTP.request("POST", port: port, "/app/kill/", body: "id=\(appId)&terminate=true")
                 #expect(kill.status == 405)
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(Self.appState(service, appId) == .waiting)
+                #expect(await Self.appState(service, appId) == .waiting)
             }
         } catch {
             await driver.shutdown()
