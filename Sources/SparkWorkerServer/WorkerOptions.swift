@@ -116,6 +116,22 @@ public struct WorkerOptions: Sendable {
             portMaxRetries: portMaxRetries)
     }
 
+    /// Where executor class-data archives live (`ExecutorClassDataSharing`), nil when off:
+    /// `spark.worker.executorClassDataSharing.enabled` (default true) and
+    /// `spark.worker.executorClassDataSharing.dir` (default `$XDG_CACHE_HOME/spark-space/executor-cds`,
+    /// else `~/.cache/spark-space/executor-cds`, shared by the workers of one machine, else under the
+    /// work directory).
+    public var executorArchiveDirectory: String? {
+        let enabled = conf["spark.worker.executorClassDataSharing.enabled"].map { $0.lowercased() != "false" } ?? true
+        guard enabled else { return nil }
+        if let directory = conf["spark.worker.executorClassDataSharing.dir"], !directory.isEmpty {
+            return HostEnvironment.absolutePath(directory)
+        }
+        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") { return cache + "/spark-space/executor-cds" }
+        if let home = environment["HOME"], home.hasPrefix("/"), home != "/" { return home + "/.cache/spark-space/executor-cds" }
+        return workDirectory + "/executor-cds"
+    }
+
     /// The facts the command builder needs, read from disk now.
     public func commandContext() -> ExecutorCommandContext {
         var context = ExecutorCommandContext(

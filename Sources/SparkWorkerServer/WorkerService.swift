@@ -48,7 +48,9 @@ public struct WorkerService: Service {
             monitor.bound(webUiPort: webUiPort)
             var shell = WorkerShell(
                 configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
-                sink: sink, processes: processes, monitor: monitor, logger: logger, environment: options.environment)
+                sink: sink, processes: processes,
+                archives: ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger),
+                monitor: monitor, logger: logger, environment: options.environment)
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
             let code = await withGracefulShutdownHandler {

@@ -15,6 +15,7 @@ struct WorkerShell {
     let env: RpcEnv
     let sink: AsyncStream<WorkerShellEvent>.Continuation
     let processes: ChildProcesses
+    let archives: ExecutorArchives
     let monitor: WorkerMonitor
     let logger: Logger
     let environment: [String: String]
@@ -33,12 +34,13 @@ struct WorkerShell {
 
     init(
         configuration: WorkerConfiguration, env: RpcEnv, sink: AsyncStream<WorkerShellEvent>.Continuation,
-        processes: ChildProcesses, monitor: WorkerMonitor, logger: Logger, environment: [String: String]
+        processes: ChildProcesses, archives: ExecutorArchives, monitor: WorkerMonitor, logger: Logger, environment: [String: String]
     ) {
         machine = WorkerStateMachine(configuration: configuration, random: SystemRandomNumberGenerator())
         self.env = env
         self.sink = sink
         self.processes = processes
+        self.archives = archives
         self.monitor = monitor
         self.logger = logger
         self.environment = environment
@@ -137,11 +139,13 @@ struct WorkerShell {
     }
 
     /// Creates the directories and files of a launch and starts the process.
-    private func start(_ launch: ExecutorLaunch, group: inout DiscardingTaskGroup) -> WorkerInput {
-        let key = launch.key
+    private func start(_ decided: ExecutorLaunch, group: inout DiscardingTaskGroup) -> WorkerInput {
+        let key = decided.key
+        let (launch, dump) = archives.prepare(decided)
         do {
             try WorkDirectories.prepare(launch)
         } catch {
+            if let dump { archives.abandon(dump) }
             return .executorLaunchFailed(key, reason: error.message)
         }
         var childEnvironment = environment
@@ -152,12 +156,15 @@ struct WorkerShell {
                 argv: launch.argv, environment: childEnvironment, workingDirectory: launch.workingDirectory,
                 stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath))
         } catch {
+            if let dump { archives.abandon(dump) }
             return .executorLaunchFailed(key, reason: error.message)
         }
         let processes = processes
+        let archives = archives
         let sink = sink
         group.addTask {
             if let code = await processes.waitForExit(pid) {
+                if let dump { archives.finish(dump, exitCode: code) }
                 sink.yield(.input(.executorExited(key, exitCode: code)))
             }
         }

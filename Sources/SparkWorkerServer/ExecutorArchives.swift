@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import SparkWorker
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The worker's executor class-data archives: the directory they live in, the archives being
+/// written, and the JDK facts the plans need (`ExecutorClassDataSharing` decides).
+final class ExecutorArchives: Sendable {
+    /// An archive an executor writes when it exits.
+    struct Dump: Sendable {
+        var temporary: String
+        var archive: String
+    }
+
+    struct JavaFacts: Sendable {
+        var version: Int?
+        /// The resolved `java` and the size and time of its JDK's class image (`lib/modules`).
+        var identity: String
+    }
+
+    /// At most this many archives are kept (each is tens of MiB); the oldest go first.
+    static let keptArchives = 4
+    /// Temporary files older than this were left by a worker that died while an executor wrote one.
+    static let staleTemporarySeconds: TimeInterval = 3600
+
+    private struct State {
+        var directoryUsable: Bool?
+        var dumping: Set<String> = []
+        var java: [String: JavaFacts] = [:]
+    }
+
+    let directory: String?
+    let logger: Logger
+    let environment: [String: String]
+    private let state = NIOLockedValueBox(State())
+
+    init(directory: String?, environment: [String: String], logger: Logger) {
+        self.directory = directory
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// The launch to start (with class-data sharing options when they apply) and the archive it
+    /// will write, if any.
+    func prepare(_ launch: ExecutorLaunch) -> (ExecutorLaunch, Dump?) {
+        guard let directory, let java = launch.argv.first, usableDirectory(directory) else { return (launch, nil) }
+        let facts = javaFacts(java)
+        let name = ExecutorClassDataSharing.archiveName(argv: launch.argv, javaIdentity: facts.identity)
+        let archive = directory + "/" + name
+        let plan = state.withLockedValue { state -> ExecutorClassDataSharing.Plan in
+            let plan = ExecutorClassDataSharing.plan(
+                argv: launch.argv, javaVersion: facts.version, directory: directory, archiveName: name,
+                archiveExists: FileManager.default.fileExists(atPath: archive), dumpInProgress: state.dumping.contains(archive),
+                uniqueSuffix: "\(getpid())-\(launch.key.appId)-\(launch.key.execId)")
+            if case .dump = plan { state.dumping.insert(archive) }
+            return plan
+        }
+        switch plan {
+        case .none:
+            return (launch, nil)
+        case .use(let path):
+            logger.debug("Starting executor \(launch.key) with class-data archive \(path)")
+            return (ExecutorClassDataSharing.apply(plan, to: launch), nil)
+        case .dump(let temporary, let path):
+            logger.info("Executor \(launch.key) will write the class-data archive \(path) when it exits")
+            return (ExecutorClassDataSharing.apply(plan, to: launch), Dump(temporary: temporary, archive: path))
+        }
+    }
+
+    /// After the executor that was to write `dump` ended: keeps the archive if it is whole.
+    func finish(_ dump: Dump, exitCode: Int32) {
+        defer { _ = state.withLockedValue { $0.dumping.remove(dump.archive) } }
+        var prefix: [UInt8] = []
+        if let handle = FileHandle(forReadingAtPath: dump.temporary) {
+            prefix = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
+            try? handle.close()
+        }
+        // SIGKILL (137) can cut the file at any point; the header, written last, tells the rest.
+        guard exitCode != 128 + SIGKILL, ExecutorClassDataSharing.isCompleteArchive(prefix: prefix) else {
+            try? FileManager.default.removeItem(atPath: dump.temporary)
+            let found = prefix.isEmpty ? "no file" : "an incomplete file"
+            logger.warning("No class-data archive from the executor (exit code \(exitCode), \(found)); the next one will write it",
+                           metadata: ["worker/archive": "\(dump.archive)"])
+            return
+        }
+        guard rename(dump.temporary, dump.archive) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: dump.temporary)
+            logger.warning("Cannot keep the class-data archive \(dump.archive): \(reason)")
+            return
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: dump.archive)[.size] as? Int) ?? 0
+        logger.info("Class-data archive \(dump.archive) ready (\(size / 1024 / 1024) MiB); later executors start with it")
+        prune()
+    }
+
+    /// The executor that was to write `dump` never started: a later one will.
+    func abandon(_ dump: Dump) {
+        _ = state.withLockedValue { $0.dumping.remove(dump.archive) }
+    }
+
+    /// Keeps the newest `keptArchives` archives and removes stale temporary files.
+    func prune() {
+        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let now = Date()
+        var archives: [(path: String, modified: Date)] = []
+        for name in names where name.hasPrefix("executor-") {
+            let path = directory + "/" + name
+            let modified = ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? now
+            if name.hasSuffix(".jsa") {
+                archives.append((path, modified))
+            } else if name.contains(".jsa.tmp-"), now.timeIntervalSince(modified) > Self.staleTemporarySeconds {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        for old in archives.sorted(by: { $0.modified > $1.modified }).dropFirst(Self.keptArchives) {
+            try? FileManager.default.removeItem(atPath: old.path)
+        }
+    }
+
+    private func usableDirectory(_ directory: String) -> Bool {
+        if let known = state.withLockedValue({ $0.directoryUsable }) { return known }
+        var usable = true
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            usable = false
+        }
+        usable = usable && access(directory, W_OK) == 0
+        if !usable {
+            logger.warning("Executor class-data sharing is off: cannot write to \(directory)")
+        } else {
+            prune()
+        }
+        state.withLockedValue { $0.directoryUsable = usable }
+        return usable
+    }
+
+    private func javaFacts(_ java: String) -> JavaFacts {
+        if let known = state.withLockedValue({ $0.java[java] }) { return known }
+        let resolved = ChildProcesses.resolve(java, environment: environment)
+        let binary = URL(fileURLWithPath: resolved).resolvingSymlinksInPath().path
+        let home = URL(fileURLWithPath: binary).deletingLastPathComponent().deletingLastPathComponent().path
+        let release = (try? String(contentsOfFile: home + "/release", encoding: .utf8)).flatMap(ExecutorClassDataSharing.javaVersion)
+        var identity = binary
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: home + "/lib/modules") {
+            let size = attributes[.size] as? Int ?? 0
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            identity += ":\(size):\(Int64(modified))"
+        }
+        let facts = JavaFacts(version: release, identity: identity)
+        state.withLockedValue { $0.java[java] = facts }
+        if release == nil {
+            logger.info("Executor class-data sharing is off for \(java): no JDK version in \(home)/release")
+        }
+        return facts
+    }
+}
