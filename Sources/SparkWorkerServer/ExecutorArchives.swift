@@ -64,7 +64,7 @@ final class ExecutorArchives: Sendable {
         case .none:
             return (launch, nil)
         case .use(let path):
-            logger.debug("Starting executor \(launch.key) with class-data archive \(path)")
+            logger.info("Executor \(launch.key) starts with the class-data archive \(path)")
             return (ExecutorClassDataSharing.apply(plan, to: launch), nil)
         case .dump(let temporary, let path):
             logger.info("Executor \(launch.key) will write the class-data archive \(path) when it exits")

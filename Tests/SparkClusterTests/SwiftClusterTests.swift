@@ -8,13 +8,25 @@ struct SwiftClusterTests {
     @Test func seedJobAndAPySparkShuffleAcrossBothWorkers() async throws {
         let cluster = try ClusterHarness(name: "swift")
         defer { cluster.stopAll() }
+        // One class-data archive directory for both workers, as on a machine.
+        let archives = cluster.directory.appendingPathComponent("executor-cds")
+        let sharing = ["-Dspark.worker.executorClassDataSharing.dir=\(archives.path)"]
         try await cluster.startMaster()
-        try await cluster.startWorker(.swift)
-        try await cluster.startWorker(.swift)
+        try await cluster.startWorker(.swift, options: sharing)
+        try await cluster.startWorker(.swift, options: sharing)
 
         let shell = try await cluster.sparkShell(SeedJob.script)
         #expect(shell.stdout.contains(SeedJob.intResult), "\(shell.stdout)\n\(shell.stderr.suffix(3000))\n\(cluster.logs)")
         #expect(shell.stdout.contains(SeedJob.longResult))
+
+        // The shell's executors wrote a class-data archive as they exited, and the JDK can map it
+        // with their class path (`-Xshare:on` makes any mismatch fatal).
+        let archive = try await waitForArchive(in: archives, cluster: cluster)
+        let firstLaunches = launchCommands(of: cluster)
+        #expect(!firstLaunches.isEmpty && firstLaunches.allSatisfy { $0.contains("\"-XX:ArchiveClassesAtExit=\(archive.path).tmp-") })
+        let classPath = try #require(firstLaunches.first.flatMap { Self.argument(after: "-cp", in: $0) })
+        let check = try runCommand("/usr/bin/env", ["java", "-Xshare:on", "-XX:SharedArchiveFile=\(archive.path)", "-cp", classPath, "-version"])
+        #expect(check.status == 0, "\(check.output)")
 
         // A shuffle whose tasks run in executors on both workers (their work dirs are the python workers' cwd).
         let program = """
@@ -37,6 +49,9 @@ struct SwiftClusterTests {
         let workDirs = python.stdout.split(separator: "\n").first { $0.hasPrefix("WORKDIRS=") }?
             .dropFirst("WORKDIRS=".count).split(separator: ",") ?? []
         #expect(Set(workDirs.map { URL(fileURLWithPath: String($0)).lastPathComponent }) == ["work-0", "work-1"], "\(python.stdout)")
+        // This application's executors started with the archive.
+        let laterLaunches = launchCommands(of: cluster).dropFirst(firstLaunches.count)
+        #expect(!laterLaunches.isEmpty && laterLaunches.allSatisfy { $0.contains("\"-XX:SharedArchiveFile=\(archive.path)\"") }, "\(laterLaunches)")
 
         // No executor JVM outlives its application.
         try await waitUntilNoExecutors(of: cluster)
@@ -68,6 +83,46 @@ struct SwiftClusterTests {
         let json = try await cluster.masterJSON()
         let app = try #require((json["completedapps"] as? [[String: Any]])?.first)
         #expect(app["memoryperexecutor"] as? Int == 600)
+    }
+
+    /// The command line each executor ran, from the header of its `stderr` file, by application
+    /// id (ids grow with time) and executor id.
+    private func launchCommands(of cluster: ClusterHarness) -> [String] {
+        var commands: [(String, String)] = []
+        let fileManager = FileManager.default
+        for work in (try? fileManager.contentsOfDirectory(atPath: cluster.directory.path)) ?? [] where work.hasPrefix("work-") {
+            let workPath = cluster.directory.appendingPathComponent(work).path
+            for app in (try? fileManager.contentsOfDirectory(atPath: workPath)) ?? [] where app.hasPrefix("app-") {
+                for executor in (try? fileManager.contentsOfDirectory(atPath: workPath + "/" + app)) ?? [] {
+                    guard let text = try? String(contentsOfFile: "\(workPath)/\(app)/\(executor)/stderr", encoding: .utf8),
+                          let first = text.split(separator: "\n").first, first.hasPrefix("Spark Executor Command: ") else { continue }
+                    commands.append(("\(app)/\(executor)", String(first)))
+                }
+            }
+        }
+        return commands.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// The value after `"name"` in a command line as Spark logs it (`"a" "b" ...`).
+    static func argument(after name: String, in line: String) -> String? {
+        guard let range = line.range(of: "\"\(name)\" \"") else { return nil }
+        let rest = line[range.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+
+    private func waitForArchive(in directory: URL, cluster: ClusterHarness) async throws -> URL {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            // Both workers' executors may write one; wait until neither is still writing.
+            if !names.contains(where: { $0.contains(".jsa.tmp-") }),
+               let name = names.first(where: { $0.hasPrefix("executor-") && $0.hasSuffix(".jsa") }) {
+                return directory.appendingPathComponent(name)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("no class-data archive in \(directory.path):\n\(cluster.logs)")
+        throw CancellationError()
     }
 
     private func waitUntilNoExecutors(of cluster: ClusterHarness) async throws {
