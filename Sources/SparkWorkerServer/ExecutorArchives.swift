@@ -25,12 +25,16 @@ final class ExecutorArchives: Sendable {
 
     /// At most this many archives are kept (each is tens of MiB); the oldest go first.
     static let keptArchives = 4
+    /// After this many executors failed to write an archive (killed before they finished writing
+    /// it, on a machine too busy), this worker stops asking for it.
+    static let dumpAttempts = 2
     /// Temporary files older than this were left by a worker that died while an executor wrote one.
     static let staleTemporarySeconds: TimeInterval = 3600
 
     private struct State {
         var directoryUsable: Bool?
         var dumping: Set<String> = []
+        var failedDumps: [String: Int] = [:]
         var java: [String: JavaFacts] = [:]
     }
 
@@ -55,7 +59,8 @@ final class ExecutorArchives: Sendable {
         let plan = state.withLockedValue { state -> ExecutorClassDataSharing.Plan in
             let plan = ExecutorClassDataSharing.plan(
                 argv: launch.argv, javaVersion: facts.version, directory: directory, archiveName: name,
-                archiveExists: FileManager.default.fileExists(atPath: archive), dumpInProgress: state.dumping.contains(archive),
+                archiveExists: FileManager.default.fileExists(atPath: archive),
+                dumpInProgress: state.dumping.contains(archive) || state.failedDumps[archive, default: 0] >= Self.dumpAttempts,
                 uniqueSuffix: "\(getpid())-\(launch.key.appId)-\(launch.key.execId)")
             if case .dump = plan { state.dumping.insert(archive) }
             return plan
@@ -83,8 +88,9 @@ final class ExecutorArchives: Sendable {
         // SIGKILL (137) can cut the file at any point; the header, written last, tells the rest.
         guard exitCode != 128 + SIGKILL, ExecutorClassDataSharing.isCompleteArchive(prefix: prefix) else {
             try? FileManager.default.removeItem(atPath: dump.temporary)
+            state.withLockedValue { $0.failedDumps[dump.archive, default: 0] += 1 }
             let found = prefix.isEmpty ? "no file" : "an incomplete file"
-            logger.warning("No class-data archive from the executor (exit code \(exitCode), \(found)); the next one will write it",
+            logger.warning("No class-data archive from the executor (exit code \(exitCode), \(found)); a later one may write it",
                            metadata: ["worker/archive": "\(dump.archive)"])
             return
         }
