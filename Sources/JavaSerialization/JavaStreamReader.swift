@@ -13,12 +13,14 @@ public struct JavaStreamReader {
     private var depth = 0
     private var path: [PathComponent] = []
 
+    /// Where the reader is, for error messages; class names are kept whole and shortened only
+    /// when an error is rendered.
     private enum PathComponent {
-        case root(String)
+        case root(className: String)
         case field(String)
         case index(Int)
         case annotation(Int)
-        case superclass(String)
+        case superclass(className: String)
     }
 
     /// Creates a reader positioned at the stream header (`AC ED 00 05`).
@@ -119,7 +121,7 @@ public struct JavaStreamReader {
         let object = JavaObject(descriptor: descriptor, classData: [])
         try assignHandle(.object(object))
         try enter()
-        if path.isEmpty { path.append(.root(simpleName(descriptor.name))) }
+        if path.isEmpty { path.append(.root(className: descriptor.name)) }
 
         if descriptor.isExternalizable {
             guard descriptor.flags & JavaConstants.scBlockData != 0 else {
@@ -131,7 +133,7 @@ public struct JavaStreamReader {
             var classData: [JavaClassData] = []
             classData.reserveCapacity(hierarchy.count)
             for level in hierarchy {
-                if level !== descriptor { path.append(.superclass(simpleName(level.name))) }
+                if level !== descriptor { path.append(.superclass(className: level.name)) }
                 var values: [JavaValue] = []
                 values.reserveCapacity(level.fields.count)
                 for field in level.fields {
@@ -459,11 +461,11 @@ public struct JavaStreamReader {
         var text = ""
         for component in path {
             switch component {
-            case .root(let name): text += name
+            case .root(let name): text += simpleName(name)
             case .field(let name): text += "." + name
             case .index(let index): text += "[\(index)]"
             case .annotation(let index): text += "<\(index)>"
-            case .superclass(let name): text += "(" + name + ")"
+            case .superclass(let name): text += "(" + simpleName(name) + ")"
             }
         }
         return text

@@ -250,7 +250,9 @@ public struct JavaStreamWriter {
     }
 
     private mutating func writeModifiedUTF8(_ string: String, length: Int) {
-        if length == string.utf8.count, !string.utf8.contains(0) {
+        // Only NUL (one byte more) and supplementary characters (two more) differ from UTF-8,
+        // so equal lengths mean identical bytes.
+        if length == string.utf8.count {
             buffer.writeString(string)
         } else {
             buffer.writeBytes(ModifiedUTF8.encode(string))

@@ -3,6 +3,7 @@
 public enum ModifiedUTF8 {
     /// Encodes `string`; ASCII without NUL is returned as its UTF-8 bytes directly.
     public static func encode(_ string: String) -> [UInt8] {
+        if isPlainASCII(string) { return Array(string.utf8) }
         var result: [UInt8] = []
         result.reserveCapacity(string.utf8.count)
         for unit in string.utf16 {
@@ -23,6 +24,7 @@ public enum ModifiedUTF8 {
 
     /// Number of bytes `encode` would produce.
     public static func encodedLength(_ string: String) -> Int {
+        if isPlainASCII(string) { return string.utf8.count }
         var length = 0
         for unit in string.utf16 {
             switch unit {
@@ -34,7 +36,17 @@ public enum ModifiedUTF8 {
         return length
     }
 
-    /// Decodes modified UTF-8; `nil` when the bytes are malformed.
+    /// ASCII without NUL: the same bytes in UTF-8 and in modified UTF-8. One pass over the
+    /// string's native UTF-8, no transcoding.
+    @inlinable
+    public static func isPlainASCII(_ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { bytes in bytes.allSatisfy { $0 != 0 && $0 < 0x80 } }
+    }
+
+    /// Decodes modified UTF-8; `nil` when the bytes are malformed. Inlinable, so that callers in
+    /// other modules get a version specialised for their collection type.
+    @inlinable
     public static func decode<Bytes: Collection>(_ bytes: Bytes) -> String? where Bytes.Element == UInt8 {
         // Fast path: pure ASCII without NUL is identical in both encodings.
         if bytes.allSatisfy({ $0 != 0 && $0 < 0x80 }) {
