@@ -15,11 +15,17 @@ final class RpcDispatcher: Sendable {
         var endpoints: [String: any RpcEndpoint] = [:]
         /// Live connections by the peer's listening address (announced or dialled).
         var byAddress: [RpcAddress: RpcConnection] = [:]
+        /// Listening addresses of endpoints whose references arrived on a connection other than
+        /// their own (several endpoints behind one connection), and that connection.
+        var learned: [RpcAddress: RpcConnection] = [:]
+        var learnedBy: [ObjectIdentifier: Set<RpcAddress>] = [:]
         var all: [ObjectIdentifier: RpcConnection] = [:]
         var shuttingDown = false
     }
 
     static let verifierName = "endpoint-verifier"
+    /// Learned routes kept per connection: a peer announcing ever more endpoints cannot grow the table without end.
+    static let maxLearnedRoutesPerConnection = 16_384
 
     init(configuration: RpcEnv.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -38,10 +44,35 @@ final class RpcDispatcher: Sendable {
         state.withLockedValue { $0.endpoints[name] }
     }
 
+    /// The live connection for `address`: the peer's own (announced or dialled), else the one a
+    /// reference to an endpoint at that address arrived on.
     func connection(to address: RpcAddress) -> RpcConnection? {
         state.withLockedValue { state in
-            guard let connection = state.byAddress[address], connection.isActive else { return nil }
-            return connection
+            if let connection = state.byAddress[address], connection.isActive { return connection }
+            if let connection = state.learned[address], connection.isActive { return connection }
+            return nil
+        }
+    }
+
+    /// How many addresses are reached over a connection that is not their own.
+    var learnedRouteCount: Int { state.withLockedValue { $0.learned.count } }
+
+    /// Spark binds a deserialized endpoint reference to the connection it came on: messages to
+    /// it go back that way. Learned for references whose address is not the connection's own.
+    private func learnRoutes(of message: SparkMessage, on connection: RpcConnection) {
+        let refs = message.senderEndpointRefs
+        guard !refs.isEmpty else { return }
+        let own = connection.announcedAddress
+        for ref in refs {
+            guard let address = ref.rpcAddress, address != own else { continue }
+            state.withLockedValue { state in
+                let key = ObjectIdentifier(connection)
+                guard state.all[key] != nil, state.learned[address] !== connection,
+                      state.learnedBy[key, default: []].count < Self.maxLearnedRoutesPerConnection else { return }
+                if let previous = state.learned[address] { state.learnedBy[ObjectIdentifier(previous)]?.remove(address) }
+                state.learned[address] = connection
+                state.learnedBy[key, default: []].insert(address)
+            }
         }
     }
 
@@ -70,6 +101,9 @@ final class RpcDispatcher: Sendable {
             if let address = connection.announcedAddress, state.byAddress[address] === connection {
                 state.byAddress.removeValue(forKey: address)
             }
+            for address in state.learnedBy.removeValue(forKey: ObjectIdentifier(connection)) ?? [] {
+                if state.learned[address] === connection { state.learned.removeValue(forKey: address) }
+            }
             return Array(state.endpoints.values)
         }
         var addresses: [RpcAddress] = []
@@ -96,6 +130,7 @@ final class RpcDispatcher: Sendable {
             }
             let value = try decodeContent(envelope.content, on: connection)
             message = try SparkMessageCodec.decode(value)
+            learnRoutes(of: message, on: connection)
         } catch {
             // A well-framed request we cannot read: answer an ask like the JVM does, then close.
             logger.warning("refusing an unreadable request", metadata: ["rpc/peer": "\(connection)", "rpc/error": "\(error)"])
