@@ -71,6 +71,11 @@ final class ClusterHarness: @unchecked Sendable {
                 sparkHome: sparkHome, masterURL: masterURL, port: port, webUIPort: try freePort(), cores: cores,
                 memory: memory, workDirectory: work, logDirectory: directory, name: "jvm-worker-\(index)", options: options)
         case .swift:
+            // Each harness's conf directory is on the executors' class path, so every test would
+            // write its own class-data archive (tens of MiB, seconds added to an executor's exit);
+            // only the tests about it turn it on, by naming a directory.
+            let options = options.contains { $0.contains("spark.worker.executorClassDataSharing") }
+                ? options : options + ["-Dspark.worker.executorClassDataSharing.enabled=false"]
             process = try ChildProcess(
                 name: "swift-worker-\(index)", executable: TestEnvironment.product("spark-worker"),
                 arguments: [

@@ -51,7 +51,10 @@ enum TestHTTPClient {
     /// Sends `requests` one after the other on one keep-alive connection.
     static func exchange(port: Int, _ requests: [TestRequest], collectLimit: Int = 1 << 20, timeout: Duration = .seconds(30)) async throws -> [TestResponse] {
         try await withTimeout(timeout) {
+            // Like a browser, keep sending after the server has finished its side: the proxy answers
+            // refused uploads early and reads the rest before it closes (lingering close).
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.allowRemoteHalfClosure, value: true)
                 .connect(host: "127.0.0.1", port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
