@@ -1,4 +1,6 @@
-/// Writes one JSON object with its keys in the order they are added, escaping strings by hand.
+import SparkModel
+
+/// Writes one JSON object with its keys in the order they are added (strings escaped by `JSONValue.quoted`).
 struct JSONObjectWriter {
     private var text = "{"
     private var empty = true
@@ -32,28 +34,7 @@ struct JSONObjectWriter {
     var json: String { text + "}" }
 
     /// A JSON string literal (RFC 8259 escaping; non-ASCII characters are kept as UTF-8).
-    static func string(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{08}": result += "\\b"
-            case "\u{0C}": result += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let digits = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
-    }
+    static func string(_ value: String) -> String { JSONValue.quoted(value) }
 
     /// A JSON number; JSON has no NaN or infinity, so those become strings.
     static func number(_ value: Double) -> String {

@@ -52,7 +52,8 @@ public enum MasterStatusJSON {
         })
     }
 
-    static func application(_ app: ApplicationInfo, now: Int64, offset: Int, zoneName: String) -> JSONValue {
+    /// One application entry (`activeapps`, `completedapps`, and the master's `/app/json`).
+    public static func application(_ app: ApplicationInfo, now: Int64, offset: Int, zoneName: String) -> JSONValue {
         let requirements = app.desc.defaultProfile.customExecutorResources.map {
             JSONValue.object([("name", .string($0.resourceName)), ("amount", .number($0.amount))])
         }

@@ -70,7 +70,13 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private static func writeString(_ value: String, into output: inout String) {
-        output += "\""
+        output += quoted(value)
+    }
+
+    /// A JSON string literal (RFC 8259 escaping; non-ASCII characters are kept as UTF-8). Other
+    /// control characters become `\u00xx`, with hex digits in upper case when `uppercaseHex`.
+    public static func quoted(_ value: String, uppercaseHex: Bool = false) -> String {
+        var output = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
@@ -82,13 +88,13 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\u{0C}": output += "\\f"
             default:
                 if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
+                    let hex = String(scalar.value, radix: 16, uppercase: uppercaseHex)
                     output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     output.unicodeScalars.append(scalar)
                 }
             }
         }
-        output += "\""
+        return output + "\""
     }
 }

@@ -1,3 +1,5 @@
+import SparkModel
+
 /// A JSON value rendered the way Spark's web UIs print it (json4s `pretty`, i.e. Jackson's default
 /// pretty printer): `"key" : value`, two spaces per object level, `[ a, b ]`, `{ }` and `[ ]`.
 public indirect enum PrettyJSON: Sendable, Equatable {
@@ -65,26 +67,6 @@ public indirect enum PrettyJSON: Sendable, Equatable {
         }
     }
 
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// Upper-case hex in `\u00XX`, as the JVM worker's JSON writer has it.
+    static func quoted(_ text: String) -> String { JSONValue.quoted(text, uppercaseHex: true) }
 }
