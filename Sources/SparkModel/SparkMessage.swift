@@ -97,23 +97,23 @@ public enum SparkMessage: Sendable, Equatable {
 }
 
 extension SparkMessage {
-    /// References to the sender's own endpoints that the message carries (a registering worker's
-    /// `Worker`, a driver's `AppClient`, a master's `Master`). Spark binds each such reference,
-    /// when it is deserialized, to the connection it arrived on, and sends to it over that
-    /// connection rather than dialling its address.
-    public var senderEndpointRefs: [RpcEndpointRef] {
+    /// The reference to one of the sender's own endpoints that the message carries, if any (a
+    /// registering worker's `Worker`, a driver's `AppClient`, a master's `Master`). Spark binds such
+    /// a reference, when it is deserialized, to the connection it arrived on, and sends to it over
+    /// that connection rather than dialling its address.
+    public var senderEndpointRef: RpcEndpointRef? {
         switch self {
-        case .registerWorker(let message): [message.worker]
-        case .heartbeat(let message): [message.worker]
-        case .workerDecommissioning(let message): [message.workerRef]
-        case .registeredWorker(let message): [message.master]
-        case .masterChanged(let message): [message.master]
-        case .registerApplication(let message): [message.driver]
-        case .registeredApplication(let message): [message.master]
-        case .submitDriverResponse(let message): [message.master]
-        case .killDriverResponse(let message): [message.master]
-        case .killAllDriversResponse(let message): [message.master]
-        default: []
+        case .registerWorker(let message): message.worker
+        case .heartbeat(let message): message.worker
+        case .workerDecommissioning(let message): message.workerRef
+        case .registeredWorker(let message): message.master
+        case .masterChanged(let message): message.master
+        case .registerApplication(let message): message.driver
+        case .registeredApplication(let message): message.master
+        case .submitDriverResponse(let message): message.master
+        case .killDriverResponse(let message): message.master
+        case .killAllDriversResponse(let message): message.master
+        default: nil
         }
     }
 }

@@ -60,19 +60,14 @@ final class RpcDispatcher: Sendable {
     /// Spark binds a deserialized endpoint reference to the connection it came on: messages to
     /// it go back that way. Learned for references whose address is not the connection's own.
     private func learnRoutes(of message: SparkMessage, on connection: RpcConnection) {
-        let refs = message.senderEndpointRefs
-        guard !refs.isEmpty else { return }
-        let own = connection.announcedAddress
-        for ref in refs {
-            guard let address = ref.rpcAddress, address != own else { continue }
-            state.withLockedValue { state in
-                let key = ObjectIdentifier(connection)
-                guard state.all[key] != nil, state.learned[address] !== connection,
-                      state.learnedBy[key, default: []].count < Self.maxLearnedRoutesPerConnection else { return }
-                if let previous = state.learned[address] { state.learnedBy[ObjectIdentifier(previous)]?.remove(address) }
-                state.learned[address] = connection
-                state.learnedBy[key, default: []].insert(address)
-            }
+        guard let address = message.senderEndpointRef?.rpcAddress, address != connection.announcedAddress else { return }
+        state.withLockedValue { state in
+            let key = ObjectIdentifier(connection)
+            guard state.all[key] != nil, state.learned[address] !== connection,
+                  state.learnedBy[key, default: []].count < Self.maxLearnedRoutesPerConnection else { return }
+            if let previous = state.learned[address] { state.learnedBy[ObjectIdentifier(previous)]?.remove(address) }
+            state.learned[address] = connection
+            state.learnedBy[key, default: []].insert(address)
         }
     }
 
