@@ -1,11 +1,43 @@
 // swift-tools-version: 6.1
 import PackageDescription
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+/// Release links of `spark-master` and `spark-worker` on Linux, for a small resident set (Benchmarks/README.md,
+/// "Idle memory"): lld places the functions the daemons run while starting and idling first
+/// (`Sources/daemons.order`, written by `Benchmarks/scripts/link-order.sh`), the executable exports no
+/// symbols (the dynamic loader and the runtime's `dladdr` would read all of them), and relative relocations
+/// are packed (DT_RELR) where the C library applies them (glibc 2.36 and later).
+let daemonLinkerSettings: [LinkerSetting] = {
+    var flags = [
+        "-use-ld=lld",
+        "-Xlinker", "--no-export-dynamic",
+        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/daemons.order",
+        "-Xlinker", "--no-warn-symbol-ordering",
+    ]
+    if glibcSupportsPackedRelocations() { flags += ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] }
+    return [.unsafeFlags(flags, .when(platforms: [.linux], configuration: .release))]
+}()
+
+func glibcSupportsPackedRelocations() -> Bool {
+    #if canImport(Glibc)
+    // "glibc 2.36"
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count) > 0 else { return false }
+    let version = String(cString: buffer).split(separator: " ").last ?? ""
+    let parts = version.split(separator: ".").compactMap { Int($0) }
+    return parts.count >= 2 && (parts[0], parts[1]) >= (2, 36)
+    #else
+    return false
+    #endif
+}
 
 let package = Package(
     name: "spark-space",
@@ -34,7 +66,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No default traits: the daemons link FoundationEssentials only (no ICU, no CoreFoundation start-up).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
@@ -107,8 +140,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "spark-master", dependencies: ["SparkMasterServer", serviceLifecycle, logging]),
-        .executableTarget(name: "spark-worker", dependencies: ["SparkWorkerServer", serviceLifecycle, logging]),
+        .executableTarget(
+            name: "spark-master", dependencies: ["SparkMasterServer", serviceLifecycle, logging],
+            linkerSettings: daemonLinkerSettings),
+        .executableTarget(
+            name: "spark-worker", dependencies: ["SparkWorkerServer", serviceLifecycle, logging],
+            linkerSettings: daemonLinkerSettings),
 
         // Test kit shared by tests and Benchmarks/.
         .target(name: "SparkTestKit", dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"]),

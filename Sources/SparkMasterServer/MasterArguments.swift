@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SparkConfig
 
 /// The master's command line and environment, parsed as Spark's `MasterArguments` does.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
@@ -135,7 +139,7 @@ public final class MasterService: Service, Sendable {
         var configuration = MasterConfiguration(
             masterAddress: RpcAddress(host: settings.host, port: Int32(settings.port)), masterWebUiUrl: "")
         try configuration.apply(settings.conf)
-        configuration.timeZoneOffsetSeconds = TimeZone.current.secondsFromGMT()
+        configuration.timeZoneOffsetSeconds = LocalTimeZone.current().offsetSeconds
 
         let env = try await RpcEnv.start(
             configuration: .init(bindHost: settings.host, port: settings.port, version: settings.version), logger: logger)

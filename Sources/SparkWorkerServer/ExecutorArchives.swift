@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import SparkWorker
@@ -80,11 +84,7 @@ final class ExecutorArchives: Sendable {
     /// After the executor that was to write `dump` ended: keeps the archive if it is whole.
     func finish(_ dump: Dump, exitCode: Int32) {
         defer { _ = state.withLockedValue { $0.dumping.remove(dump.archive) } }
-        var prefix: [UInt8] = []
-        if let handle = FileHandle(forReadingAtPath: dump.temporary) {
-            prefix = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
-            try? handle.close()
-        }
+        let prefix = (try? ReadOnlyFile(path: dump.temporary)?.read(at: 0, count: 4)) ?? []
         // SIGKILL (137) can cut the file at any point; the header, written last, tells the rest.
         guard exitCode != 128 + SIGKILL, ExecutorClassDataSharing.isCompleteArchive(prefix: prefix) else {
             try? FileManager.default.removeItem(atPath: dump.temporary)

@@ -1,8 +1,8 @@
-import Foundation
+import NIOConcurrencyHelpers
 
 /// A lock around a closure.
 final class ShellLock: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NIOLock()
 
     init() {}
 

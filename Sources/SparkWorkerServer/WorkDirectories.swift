@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import SparkWorker
 
@@ -15,11 +19,11 @@ enum WorkDirectories {
         }
         if !launch.directoriesToCreate.isEmpty,
            !launch.appLocalDirectories.contains(where: HostEnvironment.isDirectory) {
-            let roots = launch.appLocalDirectories.map { ($0 as NSString).deletingLastPathComponent }
+            let roots = launch.appLocalDirectories.map { HostEnvironment.parentDirectory($0) }
             throw ChildProcessFailure("java.io.IOException: No subfolder can be created in \(roots.joined(separator: ",")).")
         }
         let executorDirectory = launch.workingDirectory
-        let appDirectory = (executorDirectory as NSString).deletingLastPathComponent
+        let appDirectory = HostEnvironment.parentDirectory(executorDirectory)
         do {
             try files.createDirectory(atPath: appDirectory, withIntermediateDirectories: true)
             try files.createDirectory(atPath: executorDirectory, withIntermediateDirectories: false)
@@ -76,10 +80,7 @@ enum WorkDirectories {
             return date > cutoff
         }
         if modified(path) { return true }
-        guard let enumerator = files.enumerator(atPath: path) else { return false }
-        while let relative = enumerator.nextObject() as? String {
-            if modified(path + "/" + relative) { return true }
-        }
-        return false
+        guard let below = try? files.subpathsOfDirectory(atPath: path) else { return false }
+        return below.contains { modified(path + "/" + $0) }
     }
 }

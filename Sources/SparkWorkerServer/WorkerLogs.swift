@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hummingbird
 
 /// Reading slices of executor logs (Spark: `LogPage.getLog`, `Utils.offsetBytes`).
@@ -38,21 +42,19 @@ enum WorkerLogs {
             return .failure(Failure(message: "Error: invalid log directory \(appId)/\(executorId)/", status: .badRequest))
         }
         let file = "\(workDirectory)/\(appId)/\(executorId)/\(logType)"
-        guard let handle = FileHandle(forReadingAtPath: file) else {
+        guard let handle = ReadOnlyFile(path: file) else {
             return .failure(Failure(message: "Error getting \(logType) logs from directory \(workDirectory)/\(appId)/\(executorId)/",
                                     status: .notFound))
         }
-        defer { try? handle.close() }
-        let total = Int64((try? handle.seekToEnd()) ?? 0)
+        let total = (try? handle.size()) ?? 0
         let length = max(0, byteLength ?? defaultByteLength)
         let requested = offset ?? (total - length)
         let start = min(max(requested, 0), total)
         let end = min(start + length, total)
         do {
-            try handle.seek(toOffset: UInt64(start))
-            let data = try handle.read(upToCount: Int(end - start)) ?? Data()
+            let bytes = try handle.read(at: start, count: Int(end - start))
             return .success(Slice(
-                text: String(decoding: data, as: UTF8.self), start: start, end: end, total: total,
+                text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total,
                 file: "\(workDirectory)/\(appId)/\(executorId)/\(logType)"))
         } catch {
             return .failure(Failure(message: "Error reading \(file): \(error)", status: .internalServerError))

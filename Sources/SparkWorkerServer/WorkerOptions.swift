@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SparkConfig
 import SparkModel
 import SparkWorker
@@ -103,7 +107,7 @@ public struct WorkerOptions: Sendable {
         } else if let dirs = conf["spark.local.dir"], !dirs.isEmpty {
             localRootParents = dirs.split(separator: ",").map { HostEnvironment.absolutePath(String($0)) }
         } else {
-            localRootParents = [HostEnvironment.absolutePath(NSTemporaryDirectory())]
+            localRootParents = [HostEnvironment.absolutePath(FileManager.default.temporaryDirectory.path)]
         }
         return WorkerOptions(
             host: host, port: parsed.port, webUiPort: parsed.webUiPort,

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file opened for reading by position (`pread`), closed when the value is released.
+/// The worker reads executor logs and archive headers this way without Foundation's `FileHandle`.
+final class ReadOnlyFile {
+    private let descriptor: Int32
+
+    /// `nil` when the file cannot be opened (missing, unreadable, a directory is fine to open
+    /// but reads from it fail).
+    init?(path: String) {
+        let opened = open(path, O_RDONLY | O_CLOEXEC)
+        guard opened >= 0 else { return nil }
+        descriptor = opened
+    }
+
+    deinit { close(descriptor) }
+
+    /// The current size in bytes.
+    func size() throws(ReadOnlyFile.Failure) -> Int64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Failure(errno: errno) }
+        return Int64(info.st_size)
+    }
+
+    /// Up to `count` bytes from `offset`; fewer only at the end of the file.
+    func read(at offset: Int64, count: Int) throws(ReadOnlyFile.Failure) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw Failure(errno: errno)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        bytes.removeLast(count - filled)
+        return bytes
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var errno: Int32
+        var description: String { String(cString: strerror(errno)) }
+    }
+}
