@@ -12,15 +12,21 @@ let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", packa
 
 /// Release links of `spark-master` and `spark-worker` on Linux, for a small resident set (Benchmarks/README.md,
 /// "Idle memory"): lld places the functions the daemons run while starting and idling first
-/// (`Sources/daemons.order`, written by `Benchmarks/scripts/link-order.sh`), the executable exports no
-/// symbols (the dynamic loader and the runtime's `dladdr` would read all of them), and relative relocations
-/// are packed (DT_RELR) where the C library applies them (glibc 2.36 and later).
+/// (`Sources/link/daemons.order`, written by `Benchmarks/scripts/link-order.sh`) with the compiler's unnamed
+/// functions next to them (`Sources/link/unnamed-functions.ld`); the executable exports no symbols (the
+/// dynamic loader and the runtime's `dladdr` would read all of them), and relative relocations are packed
+/// (DT_RELR) where the C library applies them (glibc 2.36 and later). The ordering works function by
+/// function when every module is compiled with `-function-sections`, which only the command line can ask
+/// of dependencies: `swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections`
+/// (README, "Building for deployment"); without it whole object files move.
 let daemonLinkerSettings: [LinkerSetting] = {
+    let link = "\(Context.packageDirectory)/Sources/link"
     var flags = [
         "-use-ld=lld",
         "-Xlinker", "--no-export-dynamic",
-        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/daemons.order",
+        "-Xlinker", "--symbol-ordering-file=\(link)/daemons.order",
         "-Xlinker", "--no-warn-symbol-ordering",
+        "-Xlinker", "-T", "-Xlinker", "\(link)/unnamed-functions.ld",
     ]
     if glibcSupportsPackedRelocations() { flags += ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] }
     return [.unsafeFlags(flags, .when(platforms: [.linux], configuration: .release))]
@@ -30,8 +36,10 @@ func glibcSupportsPackedRelocations() -> Bool {
     #if canImport(Glibc)
     // "glibc 2.36"
     var buffer = [CChar](repeating: 0, count: 64)
-    guard confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count) > 0 else { return false }
-    let version = String(cString: buffer).split(separator: " ").last ?? ""
+    let length = confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count)
+    guard length > 0, length <= buffer.count else { return false }
+    let text = String(decoding: buffer.prefix(length - 1).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let version = text.split(separator: " ").last ?? ""
     let parts = version.split(separator: ".").compactMap { Int($0) }
     return parts.count >= 2 && (parts[0], parts[1]) >= (2, 36)
     #else

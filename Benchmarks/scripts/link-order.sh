@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Writes Sources/daemons.order: the functions `spark-master` and `spark-worker` run while starting,
+# Writes Sources/link/daemons.order: the functions `spark-master` and `spark-worker` run while starting,
 # idling and serving a registered worker and an application, one mangled symbol per line. The release
 # link of both daemons (Package.swift, Linux) passes the file to lld's --symbol-ordering-file, so these
 # functions sit together at the start of .text and an idle daemon maps a few hundred KiB of code instead
 # of scattered 64 KiB windows (the kernel maps the cached pages around each faulting page).
 #
 # The functions come from Valgrind's callgrind, run on release builds without debug info:
-#   1. spark-master alone: start, elected leader, idle;
-#   2. spark-worker under callgrind, registered with a native spark-master, a few heartbeats;
+#   1. spark-master: start, elected leader, a native spark-worker registers and heartbeats, /json/ read;
+#   2. spark-worker: start, registered with a native spark-master, heartbeats, /json/ read;
 #   3. spark-master under callgrind while spark-load registers workers, heartbeats and one application.
 # Symbols are listed in that order, each once. A stale file only costs locality: lld ignores symbols it
 # does not find (--no-warn-symbol-ordering), so rerun this after changes to start-up or idle paths.
 #
-# usage: Benchmarks/scripts/link-order.sh [--seconds S]   (default 20 s per callgrind run)
-# Needs valgrind, python3 and a release build, made in .build-load (as for Benchmarks/scripts/side-by-side.sh).
+# usage: Benchmarks/scripts/link-order.sh [--seconds S]   (default 20 s per callgrind run; about 15 min
+#        with the first release build)
+# Needs valgrind and python3; builds the daemons as for deployment, in .build-deploy (a build directory
+# of its own: SwiftPM does not recompile modules built before when only -Xswiftc flags change).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=20
@@ -26,11 +28,13 @@ while [ $# -gt 0 ]; do
 done
 command -v valgrind > /dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 
-scratch=.build-load
+scratch=.build-deploy
+# The deployment build (README, "Building for deployment").
+build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch" -Xswiftc -Xfrontend -Xswiftc -function-sections)
 for product in spark-master spark-worker spark-load; do
-  swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product" > /dev/null
+  "${build[@]}" --product "$product" > /dev/null
 done
-bin="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
+bin="$("${build[@]}" --show-bin-path)"
 work="$(mktemp -d -t link-order.XXXXXX)"
 pids=()
 cleanup() {
@@ -69,21 +73,40 @@ finish() { # pid: SIGTERM and wait, so callgrind writes its file
   kill -TERM "$1"; wait "$1" 2>/dev/null || true
 }
 
-echo "1/3 spark-master: start and idle ($seconds s)"
-port=$(free_port)
-profile master-idle "$port" "$work/spark-master" --host 127.0.0.1 --port "$port" --webui-port "$(free_port)"
-sleep "$seconds"; finish "$profiled"
+# Reads a page a few times (as an operator's browser or a status check would).
+read_page() { # url
+  python3 - "$1" <<'PY'
+import sys, time, urllib.request
+for _ in range(3):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=30).read()
+    except OSError:
+        pass
+    time.sleep(1)
+PY
+}
+mkdir -p "$work/worker-dir"
+# Heartbeats every 2 s instead of 15 s, so a short run sees several.
+export SPARK_WORKER_OPTS="-Dspark.worker.timeout=8" SPARK_MASTER_OPTS="-Dspark.worker.timeout=8"
 
-echo "2/3 spark-worker: registered with a master ($seconds s)"
+echo "1/3 spark-master: start, a worker registers, idle ($seconds s)"
+port=$(free_port); web=$(free_port)
+profile master-idle "$port" "$work/spark-master" --host 127.0.0.1 --port "$port" --webui-port "$web"
+"$bin/spark-worker" --host 127.0.0.1 --port "$(free_port)" --webui-port "$(free_port)" --cores 1 --memory 1g \
+  --work-dir "$work/worker-dir" "spark://127.0.0.1:$port" > "$work/worker.log" 2>&1 &
+pids+=("$!"); worker=$!
+read_page "http://127.0.0.1:$web/json/"
+sleep "$seconds"; finish "$worker"; finish "$profiled"
+
+echo "2/3 spark-worker: start, registered with a master, idle ($seconds s)"
 master_port=$(free_port)
 "$bin/spark-master" --host 127.0.0.1 --port "$master_port" --webui-port "$(free_port)" > "$work/master.log" 2>&1 &
 pids+=("$!"); master=$!
 wait_port "$master_port"
-mkdir -p "$work/worker-dir"
-worker_port=$(free_port)
-SPARK_WORKER_OPTS="-Dspark.worker.timeout=8" \
-  profile worker "$worker_port" "$work/spark-worker" --host 127.0.0.1 --port "$worker_port" \
-    --webui-port "$(free_port)" --cores 1 --memory 1g --work-dir "$work/worker-dir" "spark://127.0.0.1:$master_port"
+worker_port=$(free_port); worker_web=$(free_port)
+profile worker "$worker_port" "$work/spark-worker" --host 127.0.0.1 --port "$worker_port" \
+  --webui-port "$worker_web" --cores 1 --memory 1g --work-dir "$work/worker-dir" "spark://127.0.0.1:$master_port"
+read_page "http://127.0.0.1:$worker_web/json/"
 sleep "$seconds"; finish "$profiled"; finish "$master"
 
 echo "3/3 spark-master: serving spark-load ($seconds s)"
@@ -93,7 +116,7 @@ profile master-load "$port" "$work/spark-master" --host 127.0.0.1 --port "$port"
   --duration "${seconds}s" --web-ui "http://127.0.0.1:$web" > "$work/load.log" 2>&1 || true
 finish "$profiled"
 
-python3 - "$work" > Sources/daemons.order <<'PY'
+python3 - "$work" > Sources/link/daemons.order <<'PY'
 import re, sys
 work = sys.argv[1]
 pattern = re.compile(r"^(ob|cob|fl|fi|fe|cfi|cfl|fn|cfn)=\((\d+)\)(?: (.*))?$")
@@ -120,4 +143,10 @@ for name, binary in [("master-idle", "spark-master"), ("worker", "spark-worker")
                 listed.append(symbol)
 print("\n".join(listed))
 PY
-echo "Sources/daemons.order: $(wc -l < Sources/daemons.order) symbols"
+echo "Sources/link/daemons.order: $(wc -l < Sources/link/daemons.order) symbols"
+# SwiftPM does not see the order file as an input of the link: relink the two daemons with it.
+rm -f "$bin/spark-master" "$bin/spark-worker"
+for product in spark-master spark-worker; do
+  "${build[@]}" --product "$product" > /dev/null
+done
+echo "relinked $bin/spark-master and $bin/spark-worker"
