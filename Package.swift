@@ -148,11 +148,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // How the two daemons' mains run their services and exit.
+        .target(name: "SparkDaemon"),
         .executableTarget(
-            name: "spark-master", dependencies: ["SparkMasterServer", serviceLifecycle, logging],
+            name: "spark-master", dependencies: ["SparkMasterServer", "SparkDaemon", serviceLifecycle, logging],
             linkerSettings: daemonLinkerSettings),
         .executableTarget(
-            name: "spark-worker", dependencies: ["SparkWorkerServer", serviceLifecycle, logging],
+            name: "spark-worker", dependencies: ["SparkWorkerServer", "SparkDaemon", serviceLifecycle, logging],
             linkerSettings: daemonLinkerSettings),
 
         // Test kit shared by tests and Benchmarks/.

@@ -5,10 +5,12 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import Logging
 import ServiceLifecycle
+import SparkDaemon
 import SparkWorkerServer
 
 LoggingSystem.bootstrap { SparkLogHandler(label: $0) }
@@ -22,7 +24,7 @@ do {
     if error.code == .help {
         print(WorkerArguments.usage)
     } else {
-        writeStandardError("\(error.message)\n\(WorkerArguments.usage)\n")
+        Daemon.writeStandardError("\(error.message)\n\(WorkerArguments.usage)\n")
     }
     exit(error.exitCode)
 }
@@ -31,29 +33,14 @@ logger.info("Started daemon with process name: \(ProcessInfo.processInfo.process
 let worker = WorkerService(options: options, logger: logger)
 let group = ServiceGroup(configuration: .init(
     services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "ServiceGroup")))
-Task.detached { [group, logger] in
+Daemon.run { [group, logger] in
     do {
         try await group.run()
     } catch let failure as WorkerExit {
-        exit(failure.code)
+        return failure.code
     } catch {
         logger.error("Worker failed: \(error)")
-        exit(1)
+        return 1
     }
-    exit(0)
-}
-waitForExit()
-
-/// Usage and start-up failures, before logging is set up.
-func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
-}
-
-/// The services run on the concurrency pool (a detached task: top-level code is on the main actor,
-/// whose queue this thread never serves); the main thread only waits for `exit` (see spark-master's
-/// main: leaving it through `dispatch_main` would unwind its stack and map the unwind tables).
-func waitForExit() -> Never {
-    let never = DispatchSemaphore(value: 0)
-    while true { never.wait() }
+    return 0
 }

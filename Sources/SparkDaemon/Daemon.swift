@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// How `spark-master` and `spark-worker` run their services and end.
+public enum Daemon {
+    /// Runs `body` on the concurrency pool, exits the process with the status it returns, and keeps
+    /// the main thread waiting meanwhile.
+    ///
+    /// The main thread only waits: an asynchronous `main` would leave it through `dispatch_main`, whose
+    /// `pthread_exit` unwinds its stack and so maps the unwind tables and `libgcc_s` (most of a megabyte
+    /// of resident memory, for nothing). The task is detached because top-level code runs on the main
+    /// actor, whose queue this thread never serves.
+    public static func run(_ body: @escaping @Sendable () async -> Int32) -> Never {
+        Task.detached { exit(await body()) }
+        let never = DispatchSemaphore(value: 0)
+        while true { never.wait() }
+    }
+
+    /// Writes usage and start-up failures to standard error, before logging is set up.
+    public static func writeStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let wrote = write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
+                if wrote < 0 && errno == EINTR { continue }
+                guard wrote > 0 else { return }
+                done += wrote
+            }
+        }
+    }
+}
