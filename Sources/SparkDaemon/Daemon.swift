@@ -22,11 +22,21 @@ public enum Daemon {
 
     /// Writes usage and start-up failures to standard error, before logging is set up.
     public static func writeStandardError(_ text: String) {
+        write(text, to: STDERR_FILENO)
+    }
+
+    /// Writes `text` with as few `write(2)` calls as the descriptor takes (one for a log line on a
+    /// pipe, so lines of different threads do not interleave); gives up on errors other than EINTR.
+    public static func write(_ text: String, to descriptor: Int32) {
         var text = text
         text.withUTF8 { bytes in
             var done = 0
             while done < bytes.count {
-                let wrote = write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
+                #if canImport(Glibc)
+                let wrote = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                #else
+                let wrote = Darwin.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                #endif
                 if wrote < 0 && errno == EINTR { continue }
                 guard wrote > 0 else { return }
                 done += wrote

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import SparkDaemon
 
 /// Writes log lines the way Spark's daemons print them, so operators' greps keep working:
 /// `2026-11-26 01:30:16.370 INFO Worker: Successfully registered with master spark://...`.
@@ -34,21 +35,7 @@ public struct SparkLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let line = "\(Self.timestamp()) \(Self.levelName(event.level)) \(label): \(event.message)\(suffix)\n"
-        Self.emit(line, to: stream == .standardError ? STDERR_FILENO : STDOUT_FILENO)
-    }
-
-    /// One `write(2)` per line when it fits (lines of different threads do not interleave).
-    static func emit(_ line: String, to descriptor: Int32) {
-        var line = line
-        line.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let wrote = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                if wrote < 0 && errno == EINTR { continue }
-                guard wrote > 0 else { return }
-                done += wrote
-            }
-        }
+        Daemon.write(line, to: stream == .standardError ? STDERR_FILENO : STDOUT_FILENO)
     }
 
     static func levelName(_ level: Logger.Level) -> String {
