@@ -24,6 +24,9 @@ enum WorkerLogs {
 
     /// Spark's default slice: the last 100 KiB.
     static let defaultByteLength: Int64 = 100 * 1024
+    /// The most one request reads (the query's `byteLength` comes from any browser); the header tells
+    /// which bytes were served, so a client asking for more pages on with `offset`.
+    static let maximumByteLength: Int64 = 16 * 1024 * 1024
     static let supportedLogTypes: Set<String> = ["stderr", "stdout", "out"]
 
     static func read(
@@ -47,7 +50,7 @@ enum WorkerLogs {
                                     status: .notFound))
         }
         let total = (try? handle.size()) ?? 0
-        let length = max(0, byteLength ?? defaultByteLength)
+        let length = min(max(0, byteLength ?? defaultByteLength), maximumByteLength)
         let requested = offset ?? (total - length)
         let start = min(max(requested, 0), total)
         let end = min(start + length, total)

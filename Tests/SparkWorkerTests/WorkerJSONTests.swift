@@ -109,6 +109,14 @@ import Testing
                                           offset: 50, byteLength: 3).get()
         #expect(clamped.text.isEmpty)
 
+        // A request for more than the cap gets the cap's worth, ending where asked from the start.
+        let large = Data(repeating: UInt8(ascii: "x"), count: Int(WorkerLogs.maximumByteLength) + 10)
+        try large.write(to: directory.appendingPathComponent("stdout"))
+        let capped = try WorkerLogs.read(workDirectory: work.path, appId: "app-1", executorId: "0", logType: "stdout",
+                                         offset: 0, byteLength: Int64(Int32.max)).get()
+        #expect((capped.start, capped.end, capped.total) == (0, WorkerLogs.maximumByteLength, WorkerLogs.maximumByteLength + 10))
+        #expect(capped.text.utf8.count == Int(WorkerLogs.maximumByteLength))
+
         for (appId, executorId, logType) in [("..", "0", "stderr"), ("app-1", "../0", "stderr"), ("app-1", "0", "passwd")] {
             if case .success = WorkerLogs.read(workDirectory: work.path, appId: appId, executorId: executorId,
                                                logType: logType, offset: nil, byteLength: nil) {
