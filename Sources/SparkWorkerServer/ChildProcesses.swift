@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -17,7 +18,7 @@ import Darwin
 public final class ChildProcesses: @unchecked Sendable {
     // Guarded by `lock`: reaping and signalling happen under it, so a pid is never signalled
     // after it was reaped (and possibly reused).
-    private let lock = ShellLock()
+    private let lock = NIOLock()
     private var alive: Set<pid_t> = []
     private var exitCodes: [pid_t: Int32] = [:]
 

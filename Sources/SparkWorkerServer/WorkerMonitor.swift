@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import SparkModel
 import SparkWorker
 
@@ -5,7 +6,7 @@ import SparkWorker
 /// web UI serves and what tests and operators can query in-process.
 public final class WorkerMonitor: @unchecked Sendable {
     // All state is guarded by `lock`.
-    private let lock = ShellLock()
+    private let lock = NIOLock()
     private var _status: WorkerStatus?
     private var _rpcAddress: RpcAddress?
     private var _webUiPort: Int?
