@@ -23,6 +23,11 @@ let daemonLinkerSettings: [LinkerSetting] = {
     let link = "\(Context.packageDirectory)/Sources/link"
     var flags = [
         "-use-ld=lld",
+        // libstdc++, zlib and the unwinder come from their archives (Sources/link/archives holds
+        // linker scripts that `-lstdc++` and `-lz` find first): libc, libm and the loader are the
+        // only shared objects left to map.
+        "-L", "\(link)/archives",
+        "-Xlinker", "-lgcc_eh",
         "-Xlinker", "--no-export-dynamic",
         "-Xlinker", "--symbol-ordering-file=\(link)/daemons.order",
         "-Xlinker", "--no-warn-symbol-ordering",
