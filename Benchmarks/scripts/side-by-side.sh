@@ -9,8 +9,11 @@
 #                                           also its private part, RssAnon (what a cgroup's memory.stat
 #                                           charges as rss: heap, stacks, relocated data), and RssFile
 #   idle CPU of master and worker           utime+stime from /proc/<pid>/stat over --cpu-window s
-#   app registered → first executor RUNNING  a real spark-shell driver's own log (ms timestamps): "Connected
-#                                           to Spark cluster with app ID" → first "Executor updated: … RUNNING"
+#   app registered → first executor RUNNING  at the master's RPC port (tcpdump on lo, frames decoded by
+#                                           `spark-space decode`): RegisterApplication in → ExecutorUpdated(RUNNING)
+#                                           out; split into master → LaunchExecutor and worker → ExecutorStateChanged.
+#                                           And in the spark-shell driver's own log (ms timestamps): "Connected to
+#                                           Spark cluster with app ID" → first "Executor updated: … RUNNING"
 #   seed job end to end                     wall time of `spark-shell` running sc.parallelize(1 to 1000000).reduce(_ + _)
 #   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
 #                                           a step holds when every worker registered, stayed ALIVE and had a
@@ -28,6 +31,8 @@
 #   --cpu-window S           idle CPU window (default 20)
 #   --swift-bin DIR          where spark-master and spark-worker are (default: `swift build --show-bin-path`)
 #   --load-bin PATH          spark-load (default: DIR/spark-load, else .build-load/{release,debug}/spark-load)
+#   --decode-bin PATH        spark-space, for the capture (default: DIR/spark-space, else the debug build's);
+#                            without it, or without tcpdump and the right to capture on lo, no wire figures
 #   --jvm-only / --swift-only
 #
 # Needs SPARK_HOME (default ~/.cache/spark-space/pyspark-4.3.0/pyspark), Java 17, python3, curl.
@@ -38,7 +43,7 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 
 runs=1 quick=0 sweep_only=0 steps="100 500 1000 2000 5000 10000" step_cap=45 register_rate=1000 hb_interval=15
-idle=10 cpu_window=20 swift_bin="" load_bin="" kinds="jvm swift"
+idle=10 cpu_window=20 swift_bin="" load_bin="" decode_bin="" kinds="jvm swift"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
     --cpu-window) cpu_window=$2; shift 2 ;;
     --swift-bin) swift_bin=$2; shift 2 ;;
     --load-bin) load_bin=$2; shift 2 ;;
+    --decode-bin) decode_bin=$2; shift 2 ;;
     --jvm-only) kinds="jvm"; shift ;;
     --swift-only) kinds="swift"; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -70,6 +76,12 @@ if [ -z "$load_bin" ]; then
     if [ -x "$candidate" ]; then load_bin="$candidate"; break; fi
   done
 fi
+if [ -z "$decode_bin" ]; then
+  for candidate in "$swift_bin/spark-space" "$(swift build --show-bin-path 2>/dev/null)/spark-space"; do
+    if [ -x "$candidate" ]; then decode_bin="$candidate"; break; fi
+  done
+fi
+if ! command -v tcpdump > /dev/null; then decode_bin=""; fi
 if [ "$quick" = 0 ] && [ ! -x "$load_bin" ]; then
   echo "no spark-load: swift build --product spark-load (or pass --quick)" >&2; exit 1
 fi
@@ -235,6 +247,8 @@ logger.backend.additivity = false
 logger.backend.appenderRef.timing.ref = timing
 CFG
   printf 'sc.parallelize(1 to 1000000).reduce(_ + _)\n:quit\n' > "$work/$tag-shell.in"
+  local capture="$work/$tag-master-port.pcap" capture_pid=""
+  [ -z "$decode_bin" ] || start_capture "$capture" "$work/$tag-tcpdump.err"
   local t0 status=0; t0=$(now_ms)
   # Its own session, so the launcher scripts and the driver JVM end together.
   setsid env SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=127.0.0.1 SPARK_CONF_DIR="$work/conf-empty" \
@@ -253,6 +267,11 @@ CFG
   wait "$shell" || status=$?
   local wall=$(( $(now_ms) - t0 ))
   kill -KILL -- "-$shell" 2>/dev/null || true
+  if [ -n "$capture_pid" ]; then
+    kill -INT "$capture_pid" 2>/dev/null || true
+    wait "$capture_pid" 2>/dev/null || true
+    wire_figures "$kind" "$capture"
+  fi
   if ! grep -q "res0: Int = 1784293664" "$work/$tag-shell.out"; then
     echo "$kind seed job did not print its result (status $status; see $work/$tag-shell.out/.err)" >&2
     return 1
@@ -271,8 +290,57 @@ for line in open(sys.argv[1], errors="replace"):
 print(running - registered if registered is not None and running is not None else "")
 PY
 )
-  if [ -n "$to_running" ]; then record "$kind" "registered to executor RUNNING ms" "$to_running"
+  if [ -n "$to_running" ]; then record "$kind" "registered to RUNNING in driver log ms" "$to_running"
   else echo "$kind: no registration/RUNNING lines in $timing" >&2; fi
+}
+
+# Captures the master's RPC port on lo (packets written as they come); sets capture_pid, or leaves it
+# empty when tcpdump cannot capture here.
+start_capture() { # pcap stderr-file
+  tcpdump -i lo -U -n -w "$1" "tcp port $master_port" 2> "$2" &
+  capture_pid=$!; pids+=("$capture_pid")
+  local i
+  for i in $(seq 1 100); do
+    grep -q "listening on" "$2" 2>/dev/null && return 0
+    kill -0 "$capture_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "  no capture of the master's port: $(head -c 300 "$2")" >&2
+  kill -KILL "$capture_pid" 2>/dev/null || true
+  capture_pid=""
+}
+
+# The cluster manager's part of "registered → RUNNING", from the frames on the master's port:
+# RegisterApplication received → ExecutorUpdated(RUNNING) sent to the driver, and its two legs
+# (master: → LaunchExecutor sent; worker: LaunchExecutor → ExecutorStateChanged(RUNNING) received).
+wire_figures() { # kind pcap
+  local kind=$1 figures
+  figures=$("$decode_bin" decode --json --port "$master_port" "$2" 2> /dev/null | python3 -c '
+import json, sys
+first = {}
+for line in sys.stdin:
+    try:
+        frame = json.loads(line)
+    except ValueError:
+        continue
+    name, message = frame.get("messageName"), frame.get("message") or {}
+    if frame.get("kind") != "frame" or frame.get("time") is None:
+        continue
+    if name in ("ExecutorStateChanged", "ExecutorUpdated") and message.get("state") != "RUNNING":
+        continue
+    if name in ("RegisterApplication", "LaunchExecutor", "ExecutorStateChanged", "ExecutorUpdated") and name not in first:
+        first[name] = float(frame["time"])
+names = ("RegisterApplication", "LaunchExecutor", "ExecutorStateChanged", "ExecutorUpdated")
+if all(n in first for n in names):
+    ms = lambda a, b: (first[b] - first[a]) * 1000
+    print(f"{ms(names[0], names[3]):.2f} {ms(names[0], names[1]):.2f} {ms(names[1], names[2]):.2f}")
+') || true
+  if [ -z "$figures" ]; then echo "  $kind: the capture holds no RegisterApplication … ExecutorUpdated(RUNNING)" >&2; return 0; fi
+  local total master worker
+  read -r total master worker <<< "$figures"
+  record "$kind" "registered to RUNNING at master port ms" "$total"
+  record "$kind" "  master: to LaunchExecutor ms" "$master"
+  record "$kind" "  worker: to ExecutorStateChanged ms" "$worker"
 }
 
 measure_daemons() { # kind run
@@ -343,7 +411,7 @@ PY
 
 echo "side-by-side: work directory $work"
 echo "  $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  Swift daemons: $swift_bin; spark-load: ${load_bin:-none}; Spark: $SPARK_HOME"
+echo "  Swift daemons: $swift_bin; spark-load: ${load_bin:-none}; decoder: ${decode_bin:-none}; Spark: $SPARK_HOME"
 
 if [ "$sweep_only" = 0 ]; then
   for run in $(seq 1 "$runs"); do

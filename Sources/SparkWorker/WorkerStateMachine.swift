@@ -339,7 +339,11 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
 
     /// A random version-4 UUID string from the worker's generator.
     mutating func uuid() -> String {
-        var bytes: [UInt8] = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
+        // Two draws of 8 bytes (with the system generator, two `getrandom` calls rather than 16).
+        let high = random.next(), low = random.next()
+        var bytes: [UInt8] = (0..<16).map { index in
+            UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> (UInt64(index % 8) * 8))
+        }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { byte -> String in

@@ -53,6 +53,13 @@ final class ExecutorArchives: Sendable {
         self.logger = logger
     }
 
+    /// Checks the directory (pruning old archives) and reads the facts of the `java` executors
+    /// will run, so that the first launch does not: run once the worker has started.
+    func prepareAhead(java: String) {
+        guard let directory, usableDirectory(directory) else { return }
+        _ = javaFacts(java)
+    }
+
     /// The launch to start (with class-data sharing options when they apply) and the archive it
     /// will write, if any.
     func prepare(_ launch: ExecutorLaunch) -> (ExecutorLaunch, Dump?) {
@@ -100,7 +107,7 @@ final class ExecutorArchives: Sendable {
             logger.warning("Cannot keep the class-data archive \(dump.archive): \(reason)")
             return
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: dump.archive)[.size] as? Int) ?? 0
+        let size = HostEnvironment.status(dump.archive)?.size ?? 0
         logger.info("Class-data archive \(dump.archive) ready (\(size / 1024 / 1024) MiB); later executors start with it")
         prune()
     }
@@ -113,14 +120,14 @@ final class ExecutorArchives: Sendable {
     /// Keeps the newest `keptArchives` archives and removes stale temporary files.
     func prune() {
         guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        let now = Date()
-        var archives: [(path: String, modified: Date)] = []
+        let now = Date().timeIntervalSince1970
+        var archives: [(path: String, modified: Double)] = []
         for name in names where name.hasPrefix("executor-") {
             let path = directory + "/" + name
-            let modified = ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? now
+            let modified = HostEnvironment.status(path)?.modified ?? now
             if name.hasSuffix(".jsa") {
                 archives.append((path, modified))
-            } else if name.contains(".jsa.tmp-"), now.timeIntervalSince(modified) > Self.staleTemporarySeconds {
+            } else if name.contains(".jsa.tmp-"), now - modified > Self.staleTemporarySeconds {
                 try? FileManager.default.removeItem(atPath: path)
             }
         }
@@ -150,14 +157,12 @@ final class ExecutorArchives: Sendable {
     private func javaFacts(_ java: String) -> JavaFacts {
         if let known = state.withLockedValue({ $0.java[java] }) { return known }
         let resolved = ChildProcesses.resolve(java, environment: environment)
-        let binary = URL(fileURLWithPath: resolved).resolvingSymlinksInPath().path
-        let home = URL(fileURLWithPath: binary).deletingLastPathComponent().deletingLastPathComponent().path
+        let binary = HostEnvironment.resolvingLinks(resolved)
+        let home = HostEnvironment.parentDirectory(HostEnvironment.parentDirectory(binary))
         let release = (try? String(contentsOfFile: home + "/release", encoding: .utf8)).flatMap(ExecutorClassDataSharing.javaVersion)
         var identity = binary
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: home + "/lib/modules") {
-            let size = attributes[.size] as? Int ?? 0
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            identity += ":\(size):\(Int64(modified))"
+        if let modules = HostEnvironment.status(home + "/lib/modules") {
+            identity += ":\(modules.size):\(Int64(modules.modified))"
         }
         let facts = JavaFacts(version: release, identity: identity)
         state.withLockedValue { $0.java[java] = facts }

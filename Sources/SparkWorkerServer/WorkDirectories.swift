@@ -12,10 +12,9 @@ enum WorkDirectories {
     /// must not exist yet), the resources file, `stdout` and `stderr` with its header.
     // Spark: Worker.receive(LaunchExecutor) and ExecutorRunner.fetchAndRunExecutor.
     static func prepare(_ launch: ExecutorLaunch) throws(ChildProcessFailure) {
-        let files = FileManager.default
         for directory in launch.directoriesToCreate {
             // Spark skips scratch roots it cannot create; the launch fails only when none is left.
-            try? files.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            HostEnvironment.makeDirectory(directory, mode: 0o700, intermediates: true)
         }
         if !launch.directoriesToCreate.isEmpty,
            !launch.appLocalDirectories.contains(where: HostEnvironment.isDirectory) {
@@ -24,19 +23,18 @@ enum WorkDirectories {
         }
         let executorDirectory = launch.workingDirectory
         let appDirectory = HostEnvironment.parentDirectory(executorDirectory)
-        do {
-            try files.createDirectory(atPath: appDirectory, withIntermediateDirectories: true)
-            try files.createDirectory(atPath: executorDirectory, withIntermediateDirectories: false)
-        } catch {
+        guard HostEnvironment.makeDirectory(appDirectory, intermediates: true) == 0,
+              HostEnvironment.makeDirectory(executorDirectory, intermediates: false, exclusive: true) == 0
+        else {
             throw ChildProcessFailure("java.io.IOException: Failed to create directory \(executorDirectory)")
         }
         if let resources = launch.resourcesFile {
-            guard files.createFile(atPath: resources.path, contents: Data(resources.contents.utf8)) else {
+            guard HostEnvironment.writeFile(resources.path, resources.contents.utf8) else {
                 throw ChildProcessFailure("java.io.IOException: Cannot write \(resources.path)")
             }
         }
-        guard files.createFile(atPath: launch.stdoutPath, contents: Data()),
-              files.createFile(atPath: launch.stderrPath, contents: Data(launch.stderrHeader.utf8))
+        guard HostEnvironment.writeFile(launch.stdoutPath, EmptyCollection<UInt8>()),
+              HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader.utf8)
         else {
             throw ChildProcessFailure("java.io.IOException: Cannot create the log files in \(executorDirectory)")
         }
@@ -74,13 +72,13 @@ enum WorkDirectories {
     /// Whether the directory or anything below it was modified after `cutoff`
     /// (Spark: `Utils.doesDirectoryContainAnyNewFiles`).
     static func containsNewFiles(_ path: String, since cutoff: Date) -> Bool {
-        let files = FileManager.default
+        let limit = cutoff.timeIntervalSince1970
         func modified(_ path: String) -> Bool {
-            guard let date = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return false }
-            return date > cutoff
+            guard let status = HostEnvironment.status(path) else { return false }
+            return status.modified > limit
         }
         if modified(path) { return true }
-        guard let below = try? files.subpathsOfDirectory(atPath: path) else { return false }
+        guard let below = try? FileManager.default.subpathsOfDirectory(atPath: path) else { return false }
         return below.contains { modified(path + "/" + $0) }
     }
 }

@@ -50,11 +50,13 @@ public struct WorkerService: Service {
             }
             let webUiPort = webUI.port
             monitor.bound(webUiPort: webUiPort)
+            let configuration = configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort))
+            let archives = ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger)
             var shell = WorkerShell(
-                configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
-                sink: sink, processes: processes,
-                archives: ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger),
+                configuration: configuration, env: env, sink: sink, processes: processes, archives: archives,
                 monitor: monitor, logger: logger, environment: options.environment)
+            let java = ExecutorCommandBuilder.javaExecutable(context: configuration.commandContext)
+            group.addTask { archives.prepareAhead(java: java) }
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
             let code = await withGracefulShutdownHandler {

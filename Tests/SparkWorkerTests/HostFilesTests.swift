@@ -81,4 +81,97 @@ import Testing
         let left = try files.contentsOfDirectory(atPath: work.path).sorted()
         #expect(left == ["app-deep-new", "app-running"])
     }
+
+    @Test func directoriesAreMadeWithParentsModesAndExclusivity() throws {
+        let root = try scratch("make-directory")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let scratchRoot = root.appendingPathComponent("a/b/spark-1").path
+        #expect(HostEnvironment.makeDirectory(scratchRoot, mode: 0o700, intermediates: true) == 0)
+        #expect(HostEnvironment.isDirectory(scratchRoot))
+        var info = stat()
+        #expect(stat(scratchRoot, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(stat(root.appendingPathComponent("a/b").path, &info) == 0 && info.st_mode & 0o700 == 0o700)
+        // Existing: fine unless exclusive; without parents a missing parent is the error.
+        #expect(HostEnvironment.makeDirectory(scratchRoot, intermediates: true) == 0)
+        #expect(HostEnvironment.makeDirectory(scratchRoot, intermediates: false, exclusive: true) == EEXIST)
+        #expect(HostEnvironment.makeDirectory(root.appendingPathComponent("x/y").path, intermediates: false) == ENOENT)
+        // A file in the way is not a directory.
+        let file = root.appendingPathComponent("file").path
+        #expect(HostEnvironment.writeFile(file, Array("x".utf8)))
+        #expect(HostEnvironment.makeDirectory(file, intermediates: true) == EEXIST)
+        // Below it, the step that fails is making the file's path a directory.
+        #expect(HostEnvironment.makeDirectory(file + "/below", intermediates: true) == EEXIST)
+        #expect(HostEnvironment.makeDirectory(file + "/below", intermediates: false) == ENOTDIR)
+    }
+
+    @Test func filesAreWrittenTruncatedAndStatted() throws {
+        let root = try scratch("write-file")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = root.appendingPathComponent("stderr").path
+        let long = Array(repeating: UInt8(ascii: "a"), count: 200_000)
+        #expect(HostEnvironment.writeFile(path, long))
+        #expect(HostEnvironment.status(path)?.size == 200_000)
+        #expect(HostEnvironment.writeFile(path, "header\n".utf8))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("header\n".utf8))
+        #expect(HostEnvironment.writeFile(path, EmptyCollection<UInt8>()))
+        #expect(HostEnvironment.status(path)?.size == 0)
+        #expect(!HostEnvironment.writeFile(root.appendingPathComponent("missing/stdout").path, "x".utf8))
+
+        let then = Date(timeIntervalSince1970: 1_700_000_000.25)
+        try FileManager.default.setAttributes([.modificationDate: then], ofItemAtPath: path)
+        let modified = try #require(HostEnvironment.status(path)?.modified)
+        #expect(abs(modified - 1_700_000_000.25) < 0.001)
+        #expect(HostEnvironment.status(root.appendingPathComponent("missing").path) == nil)
+    }
+
+    @Test func linksAreResolved() throws {
+        let root = try scratch("resolve-links")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let target = root.appendingPathComponent("jdk/bin/java").path
+        try FileManager.default.createDirectory(atPath: HostEnvironment.parentDirectory(target), withIntermediateDirectories: true)
+        #expect(HostEnvironment.writeFile(target, "#!".utf8))
+        let link1 = root.appendingPathComponent("alternatives-java").path
+        let link2 = root.appendingPathComponent("java").path
+        try FileManager.default.createSymbolicLink(atPath: link1, withDestinationPath: target)
+        try FileManager.default.createSymbolicLink(atPath: link2, withDestinationPath: link1)
+        let resolvedTarget = HostEnvironment.resolvingLinks(target)
+        #expect(resolvedTarget.hasSuffix("/jdk/bin/java"))
+        #expect(HostEnvironment.resolvingLinks(link2) == resolvedTarget)
+        let missing = root.appendingPathComponent("nothing").path
+        #expect(HostEnvironment.resolvingLinks(missing) == missing)
+    }
+
+    /// Spark's launch: scratch root and app directory (mode 700), the executor directory (which must
+    /// be new), the resources file, an empty `stdout` and `stderr` holding the command header.
+    @Test func launchDirectoriesAndLogFiles() throws {
+        let root = try scratch("launch-files")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let scratchRoot = root.appendingPathComponent("tmp/spark-1").path
+        let appLocal = scratchRoot + "/executor-2"
+        let executorDirectory = root.appendingPathComponent("work/app-1/0").path
+        let launch = ExecutorLaunch(
+            key: ExecutorKey(appId: "app-1", execId: 0), argv: ["java"], environment: [],
+            workingDirectory: executorDirectory, stdoutPath: executorDirectory + "/stdout",
+            stderrPath: executorDirectory + "/stderr", stderrHeader: "Spark Executor Command: \"java\"\n====\n\n",
+            directoriesToCreate: [scratchRoot, appLocal], appLocalDirectories: [appLocal],
+            resourcesFile: ResourcesFile(path: executorDirectory + "/resources.json", contents: "[]"))
+        try WorkDirectories.prepare(launch)
+        var info = stat()
+        #expect(stat(appLocal, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == launch.stderrHeader)
+        #expect(HostEnvironment.status(launch.stdoutPath)?.size == 0)
+        #expect(try String(contentsOfFile: executorDirectory + "/resources.json", encoding: .utf8) == "[]")
+        // The same executor directory again is an error, as in Spark.
+        #expect(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(launch) }
+
+        // No scratch root can be made (a file is in the way): the launch fails naming the roots.
+        let blocked = root.appendingPathComponent("blocked").path
+        #expect(HostEnvironment.writeFile(blocked, "x".utf8))
+        var second = launch
+        second.workingDirectory = root.appendingPathComponent("work/app-1/1").path
+        second.directoriesToCreate = [blocked + "/spark-2"]
+        second.appLocalDirectories = [blocked + "/spark-2/executor-3"]
+        let failure = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(second) }
+        #expect(failure.message == "java.io.IOException: No subfolder can be created in \(blocked)/spark-2.")
+    }
 }

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The file operations of an executor launch, straight on the C library: a launch is on the
+/// worker's message loop, and Foundation's `FileManager` looks up owner and group names
+/// (`/etc/passwd`, `/etc/group`) for every attribute query and writes files atomically with an
+/// `fsync`, which a new executor's log files do not need.
+extension HostEnvironment {
+    /// The size and last modification of a file or directory (following links); nil when `stat` fails.
+    struct FileStatus {
+        var size: Int64
+        /// Seconds since the epoch, with the nanoseconds of the file system's time stamp.
+        var modified: Double
+    }
+
+    static func status(_ path: String) -> FileStatus? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+        let time = info.st_mtimespec
+        #else
+        let time = info.st_mtim
+        #endif
+        return FileStatus(size: Int64(info.st_size), modified: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9)
+    }
+
+    /// Creates `path` with `mode` (then `chmod`, so the umask does not narrow it), and first its
+    /// missing parents (mode 0777 less the umask) when `intermediates`. An existing directory is
+    /// success unless `exclusive`. Returns 0 or the `errno` of the step that failed.
+    @discardableResult
+    static func makeDirectory(_ path: String, mode: mode_t = 0o777, intermediates: Bool, exclusive: Bool = false) -> Int32 {
+        if intermediates {
+            let parent = parentDirectory(path)
+            if parent != path, parent != ".", !isDirectory(parent) {
+                let failure = makeDirectory(parent, intermediates: true)
+                if failure != 0 { return failure }
+            }
+        }
+        guard mkdir(path, mode) == 0 else {
+            let failure = errno
+            if failure == EEXIST, !exclusive, isDirectory(path) { return 0 }
+            return failure
+        }
+        if mode != 0o777, chmod(path, mode) != 0 { return errno }
+        return 0
+    }
+
+    /// Creates or truncates `path` (mode 0644 less the umask) and writes `bytes`; false when any step fails.
+    static func writeFile(_ path: String, _ bytes: some Collection<UInt8>) -> Bool {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        let contents = Array(bytes)
+        return contents.withUnsafeBytes { buffer in
+            var written = 0
+            while written < buffer.count {
+                let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                written += result
+            }
+            return true
+        }
+    }
+
+    /// `path` with every symbolic link resolved (`realpath`); `path` itself when that fails.
+    static func resolvingLinks(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}
