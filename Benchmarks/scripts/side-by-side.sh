@@ -89,11 +89,13 @@ fi
 work="$(mktemp -d -t side-by-side.XXXXXX)"
 results="$work/results.tsv"   # kind  metric  value
 pids=()
+groups=()   # spark-shell sessions (setsid): ended as process groups, so the driver JVM goes too
 clk_tck=$(getconf CLK_TCK)
 
 # Ends every process this script started, and executors its workers launched.
 cleanup() {
   local pid
+  for pid in "${groups[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   sleep 0.5
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
@@ -256,7 +258,7 @@ CFG
     --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
     --driver-java-options "-Dlog4j2.configurationFile=file:$cfg" \
     < "$work/$tag-shell.in" > "$work/$tag-shell.out" 2> "$work/$tag-shell.err" &
-  local shell=$!; pids+=("$shell")
+  local shell=$!; pids+=("$shell"); groups+=("$shell")
   local deadline=$(( $(date +%s) + 240 ))
   while kill -0 "$shell" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
   if kill -0 "$shell" 2>/dev/null; then

@@ -67,12 +67,6 @@ public enum ExecutorCommandBuilder {
         if let home = command.environment.last(where: { $0.0 == "JAVA_HOME" })?.1, !home.isEmpty {
             return home + "/bin/java"
         }
-        return javaExecutable(context: context)
-    }
-
-    /// The `java` of applications that do not set `JAVA_HOME`: the worker's `$JAVA_HOME/bin/java`,
-    /// else the context's `java`.
-    public static func javaExecutable(context: ExecutorCommandContext) -> String {
         if let home = context.environment["JAVA_HOME"], !home.isEmpty {
             return home + "/bin/java"
         }

@@ -53,13 +53,6 @@ final class ExecutorArchives: Sendable {
         self.logger = logger
     }
 
-    /// Checks the directory (pruning old archives) and reads the facts of the `java` executors
-    /// will run, so that the first launch does not: run once the worker has started.
-    func prepareAhead(java: String) {
-        guard let directory, usableDirectory(directory) else { return }
-        _ = javaFacts(java)
-    }
-
     /// The launch to start (with class-data sharing options when they apply) and the archive it
     /// will write, if any.
     func prepare(_ launch: ExecutorLaunch) -> (ExecutorLaunch, Dump?) {
@@ -70,7 +63,7 @@ final class ExecutorArchives: Sendable {
         let plan = state.withLockedValue { state -> ExecutorClassDataSharing.Plan in
             let plan = ExecutorClassDataSharing.plan(
                 argv: launch.argv, javaVersion: facts.version, directory: directory, archiveName: name,
-                archiveExists: FileManager.default.fileExists(atPath: archive),
+                archiveExists: access(archive, F_OK) == 0,
                 dumpInProgress: state.dumping.contains(archive) || state.failedDumps[archive, default: 0] >= Self.dumpAttempts,
                 uniqueSuffix: "\(getpid())-\(launch.key.appId)-\(launch.key.execId)")
             if case .dump = plan { state.dumping.insert(archive) }
@@ -119,7 +112,7 @@ final class ExecutorArchives: Sendable {
 
     /// Keeps the newest `keptArchives` archives and removes stale temporary files.
     func prune() {
-        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        guard let directory, let names = HostEnvironment.directoryEntries(directory) else { return }
         let now = Date().timeIntervalSince1970
         var archives: [(path: String, modified: Double)] = []
         for name in names where name.hasPrefix("executor-") {
@@ -138,13 +131,7 @@ final class ExecutorArchives: Sendable {
 
     private func usableDirectory(_ directory: String) -> Bool {
         if let known = state.withLockedValue({ $0.directoryUsable }) { return known }
-        var usable = true
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            usable = false
-        }
-        usable = usable && access(directory, W_OK) == 0
+        let usable = HostEnvironment.makeDirectory(directory, intermediates: true) == 0 && access(directory, W_OK) == 0
         if !usable {
             logger.warning("Executor class-data sharing is off: cannot write to \(directory)")
         } else {
@@ -159,7 +146,7 @@ final class ExecutorArchives: Sendable {
         let resolved = ChildProcesses.resolve(java, environment: environment)
         let binary = HostEnvironment.resolvingLinks(resolved)
         let home = HostEnvironment.parentDirectory(HostEnvironment.parentDirectory(binary))
-        let release = (try? String(contentsOfFile: home + "/release", encoding: .utf8)).flatMap(ExecutorClassDataSharing.javaVersion)
+        let release = HostEnvironment.readText(home + "/release").flatMap(ExecutorClassDataSharing.javaVersion)
         var identity = binary
         if let modules = HostEnvironment.status(home + "/lib/modules") {
             identity += ":\(modules.size):\(Int64(modules.modified))"

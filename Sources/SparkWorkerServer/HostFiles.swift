@@ -68,6 +68,26 @@ extension HostEnvironment {
         }
     }
 
+    /// The names in a directory (`readdir`, without `.` and `..`), unsorted; nil when it cannot be opened.
+    static func directoryEntries(_ path: String) -> [String]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// A small text file (at most `limit` bytes are read), decoded as UTF-8; nil when it cannot be read.
+    static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
+        guard let file = ReadOnlyFile(path: path), let bytes = try? file.read(at: 0, count: limit) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// `path` with every symbolic link resolved (`realpath`); `path` itself when that fails.
     static func resolvingLinks(_ path: String) -> String {
         guard let resolved = realpath(path, nil) else { return path }

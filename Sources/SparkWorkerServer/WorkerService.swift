@@ -55,8 +55,6 @@ public struct WorkerService: Service {
             var shell = WorkerShell(
                 configuration: configuration, env: env, sink: sink, processes: processes, archives: archives,
                 monitor: monitor, logger: logger, environment: options.environment)
-            let java = ExecutorCommandBuilder.javaExecutable(context: configuration.commandContext)
-            group.addTask { archives.prepareAhead(java: java) }
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
             let code = await withGracefulShutdownHandler {
