@@ -50,10 +50,10 @@ public struct WorkerService: Service {
             }
             let webUiPort = webUI.port
             monitor.bound(webUiPort: webUiPort)
-            let configuration = configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort))
-            let archives = ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger)
             var shell = WorkerShell(
-                configuration: configuration, env: env, sink: sink, processes: processes, archives: archives,
+                configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
+                sink: sink, processes: processes,
+                archives: ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger),
                 monitor: monitor, logger: logger, environment: options.environment)
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
