@@ -84,7 +84,9 @@ extension HostEnvironment {
 
     /// A small text file (at most `limit` bytes are read), decoded as UTF-8; nil when it cannot be read.
     static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
-        guard let file = ReadOnlyFile(path: path), let bytes = try? file.read(at: 0, count: limit) else { return nil }
+        guard let file = ReadOnlyFile(path: path), let size = try? file.size(),
+              let bytes = try? file.read(at: 0, count: Int(min(size, Int64(limit))))
+        else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -116,6 +116,12 @@ import Testing
         #expect(HostEnvironment.writeFile(path, EmptyCollection<UInt8>()))
         #expect(HostEnvironment.status(path)?.size == 0)
         #expect(!HostEnvironment.writeFile(root.appendingPathComponent("missing/stdout").path, "x".utf8))
+        #expect(HostEnvironment.readText(path) == "")
+        #expect(HostEnvironment.writeFile(path, "JAVA_VERSION=\"17.0.15\"\n".utf8))
+        #expect(HostEnvironment.readText(path) == "JAVA_VERSION=\"17.0.15\"\n")
+        #expect(HostEnvironment.readText(path, limit: 4) == "JAVA")
+        #expect(HostEnvironment.readText(root.path) == nil)
+        #expect(HostEnvironment.readText(root.appendingPathComponent("missing").path) == nil)
 
         let then = Date(timeIntervalSince1970: 1_700_000_000.25)
         try FileManager.default.setAttributes([.modificationDate: then], ofItemAtPath: path)
