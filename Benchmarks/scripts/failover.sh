@@ -4,11 +4,12 @@
 # standby reports ALIVE on /json is measured. Prints one line per run and a summary table.
 #
 # usage: Benchmarks/scripts/failover.sh [runs]      (needs .ci/setup done and `swift build` products)
+#        SWIFT_BIN=DIR selects the spark-master to run (default: `swift build --show-bin-path`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${1:-1}"
 export SPARK_HOME="${SPARK_HOME:-${SPARK_SPACE_CACHE:-$HOME/.cache/spark-space}/pyspark-4.3.0/pyspark}"
-bin="$(swift build --show-bin-path)"
+bin="${SWIFT_BIN:-$(swift build --show-bin-path)}"
 work="$(mktemp -d -t failover.XXXXXX)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; }
