@@ -24,8 +24,10 @@ let daemonLinkerSettings: [LinkerSetting] = {
     var flags = [
         "-use-ld=lld",
         // libstdc++, zlib and the unwinder come from their archives (Sources/link/archives holds
-        // linker scripts that `-lstdc++` and `-lz` find first): libc, libm and the loader are the
-        // only shared objects left to map.
+        // linker scripts that `-lstdc++` and `-lz` find first): with `--static-swift-stdlib`, libc,
+        // libm and the loader are the only shared objects left to map. Debian and Ubuntu ship the
+        // archives in the packages a Swift link needs anyway (libstdc++-N-dev, libgcc-N-dev,
+        // zlib1g-dev); other distributions may package them apart (libstdc++-static, zlib-static).
         "-L", "\(link)/archives",
         "-Xlinker", "-lgcc_eh",
         "-Xlinker", "--no-export-dynamic",

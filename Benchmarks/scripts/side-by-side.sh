@@ -263,6 +263,7 @@ CFG
   while kill -0 "$shell" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
   if kill -0 "$shell" 2>/dev/null; then
     kill -KILL -- "-$shell" 2>/dev/null || true
+    stop_capture
     echo "$kind spark-shell did not finish in 240 s (see $work/$tag-shell.err)" >&2
     return 1
   fi
@@ -270,8 +271,7 @@ CFG
   local wall=$(( $(now_ms) - t0 ))
   kill -KILL -- "-$shell" 2>/dev/null || true
   if [ -n "$capture_pid" ]; then
-    kill -INT "$capture_pid" 2>/dev/null || true
-    wait "$capture_pid" 2>/dev/null || true
+    stop_capture
     wire_figures "$kind" "$capture"
   fi
   if ! grep -q "res0: Int = 1784293664" "$work/$tag-shell.out"; then
@@ -309,6 +309,17 @@ start_capture() { # pcap stderr-file
   done
   echo "  no capture of the master's port: $(head -c 300 "$2")" >&2
   kill -KILL "$capture_pid" 2>/dev/null || true
+  capture_pid=""
+}
+
+# Ends the capture, if any: SIGINT (tcpdump writes what it holds), up to 5 s, then SIGKILL.
+stop_capture() {
+  [ -n "${capture_pid:-}" ] || return 0
+  local i
+  kill -INT "$capture_pid" 2>/dev/null || true
+  for i in $(seq 1 50); do kill -0 "$capture_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$capture_pid" 2>/dev/null || true
+  wait "$capture_pid" 2>/dev/null || true
   capture_pid=""
 }
 

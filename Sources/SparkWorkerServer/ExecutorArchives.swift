@@ -141,7 +141,7 @@ final class ExecutorArchives: Sendable {
         return usable
     }
 
-    private func javaFacts(_ java: String) -> JavaFacts {
+    func javaFacts(_ java: String) -> JavaFacts {
         if let known = state.withLockedValue({ $0.java[java] }) { return known }
         let resolved = ChildProcesses.resolve(java, environment: environment)
         let binary = HostEnvironment.resolvingLinks(resolved)

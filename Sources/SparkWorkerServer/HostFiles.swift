@@ -9,7 +9,8 @@ import Darwin
 /// (`/etc/passwd`, `/etc/group`) for every attribute query and writes files atomically with an
 /// `fsync`, which a new executor's log files do not need.
 extension HostEnvironment {
-    /// The size and last modification of a file or directory (following links); nil when `stat` fails.
+    /// The size and last modification of a file or directory; nil when `stat` fails. Links are
+    /// followed, as Java's `File.lastModified` does (a dangling link has no status).
     struct FileStatus {
         var size: Int64
         /// Seconds since the epoch, with the nanoseconds of the file system's time stamp.
@@ -27,9 +28,10 @@ extension HostEnvironment {
         return FileStatus(size: Int64(info.st_size), modified: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9)
     }
 
-    /// Creates `path` with `mode` (then `chmod`, so the umask does not narrow it), and first its
-    /// missing parents (mode 0777 less the umask) when `intermediates`. An existing directory is
-    /// success unless `exclusive`. Returns 0 or the `errno` of the step that failed.
+    /// Creates `path`, and first its missing parents when `intermediates`. Parents, and `path` with
+    /// the default `mode`, get 0777 less the umask; another `mode` is set exactly (`chmod` after
+    /// `mkdir`), as Spark's `chmod700` of scratch directories. An existing directory is success
+    /// unless `exclusive`. Returns 0 or the `errno` of the step that failed.
     @discardableResult
     static func makeDirectory(_ path: String, mode: mode_t = 0o777, intermediates: Bool, exclusive: Bool = false) -> Int32 {
         if intermediates {
@@ -48,13 +50,13 @@ extension HostEnvironment {
         return 0
     }
 
-    /// Creates or truncates `path` (mode 0644 less the umask) and writes `bytes`; false when any step fails.
+    /// Creates or truncates `path` (mode 0666 less the umask, as Java's `FileOutputStream`) and
+    /// writes `bytes`; false when any step fails, closing included.
     static func writeFile(_ path: String, _ bytes: some Collection<UInt8>) -> Bool {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
         let contents = Array(bytes)
-        return contents.withUnsafeBytes { buffer in
+        let complete = contents.withUnsafeBytes { buffer in
             var written = 0
             while written < buffer.count {
                 let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
@@ -66,23 +68,28 @@ extension HostEnvironment {
             }
             return true
         }
+        return close(descriptor) == 0 && complete
     }
 
-    /// The names in a directory (`readdir`, without `.` and `..`), unsorted; nil when it cannot be opened.
+    /// The names in a directory (`readdir`, without `.` and `..`), unsorted; nil when it cannot be
+    /// opened or read to the end.
     static func directoryEntries(_ path: String) -> [String]? {
         guard let directory = opendir(path) else { return nil }
         defer { closedir(directory) }
         var names: [String] = []
-        while let entry = readdir(directory) {
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else { break }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name != ".", name != ".." { names.append(name) }
         }
-        return names
+        return errno == 0 ? names : nil
     }
 
-    /// A small text file (at most `limit` bytes are read), decoded as UTF-8; nil when it cannot be read.
+    /// A small regular file (its size as `stat` reports it, at most `limit` bytes), decoded as
+    /// UTF-8; nil when it cannot be read.
     static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
         guard let file = ReadOnlyFile(path: path), let size = try? file.size(),
               let bytes = try? file.read(at: 0, count: Int(min(size, Int64(limit))))

@@ -65,6 +65,7 @@ import Testing
         let archives = ExecutorArchives(directory: root + "/cache/cds", environment: [:], logger: Logger(label: "test"))
         let (first, dump) = archives.prepare(launch(java: java, execId: 0))
         #expect(HostEnvironment.isDirectory(root + "/cache/cds"))
+        #expect(archives.javaFacts(java).version == 17)
         let written = try #require(dump)
         #expect(first.argv.contains("-XX:ArchiveClassesAtExit=\(written.temporary)"))
         #expect(written.archive.hasPrefix(root + "/cache/cds/executor-") && written.archive.hasSuffix(".jsa"))
@@ -87,6 +88,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let java = try fakeJDK(in: root, version: "1.8.0_392")
         let archives = ExecutorArchives(directory: root + "/cds", environment: [:], logger: Logger(label: "test"))
+        // The version is read through the link, from the JDK's `release`; the identity names the real binary.
+        let facts = archives.javaFacts(java)
+        #expect(facts.version == 8)
+        #expect(facts.identity.hasPrefix(HostEnvironment.resolvingLinks(root + "/jdk/bin/java") + ":1000:"))
         let (launched, dump) = archives.prepare(launch(java: java, execId: 0))
         #expect(dump == nil)
         #expect(launched.argv == launch(java: java, execId: 0).argv)

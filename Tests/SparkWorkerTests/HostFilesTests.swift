@@ -13,6 +13,13 @@ import Testing
         return directory
     }
 
+    /// The process's umask, read without changing it (Linux: `Umask:` in /proc/self/status).
+    private func currentUmask() -> mode_t {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
+        return line.flatMap { mode_t($0.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0o022
+    }
+
     @Test func parentDirectories() {
         let cases: [(String, String)] = [
             ("/work/app-1/0", "/work/app-1"), ("/work/app-1/0/", "/work/app-1"), ("/work", "/"), ("/", "/"),
@@ -90,7 +97,8 @@ import Testing
         #expect(HostEnvironment.isDirectory(scratchRoot))
         var info = stat()
         #expect(stat(scratchRoot, &info) == 0 && info.st_mode & 0o777 == 0o700)
-        #expect(stat(root.appendingPathComponent("a/b").path, &info) == 0 && info.st_mode & 0o700 == 0o700)
+        // Parents get the default mode less the umask, as `mkdirs` gives them in Spark.
+        #expect(stat(root.appendingPathComponent("a/b").path, &info) == 0 && info.st_mode & 0o777 == 0o777 & ~currentUmask())
         // Existing: fine unless exclusive; without parents a missing parent is the error.
         #expect(HostEnvironment.makeDirectory(scratchRoot, intermediates: true) == 0)
         #expect(HostEnvironment.makeDirectory(scratchRoot, intermediates: false, exclusive: true) == EEXIST)
@@ -122,6 +130,10 @@ import Testing
         #expect(HostEnvironment.readText(path, limit: 4) == "JAVA")
         #expect(HostEnvironment.readText(root.path) == nil)
         #expect(HostEnvironment.readText(root.appendingPathComponent("missing").path) == nil)
+        #expect(HostEnvironment.writeFile(root.appendingPathComponent("stdout").path, EmptyCollection<UInt8>()))
+        #expect(HostEnvironment.directoryEntries(root.path)?.sorted() == ["stderr", "stdout"])
+        #expect(HostEnvironment.directoryEntries(root.appendingPathComponent("missing").path) == nil)
+        #expect(HostEnvironment.directoryEntries(path) == nil)
 
         let then = Date(timeIntervalSince1970: 1_700_000_000.25)
         try FileManager.default.setAttributes([.modificationDate: then], ofItemAtPath: path)
