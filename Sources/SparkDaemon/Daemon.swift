@@ -27,9 +27,11 @@ public enum Daemon {
 
     /// Writes `text` with as few `write(2)` calls as the descriptor takes (one for a log line on a
     /// pipe, so lines of different threads do not interleave); gives up on errors other than EINTR.
-    public static func write(_ text: String, to descriptor: Int32) {
+    /// Returns whether all of it was written.
+    @discardableResult
+    public static func write(_ text: String, to descriptor: Int32) -> Bool {
         var text = text
-        text.withUTF8 { bytes in
+        return text.withUTF8 { bytes in
             var done = 0
             while done < bytes.count {
                 #if canImport(Glibc)
@@ -38,9 +40,10 @@ public enum Daemon {
                 let wrote = Darwin.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
                 #endif
                 if wrote < 0 && errno == EINTR { continue }
-                guard wrote > 0 else { return }
+                guard wrote > 0 else { return false }
                 done += wrote
             }
+            return true
         }
     }
 }

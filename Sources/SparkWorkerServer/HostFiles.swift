@@ -1,3 +1,4 @@
+import SparkDaemon
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -51,23 +52,11 @@ extension HostEnvironment {
     }
 
     /// Creates or truncates `path` (mode 0666 less the umask, as Java's `FileOutputStream`) and
-    /// writes `bytes`; false when any step fails, closing included.
-    static func writeFile(_ path: String, _ bytes: some Collection<UInt8>) -> Bool {
+    /// writes `text`; false when any step fails, closing included.
+    static func writeFile(_ path: String, _ text: String) -> Bool {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { return false }
-        let contents = Array(bytes)
-        let complete = contents.withUnsafeBytes { buffer in
-            var written = 0
-            while written < buffer.count {
-                let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                written += result
-            }
-            return true
-        }
+        let complete = Daemon.write(text, to: descriptor)
         return close(descriptor) == 0 && complete
     }
 

@@ -29,12 +29,12 @@ enum WorkDirectories {
             throw ChildProcessFailure("java.io.IOException: Failed to create directory \(executorDirectory)")
         }
         if let resources = launch.resourcesFile {
-            guard HostEnvironment.writeFile(resources.path, resources.contents.utf8) else {
+            guard HostEnvironment.writeFile(resources.path, resources.contents) else {
                 throw ChildProcessFailure("java.io.IOException: Cannot write \(resources.path)")
             }
         }
-        guard HostEnvironment.writeFile(launch.stdoutPath, EmptyCollection<UInt8>()),
-              HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader.utf8)
+        guard HostEnvironment.writeFile(launch.stdoutPath, ""),
+              HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader)
         else {
             throw ChildProcessFailure("java.io.IOException: Cannot create the log files in \(executorDirectory)")
         }

@@ -19,9 +19,9 @@ import Testing
         let home = root + "/jdk"
         try FileManager.default.createDirectory(atPath: home + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: home + "/lib", withIntermediateDirectories: true)
-        #expect(HostEnvironment.writeFile(home + "/bin/java", "#!/bin/sh\n".utf8))
-        #expect(HostEnvironment.writeFile(home + "/release", "IMPLEMENTOR=\"Debian\"\nJAVA_VERSION=\"\(version)\"\n".utf8))
-        #expect(HostEnvironment.writeFile(home + "/lib/modules", Array(repeating: UInt8(7), count: 1000)))
+        #expect(HostEnvironment.writeFile(home + "/bin/java", "#!/bin/sh\n"))
+        #expect(HostEnvironment.writeFile(home + "/release", "IMPLEMENTOR=\"Debian\"\nJAVA_VERSION=\"\(version)\"\n"))
+        #expect(HostEnvironment.writeFile(home + "/lib/modules", String(repeating: "\u{7}", count: 1000)))
         try FileManager.default.createSymbolicLink(atPath: root + "/java", withDestinationPath: home + "/bin/java")
         return root + "/java"
     }
@@ -42,7 +42,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let now = Date()
         func make(_ name: String, ageSeconds: Double) throws {
-            #expect(HostEnvironment.writeFile(directory + "/" + name, "x".utf8))
+            #expect(HostEnvironment.writeFile(directory + "/" + name, "x"))
             try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-ageSeconds)], ofItemAtPath: directory + "/" + name)
         }
         for index in 0..<6 { try make("executor-\(index).jsa", ageSeconds: Double(index) * 60) }
@@ -75,7 +75,7 @@ import Testing
         #expect(second.argv == launch(java: java, execId: 1).argv)
 
         // The executor wrote a whole archive (a dynamic archive starts with its magic, written last) and exited.
-        #expect(HostEnvironment.writeFile(written.temporary, ExecutorClassDataSharing.dynamicArchiveMagic + Array(repeating: 0, count: 60)))
+        try Data(ExecutorClassDataSharing.dynamicArchiveMagic + Array(repeating: 0, count: 60)).write(to: URL(fileURLWithPath: written.temporary))
         archives.finish(written, exitCode: 0)
         #expect(access(written.archive, F_OK) == 0)
         let (third, noDump) = archives.prepare(launch(java: java, execId: 2))

@@ -105,7 +105,7 @@ import Testing
         #expect(HostEnvironment.makeDirectory(root.appendingPathComponent("x/y").path, intermediates: false) == ENOENT)
         // A file in the way is not a directory.
         let file = root.appendingPathComponent("file").path
-        #expect(HostEnvironment.writeFile(file, Array("x".utf8)))
+        #expect(HostEnvironment.writeFile(file, "x"))
         #expect(HostEnvironment.makeDirectory(file, intermediates: true) == EEXIST)
         // Below it, the step that fails is making the file's path a directory.
         #expect(HostEnvironment.makeDirectory(file + "/below", intermediates: true) == EEXIST)
@@ -116,21 +116,21 @@ import Testing
         let root = try scratch("write-file")
         defer { try? FileManager.default.removeItem(at: root) }
         let path = root.appendingPathComponent("stderr").path
-        let long = Array(repeating: UInt8(ascii: "a"), count: 200_000)
+        let long = String(repeating: "a", count: 200_000)
         #expect(HostEnvironment.writeFile(path, long))
         #expect(HostEnvironment.status(path)?.size == 200_000)
-        #expect(HostEnvironment.writeFile(path, "header\n".utf8))
+        #expect(HostEnvironment.writeFile(path, "header\n"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("header\n".utf8))
-        #expect(HostEnvironment.writeFile(path, EmptyCollection<UInt8>()))
+        #expect(HostEnvironment.writeFile(path, ""))
         #expect(HostEnvironment.status(path)?.size == 0)
-        #expect(!HostEnvironment.writeFile(root.appendingPathComponent("missing/stdout").path, "x".utf8))
+        #expect(!HostEnvironment.writeFile(root.appendingPathComponent("missing/stdout").path, "x"))
         #expect(HostEnvironment.readText(path) == "")
-        #expect(HostEnvironment.writeFile(path, "JAVA_VERSION=\"17.0.15\"\n".utf8))
+        #expect(HostEnvironment.writeFile(path, "JAVA_VERSION=\"17.0.15\"\n"))
         #expect(HostEnvironment.readText(path) == "JAVA_VERSION=\"17.0.15\"\n")
         #expect(HostEnvironment.readText(path, limit: 4) == "JAVA")
         #expect(HostEnvironment.readText(root.path) == nil)
         #expect(HostEnvironment.readText(root.appendingPathComponent("missing").path) == nil)
-        #expect(HostEnvironment.writeFile(root.appendingPathComponent("stdout").path, EmptyCollection<UInt8>()))
+        #expect(HostEnvironment.writeFile(root.appendingPathComponent("stdout").path, ""))
         #expect(HostEnvironment.directoryEntries(root.path)?.sorted() == ["stderr", "stdout"])
         #expect(HostEnvironment.directoryEntries(root.appendingPathComponent("missing").path) == nil)
         #expect(HostEnvironment.directoryEntries(path) == nil)
@@ -147,7 +147,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let target = root.appendingPathComponent("jdk/bin/java").path
         try FileManager.default.createDirectory(atPath: HostEnvironment.parentDirectory(target), withIntermediateDirectories: true)
-        #expect(HostEnvironment.writeFile(target, "#!".utf8))
+        #expect(HostEnvironment.writeFile(target, "#!"))
         let link1 = root.appendingPathComponent("alternatives-java").path
         let link2 = root.appendingPathComponent("java").path
         try FileManager.default.createSymbolicLink(atPath: link1, withDestinationPath: target)
@@ -184,7 +184,7 @@ import Testing
 
         // No scratch root can be made (a file is in the way): the launch fails naming the roots.
         let blocked = root.appendingPathComponent("blocked").path
-        #expect(HostEnvironment.writeFile(blocked, "x".utf8))
+        #expect(HostEnvironment.writeFile(blocked, "x"))
         var second = launch
         second.workingDirectory = root.appendingPathComponent("work/app-1/1").path
         second.directoriesToCreate = [blocked + "/spark-2"]
