@@ -31,19 +31,23 @@ public enum Daemon {
     @discardableResult
     public static func write(_ text: String, to descriptor: Int32) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                #if canImport(Glibc)
-                let wrote = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                #else
-                let wrote = Darwin.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                #endif
-                if wrote < 0 && errno == EINTR { continue }
-                guard wrote > 0 else { return false }
-                done += wrote
-            }
-            return true
+        return text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
+    }
+
+    /// Writes `bytes` as `write(_:to:)` writes text.
+    @discardableResult
+    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            #if canImport(Glibc)
+            let wrote = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            #else
+            let wrote = Darwin.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            #endif
+            if wrote < 0 && errno == EINTR { continue }
+            guard wrote > 0 else { return false }
+            done += wrote
         }
+        return true
     }
 }

@@ -32,18 +32,26 @@ public final class ChildProcesses: @unchecked Sendable {
         public var workingDirectory: String
         public var stdoutPath: String
         public var stderrPath: String
+        /// When set, the child's stdout and stderr are these descriptors (the write ends of pipes
+        /// whose reader rolls the files) instead of the files at the paths.
+        public var outputDescriptors: (stdout: Int32, stderr: Int32)?
 
-        public init(argv: [String], environment: [String: String], workingDirectory: String, stdoutPath: String, stderrPath: String) {
+        public init(
+            argv: [String], environment: [String: String], workingDirectory: String, stdoutPath: String, stderrPath: String,
+            outputDescriptors: (stdout: Int32, stderr: Int32)? = nil
+        ) {
             self.argv = argv
             self.environment = environment
             self.workingDirectory = workingDirectory
             self.stdoutPath = stdoutPath
             self.stderrPath = stderrPath
+            self.outputDescriptors = outputDescriptors
         }
     }
 
     /// Starts a process as the leader of a new process group; stdout and stderr are appended to
-    /// the given files, stdin is `/dev/null`. Throws a Java-style message on failure.
+    /// the given files (or go to the given descriptors), stdin is `/dev/null`. Throws a Java-style
+    /// message on failure.
     public func spawn(_ spawn: Spawn) throws(ChildProcessFailure) -> pid_t {
         guard let executable = spawn.argv.first else { throw ChildProcessFailure("java.io.IOException: empty command") }
         let path = Self.resolve(executable, environment: spawn.environment)
@@ -60,10 +68,6 @@ public final class ChildProcesses: @unchecked Sendable {
         var flags = Int32(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
         #if canImport(Darwin)
         flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
-        #else
-        guard let closeFrom = SpawnExtensions.addCloseFrom, closeFrom(&actions, 3) == 0 else {
-            throw ChildProcessFailure("java.io.IOException: posix_spawn_file_actions_addclosefrom_np is not available")
-        }
         #endif
         posix_spawnattr_setflags(&attributes, Int16(flags))
         posix_spawnattr_setpgroup(&attributes, 0)
@@ -77,11 +81,23 @@ public final class ChildProcesses: @unchecked Sendable {
         posix_spawnattr_setsigmask(&attributes, &noSignal)
 
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, spawn.stdoutPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, spawn.stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if let descriptors = spawn.outputDescriptors {
+            posix_spawn_file_actions_adddup2(&actions, descriptors.stdout, 1)
+            posix_spawn_file_actions_adddup2(&actions, descriptors.stderr, 2)
+        } else {
+            // As Java's FileOutputStream creates them (the launch has created them already).
+            posix_spawn_file_actions_addopen(&actions, 1, spawn.stdoutPath, O_WRONLY | O_CREAT | O_APPEND, 0o666)
+            posix_spawn_file_actions_addopen(&actions, 2, spawn.stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o666)
+        }
         guard let addChdir = SpawnExtensions.addChdir, addChdir(&actions, spawn.workingDirectory) == 0 else {
             throw ChildProcessFailure("java.io.IOException: cannot set the working directory \(spawn.workingDirectory)")
         }
+        #if !canImport(Darwin)
+        // Last: the descriptors above are duplicated from ones this closes.
+        guard let closeFrom = SpawnExtensions.addCloseFrom, closeFrom(&actions, 3) == 0 else {
+            throw ChildProcessFailure("java.io.IOException: posix_spawn_file_actions_addclosefrom_np is not available")
+        }
+        #endif
 
         let arguments = spawn.argv.map { strdup($0) } + [nil]
         let environment = spawn.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -4,6 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 import Hummingbird
+import NIOConcurrencyHelpers
+import SparkWebUI
+import SparkWorker
 
 /// Reading slices of executor logs (Spark: `LogPage.getLog`, `Utils.offsetBytes`).
 enum WorkerLogs {
@@ -44,23 +47,107 @@ enum WorkerLogs {
         for part in [appId, executorId] where part.isEmpty || part.contains("/") || part == "." || part == ".." {
             return .failure(Failure(message: "Error: invalid log directory \(appId)/\(executorId)/", status: .badRequest))
         }
-        let file = "\(workDirectory)/\(appId)/\(executorId)/\(logType)"
-        guard let handle = ReadOnlyFile(path: file) else {
-            return .failure(Failure(message: "Error getting \(logType) logs from directory \(workDirectory)/\(appId)/\(executorId)/",
-                                    status: .notFound))
+        let directory = "\(workDirectory)/\(appId)/\(executorId)"
+        let file = "\(directory)/\(logType)"
+        // The stream's rolled files, oldest first, then the active one (Spark: getSortedRolledOverFiles).
+        let names = HostEnvironment.directoryEntries(directory).map { ExecutorLogRolling.streamFiles(in: $0, active: logType) } ?? []
+        var pieces: [(path: String, length: Int64)] = []
+        do {
+            for name in names {
+                let path = directory + "/" + name
+                pieces.append((path, try length(of: path)))
+            }
+        } catch {
+            return .failure(Failure(message: "Error reading \(file): \(error)", status: .internalServerError))
         }
-        let total = (try? handle.size()) ?? 0
+        guard !pieces.isEmpty else {
+            return .failure(Failure(message: "Error getting \(logType) logs from directory \(directory)/", status: .notFound))
+        }
+        let total = pieces.reduce(0) { $0 + $1.length }
         let length = min(max(0, byteLength ?? defaultByteLength), maximumByteLength)
         let requested = offset ?? (total - length)
         let start = min(max(requested, 0), total)
         let end = min(start + length, total)
+        // Spark: Utils.offsetBytes over the files.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(end - start))
+        var pieceStart: Int64 = 0
         do {
-            let bytes = try handle.read(at: start, count: Int(end - start))
-            return .success(Slice(
-                text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total,
-                file: "\(workDirectory)/\(appId)/\(executorId)/\(logType)"))
+            for piece in pieces {
+                let pieceEnd = pieceStart + piece.length
+                defer { pieceStart = pieceEnd }
+                guard pieceEnd > start, pieceStart < end else { continue }
+                let from = max(start, pieceStart) - pieceStart
+                let to = min(end, pieceEnd) - pieceStart
+                bytes += try read(piece.path, from: from, count: Int(to - from))
+            }
         } catch {
             return .failure(Failure(message: "Error reading \(file): \(error)", status: .internalServerError))
         }
+        return .success(Slice(text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total, file: file))
+    }
+
+    struct ReadFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Uncompressed lengths of rolled `.gz` files by path, size and time (Spark keeps them in a
+    /// cache of `spark.worker.ui.compressedLogFileLengthCacheSize`, 100, entries).
+    private static let compressedLengths = NIOLockedValueBox<[String: Int64]>([:])
+    static let compressedLengthCacheSize = 100
+
+    /// The length of a log file's text: its size, or for a `.gz` file what it decompresses to.
+    static func length(of path: String) throws -> Int64 {
+        guard let status = HostEnvironment.status(path) else { throw ReadFailure(description: "cannot read \(path)") }
+        guard path.hasSuffix(ExecutorLogRolling.gzipSuffix) else { return status.size }
+        let key = "\(status.size):\(status.modified):\(path)"
+        if let known = compressedLengths.withLockedValue({ $0[key] }) { return known }
+        var total: Int64 = 0
+        try inflate(path) { chunk in
+            total += Int64(chunk.count)
+            return true
+        }
+        compressedLengths.withLockedValue { cache in
+            if cache.count >= compressedLengthCacheSize { cache.removeAll(keepingCapacity: true) }
+            cache[key] = total
+        }
+        return total
+    }
+
+    /// `count` bytes of a log file's text from `offset` (decompressing a `.gz` file up to there).
+    static func read(_ path: String, from offset: Int64, count: Int) throws -> [UInt8] {
+        guard path.hasSuffix(ExecutorLogRolling.gzipSuffix) else {
+            guard let handle = ReadOnlyFile(path: path) else { throw ReadFailure(description: "cannot open \(path)") }
+            return try handle.read(at: offset, count: count)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        var position: Int64 = 0
+        try inflate(path) { chunk in
+            let chunkEnd = position + Int64(chunk.count)
+            defer { position = chunkEnd }
+            if chunkEnd > offset {
+                let from = Int(max(offset - position, 0))
+                let to = min(chunk.count, from + count - bytes.count)
+                bytes += chunk[from..<to]
+            }
+            return bytes.count < count
+        }
+        return bytes
+    }
+
+    /// Feeds a gzip file's decompressed bytes to `consume` until it returns false or the file ends.
+    static func inflate(_ path: String, consume: (UnsafeRawBufferPointer) throws -> Bool) throws {
+        guard let handle = ReadOnlyFile(path: path) else { throw ReadFailure(description: "cannot open \(path)") }
+        let inflater = try GzipInflater()
+        var offset: Int64 = 0
+        while true {
+            let compressed = try handle.read(at: offset, count: 64 * 1024)
+            if compressed.isEmpty { break }
+            offset += Int64(compressed.count)
+            let more = try compressed.withUnsafeBytes { try inflater.inflate($0, consume: consume) }
+            if !more { return }
+        }
+        guard inflater.isComplete else { throw ReadFailure(description: "\(path) ends before its gzip trailer") }
     }
 }

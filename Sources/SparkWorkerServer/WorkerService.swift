@@ -54,7 +54,7 @@ public struct WorkerService: Service {
                 configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
                 sink: sink, processes: processes,
                 archives: ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger),
-                monitor: monitor, logger: logger, environment: options.environment)
+                logRolling: executorLogRolling(), monitor: monitor, logger: logger, environment: options.environment)
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
             let code = await withGracefulShutdownHandler {
@@ -84,11 +84,15 @@ public struct WorkerService: Service {
             commandContext: options.commandContext(), settings: options.settings)
     }
 
+    /// Spark: `FileAppender.apply`, with the worker's configuration; what it says is said once, at start.
+    func executorLogRolling() -> ExecutorLogRolling? {
+        let (rolling, messages) = ExecutorLogRolling.configured(by: options.conf)
+        for (level, message) in messages { logger.log(level: level.loggerLevel, "\(message)") }
+        return rolling
+    }
+
     /// Settings a JVM worker honours that this one does not yet: said once, at start.
     func warnAboutUnsupportedSettings() {
-        if let strategy = options.conf["spark.executor.logs.rolling.strategy"], !strategy.isEmpty {
-            logger.warning("spark.executor.logs.rolling.strategy=\(strategy) is not supported: executor logs are not rolled")
-        }
         let resources = options.conf.sortedKeys.filter { $0.hasPrefix("spark.worker.resource.") || $0 == "spark.worker.resourcesFile" }
         if !resources.isEmpty {
             logger.warning("Custom worker resources are not supported; ignoring \(resources.joined(separator: ", "))")

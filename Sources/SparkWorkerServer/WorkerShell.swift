@@ -8,6 +8,11 @@ import NIOCore
 import SparkModel
 import SparkRPC
 import SparkWorker
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The worker's message loop: feeds inputs to the core one at a time and performs its actions.
 ///
@@ -20,6 +25,8 @@ struct WorkerShell {
     let sink: AsyncStream<WorkerShellEvent>.Continuation
     let processes: ChildProcesses
     let archives: ExecutorArchives
+    /// How executor `stdout`/`stderr` files roll; nil: the executor writes them itself.
+    let logRolling: ExecutorLogRolling?
     let monitor: WorkerMonitor
     let logger: Logger
     let environment: [String: String]
@@ -38,13 +45,15 @@ struct WorkerShell {
 
     init(
         configuration: WorkerConfiguration, env: RpcEnv, sink: AsyncStream<WorkerShellEvent>.Continuation,
-        processes: ChildProcesses, archives: ExecutorArchives, monitor: WorkerMonitor, logger: Logger, environment: [String: String]
+        processes: ChildProcesses, archives: ExecutorArchives, logRolling: ExecutorLogRolling? = nil, monitor: WorkerMonitor,
+        logger: Logger, environment: [String: String]
     ) {
         machine = WorkerStateMachine(configuration: configuration, random: SystemRandomNumberGenerator())
         self.env = env
         self.sink = sink
         self.processes = processes
         self.archives = archives
+        self.logRolling = logRolling
         self.monitor = monitor
         self.logger = logger
         self.environment = environment
@@ -154,11 +163,30 @@ struct WorkerShell {
         }
         var childEnvironment = environment
         for variable in launch.environment { childEnvironment[variable.name] = variable.value }
+        var appenders: [ExecutorLogAppender] = []
+        var writeEnds: (stdout: Int32, stderr: Int32)?
+        if let logRolling {
+            switch Self.startAppenders(for: launch, rolling: logRolling, logger: logger) {
+            case .success(let started):
+                (appenders, writeEnds) = (started.appenders, started.writeEnds)
+            case .failure(let failure):
+                if let dump { archives.abandon(dump) }
+                return .executorLaunchFailed(key, reason: failure.message)
+            }
+        }
         let pid: Int32
         do {
+            defer {
+                // The child has its copies; the appenders see the end of the streams when it and
+                // whatever it started are gone (or at once, when it was not started).
+                if let writeEnds {
+                    close(writeEnds.stdout)
+                    close(writeEnds.stderr)
+                }
+            }
             pid = try processes.spawn(ChildProcesses.Spawn(
                 argv: launch.argv, environment: childEnvironment, workingDirectory: launch.workingDirectory,
-                stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath))
+                stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath, outputDescriptors: writeEnds))
         } catch {
             if let dump { archives.abandon(dump) }
             return .executorLaunchFailed(key, reason: error.message)
@@ -168,11 +196,42 @@ struct WorkerShell {
         let sink = sink
         group.addTask {
             if let code = await processes.waitForExit(pid) {
+                for appender in appenders { appender.finish() }
                 if let dump { archives.finish(dump, exitCode: code) }
                 sink.yield(.input(.executorExited(key, exitCode: code)))
             }
         }
         return .executorStarted(key, pid: pid)
+    }
+
+    /// Pipes for an executor's stdout and stderr and the threads that write them to its rolling
+    /// log files (the files exist: the stderr header is in place).
+    static func startAppenders(
+        for launch: ExecutorLaunch, rolling: ExecutorLogRolling, logger: Logger
+    ) -> Result<(appenders: [ExecutorLogAppender], writeEnds: (stdout: Int32, stderr: Int32)), ChildProcessFailure> {
+        var appenders: [ExecutorLogAppender] = []
+        var writeEnds: [Int32] = []
+        for path in [launch.stdoutPath, launch.stderrPath] {
+            var ends: [Int32] = [-1, -1]
+            // Close-on-exec is for other programs the worker may start; an executor's spawn closes
+            // every descriptor above 2 anyway.
+            guard pipe(&ends) == 0 else {
+                let reason = String(cString: strerror(errno))
+                for end in writeEnds { close(end) }
+                return .failure(ChildProcessFailure("java.io.IOException: cannot create a pipe for \(path): \(reason)"))
+            }
+            _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+            let appender = ExecutorLogAppender(input: ends[0], path: path, rolling: rolling, logger: logger)
+            guard appender.start() else {
+                close(ends[1])
+                for end in writeEnds { close(end) }
+                return .failure(ChildProcessFailure("java.io.IOException: cannot start a thread to write \(path)"))
+            }
+            appenders.append(appender)
+            writeEnds.append(ends[1])
+        }
+        return .success((appenders, (writeEnds[0], writeEnds[1])))
     }
 
     // MARK: - Outboxes

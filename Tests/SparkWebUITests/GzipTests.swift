@@ -138,3 +138,62 @@ struct GzipTests {
         }
     }
 }
+
+/// The inflater the worker reads rolled `.gz` logs with, against files the system's `gzip` wrote.
+struct GzipInflaterTests {
+    private func systemGzip(_ text: String, level: Int = 6) throws -> [UInt8] {
+        let directory = try TestEnvironment.temporaryDirectory("gzip-inflater")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("log")
+        try text.write(to: file, atomically: false, encoding: .utf8)
+        let result = try runCommand("/usr/bin/env", ["gzip", "-\(level)", "-n", file.path])
+        #expect(result.status == 0, "\(result.output)")
+        return Array(try Data(contentsOf: directory.appendingPathComponent("log.gz")))
+    }
+
+    private func inflate(_ compressed: [UInt8], pieces: Int = 1, stopAfter limit: Int = .max) throws -> ([UInt8], GzipInflater) {
+        let inflater = try GzipInflater()
+        var output: [UInt8] = []
+        let size = max(1, compressed.count / pieces)
+        var start = 0
+        while start < compressed.count {
+            let piece = compressed[start..<min(start + size, compressed.count)]
+            start += size
+            let more = try piece.withUnsafeBytes { bytes in
+                try inflater.inflate(bytes) { chunk in
+                    output += chunk
+                    return output.count < limit
+                }
+            }
+            if !more { break }
+        }
+        return (output, inflater)
+    }
+
+    @Test func readsWhatGzipWrote() throws {
+        var text = ""
+        for index in 0..<30_000 { text += "[\(index)s][info][class,load] org.example.Class\(index) source: jar\n" }
+        let compressed = try systemGzip(text)
+        for pieces in [1, 7, compressed.count] {
+            let (output, inflater) = try inflate(compressed, pieces: pieces)
+            #expect(output == Array(text.utf8), "in \(pieces) pieces")
+            #expect(inflater.isComplete)
+        }
+    }
+
+    @Test func readsConcatenatedMembersAndStopsWhenAsked() throws {
+        let first = try systemGzip("first member\n"), second = try systemGzip(String(repeating: "second member\n", count: 10_000), level: 1)
+        let (output, inflater) = try inflate(first + second)
+        #expect(output == Array(("first member\n" + String(repeating: "second member\n", count: 10_000)).utf8))
+        #expect(inflater.isComplete)
+        let (some, stopped) = try inflate(second, stopAfter: 100)
+        #expect(some.count >= 100 && some.count <= GzipInflater.outputChunk && !stopped.isComplete)
+    }
+
+    @Test func refusesWhatIsNotGzipAndTellsACutFile() throws {
+        #expect(throws: GzipInflater.Failure.self) { try inflate(Array("plain text, not gzip\n".utf8)) }
+        let compressed = try systemGzip(String(repeating: "abc\n", count: 1000))
+        let (_, cut) = try inflate(Array(compressed.dropLast(6)))
+        #expect(!cut.isComplete)
+    }
+}

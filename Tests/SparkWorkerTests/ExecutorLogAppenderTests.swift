@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import SparkModel
+import SparkTestKit
+import SparkWorker
+@testable import SparkWorkerServer
+import Testing
+
+/// Executor output through a pipe into rolling log files: what is rolled when, the gzip files (read
+/// back by the system's `gzip`), retention, the end of the stream, and the log page reading across
+/// the rolled files.
+@Suite struct ExecutorLogAppenderTests {
+    private func scratch(_ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A pipe whose read end an appender for `path` owns; returns the write end.
+    private func appender(_ path: String, _ rolling: ExecutorLogRolling) throws -> (ExecutorLogAppender, Int32) {
+        var ends: [Int32] = [-1, -1]
+        try #require(pipe(&ends) == 0)
+        let appender = ExecutorLogAppender(input: ends[0], path: path, rolling: rolling, logger: Logger(label: "test"))
+        try #require(appender.start())
+        return (appender, ends[1])
+    }
+
+    private func write(_ text: String, to descriptor: Int32) {
+        #expect(text.utf8.count == text.withCString { Foundation.write(descriptor, $0, strlen($0)) })
+    }
+
+    /// Waits (at most 10 s) until the stream's files hold `count` bytes in all: the appender has
+    /// taken everything written so far, so the next write is a chunk of its own.
+    private func waitForBytes(_ count: Int, in directory: String, stream: String) async throws {
+        for _ in 0..<1000 {
+            if streamBytes(in: directory, stream: stream) == count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the files of \(stream) never held \(count) bytes (\(streamBytes(in: directory, stream: stream)))")
+    }
+
+    private func streamBytes(in directory: String, stream: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return ExecutorLogRolling.streamFiles(in: names, active: stream).reduce(0) { total, name in
+            guard !name.hasSuffix(".gz") else { return total + (gunzip(directory + "/" + name)?.count ?? 0) }
+            return total + ((try? Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)).count) ?? 0)
+        }
+    }
+
+    /// The text of a gzip file as the system's `gzip -dc` reads it.
+    private func gunzip(_ path: String) -> String? {
+        guard let result = try? runCommand("/usr/bin/env", ["gzip", "-dc", path]), result.status == 0 else { return nil }
+        return result.output
+    }
+
+    private func files(_ directory: String, _ stream: String) throws -> [String] {
+        ExecutorLogRolling.streamFiles(in: try FileManager.default.contentsOfDirectory(atPath: directory), active: stream)
+    }
+
+    @Test func sizePolicyRollsBeforeAChunkWouldPassTheLimit() async throws {
+        let directory = try scratch("rolling-size")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/stderr"
+        #expect(HostEnvironment.writeFile(path, "Spark Executor Command: \"java\"\n========================================\n\n"))
+        let header = try String(contentsOfFile: path, encoding: .utf8)
+        let (appender, input) = try appender(path, ExecutorLogRolling(policy: .size(bytes: 1000)))
+        var expected = header
+        for index in 0..<7 {
+            let piece = String(repeating: Character(UnicodeScalar(UInt8(97 + index))), count: 399) + "\n"
+            write(piece, to: input)
+            expected += piece
+            try await waitForBytes(expected.utf8.count, in: directory, stream: "stderr")
+        }
+        close(input)
+        await appender.waitUntilFinished()
+
+        // The header is not counted (Spark counts from the appender's start): 400 + 400 with the header,
+        // then 400 + 400 per file; the seventh piece is in the active file.
+        let names = try files(directory, "stderr")
+        #expect(names.count == 4, "\(names)")
+        #expect(names.last == "stderr")
+        for name in names.dropLast() {
+            #expect(name.wholeMatch(of: /stderr--\d{4}-\d{2}-\d{2}--\d{2}-\d{2}-\d{2}--\d{4}(--\d+)?/) != nil, "\(name)")
+        }
+        let texts = try names.map { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
+        #expect(texts.joined() == expected)
+        #expect(texts[0].hasPrefix(header) && texts[0].utf8.count == header.utf8.count + 800)
+        #expect(texts[1].utf8.count == 800 && texts[2].utf8.count == 800 && texts[3].utf8.count == 400)
+    }
+
+    @Test func compressedRollsAreGzipAndOnlyTheNewestAreKept() async throws {
+        let work = try scratch("rolling-gzip")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let directory = work + "/app-1/0"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/stdout"
+        #expect(HostEnvironment.writeFile(path, ""))
+        let (appender, input) = try appender(path, ExecutorLogRolling(policy: .size(bytes: 1000), maxRetainedFiles: 2, compress: true))
+        var pieces: [String] = []
+        for index in 0..<9 {
+            let piece = "line \(index) " + String(repeating: "x", count: 590) + "\n"
+            pieces.append(piece)
+            write(piece, to: input)
+            // Wait for the appender to take it: the active file (or a new rolled one) shows it.
+            for _ in 0..<1000 {
+                let names = try files(directory, "stdout")
+                let active = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                if active.hasSuffix(piece) || names.contains(where: { $0.hasSuffix(".gz") && gunzip(directory + "/" + $0)?.hasSuffix(piece) == true }) {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        close(input)
+        await appender.waitUntilFinished()
+
+        // One piece per file (two would pass 1000 bytes); eight rolled, two kept, the ninth active.
+        let names = try files(directory, "stdout")
+        #expect(names.count == 3, "\(names)")
+        #expect(names.dropLast().allSatisfy { $0.hasSuffix(".gz") })
+        #expect(names.dropLast().compactMap { gunzip(directory + "/" + $0) } == [pieces[6], pieces[7]])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == pieces[8])
+
+        // The log page reads across them as one text, decompressing the rolled files.
+        let text = pieces[6] + pieces[7] + pieces[8]
+        let whole = try WorkerLogs.read(workDirectory: work, appId: "app-1", executorId: "0", logType: "stdout", offset: 0, byteLength: 1 << 20).get()
+        #expect(whole.text == text && whole.start == 0 && whole.end == Int64(text.utf8.count) && whole.total == Int64(text.utf8.count))
+        // A slice across the boundary between the two compressed files, and one into the active file.
+        let across = try WorkerLogs.read(workDirectory: work, appId: "app-1", executorId: "0", logType: "stdout", offset: 590, byteLength: 20).get()
+        #expect(across.text == String(text.dropFirst(590).prefix(20)))
+        let tail = try WorkerLogs.read(workDirectory: work, appId: "app-1", executorId: "0", logType: "stdout", offset: nil, byteLength: 700).get()
+        #expect(tail.text == String(text.suffix(700)) && tail.start == Int64(text.utf8.count - 700))
+    }
+
+    @Test func timePolicyRollsAtTheFirstWriteAfterTheDeadline() async throws {
+        let directory = try scratch("rolling-time")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/stdout"
+        let (appender, input) = try appender(path, ExecutorLogRolling(policy: .time(intervalMilliseconds: 200, suffix: .second)))
+        write("first\n", to: input)
+        try await waitForBytes(6, in: directory, stream: "stdout")
+        try await Task.sleep(for: .milliseconds(450))  // past the next multiple of 200 ms
+        #expect(try files(directory, "stdout") == ["stdout"])  // nothing rolls without a write
+        write("second\n", to: input)
+        try await waitForBytes(13, in: directory, stream: "stdout")
+        close(input)
+        await appender.waitUntilFinished()
+        let names = try files(directory, "stdout")
+        #expect(names.count == 2 && names[0].wholeMatch(of: /stdout--\d{4}-\d{2}-\d{2}--\d{2}-\d{2}-\d{2}(--\d+)?/) != nil, "\(names)")
+        #expect(try String(contentsOfFile: directory + "/" + names[0], encoding: .utf8) == "first\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
+    }
+
+    /// A process the executor started may keep the pipe open after it exited: `finish` ends the
+    /// thread once what is in the pipe was written.
+    @Test func finishEndsWithThePipeStillOpen() async throws {
+        let directory = try scratch("rolling-finish")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/stdout"
+        let (appender, input) = try appender(path, ExecutorLogRolling(policy: .size(bytes: 1 << 20)))
+        defer { close(input) }
+        write("last words\n", to: input)
+        appender.finish()
+        await appender.waitUntilFinished()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "last words\n")
+    }
+
+    /// The worker's launch path with rolling on: a real child writes to both pipes (set up as its
+    /// stdout and stderr, every other descriptor closed), the stderr header stays first.
+    @Test func launchedProcessWritesThroughThePipes() async throws {
+        let directory = try scratch("rolling-launch")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let launch = ExecutorLaunch(
+            key: ExecutorKey(appId: "app-1", execId: 0), argv: ["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; ls /proc/self/fd"],
+            environment: [], workingDirectory: directory, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr",
+            stderrHeader: "header\n", directoriesToCreate: [], appLocalDirectories: [], resourcesFile: nil)
+        #expect(HostEnvironment.writeFile(launch.stdoutPath, ""))
+        #expect(HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader))
+        let started = try WorkerShell.startAppenders(
+            for: launch, rolling: ExecutorLogRolling(policy: .size(bytes: 1 << 20)), logger: Logger(label: "test")).get()
+        let processes = ChildProcesses()
+        let pid: Int32
+        do {
+            defer {
+                close(started.writeEnds.stdout)
+                close(started.writeEnds.stderr)
+            }
+            pid = try processes.spawn(ChildProcesses.Spawn(
+                argv: launch.argv, environment: ["PATH": "/usr/bin:/bin"], workingDirectory: directory,
+                stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath, outputDescriptors: started.writeEnds))
+        }
+        #expect(await processes.waitForExit(pid, pollInterval: .milliseconds(10)) == 0)
+        for appender in started.appenders { await appender.waitUntilFinished() }
+        let stdout = try String(contentsOfFile: launch.stdoutPath, encoding: .utf8)
+        // `ls` itself holds one more descriptor (its directory); 0, 1, 2 and that one only.
+        #expect(stdout.hasPrefix("to-stdout\n"), "\(stdout)")
+        #expect(stdout.split(separator: "\n").dropFirst().count == 4, "\(stdout)")
+        #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == "header\nto-stderr\n")
+    }
+}
