@@ -217,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SparkClusterTests",
-            dependencies: ["SparkMasterServer", "SparkWorkerServer", "SparkRPC", "SparkTestKit", nioPosix]
+            dependencies: ["SparkMasterServer", "SparkWorkerServer", "SparkWorker", "SparkRPC", "SparkTestKit", nioPosix]
         ),
     ],
     swiftLanguageModes: [.v6]

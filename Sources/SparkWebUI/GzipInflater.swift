@@ -16,8 +16,10 @@ public final class GzipInflater {
 
     private let stream: UnsafeMutablePointer<z_stream>
     private let output: UnsafeMutableRawBufferPointer
-    /// Whether the last member's trailer was read (and nothing more came).
+    /// Whether the last member's trailer was read (and nothing more came but what is ignored).
     public private(set) var isComplete = false
+    /// Bytes after a member that do not start another one are ignored, as `GZIPInputStream` does.
+    private var ignoringTrail = false
 
     public init() throws {
         stream = .allocate(capacity: 1)
@@ -42,7 +44,7 @@ public final class GzipInflater {
     /// Decompresses `input`, calling `consume` with each decompressed chunk; `consume` returns
     /// false to stop (then this returns false too). Throws on data that is not gzip.
     public func inflate(_ input: UnsafeRawBufferPointer, consume: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
-        guard let base = input.baseAddress, !input.isEmpty else { return true }
+        guard let base = input.baseAddress, !input.isEmpty, !ignoringTrail else { return true }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         defer {
@@ -51,7 +53,12 @@ public final class GzipInflater {
         }
         while stream.pointee.avail_in > 0 {
             if isComplete {
-                // Another member follows (`GZIPInputStream` reads concatenated members on).
+                // Another member follows (`GZIPInputStream` reads concatenated members on), or
+                // something else, which is ignored.
+                guard stream.pointee.next_in.pointee == 0x1f else {
+                    ignoringTrail = true
+                    return true
+                }
                 guard inflateReset(stream) == Z_OK else { throw Failure(code: Z_STREAM_ERROR, operation: "inflateReset") }
                 isComplete = false
             }

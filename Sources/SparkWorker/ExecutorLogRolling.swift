@@ -127,6 +127,8 @@ public struct ExecutorLogRolling: Sendable, Equatable {
             policy = nil
         }
         guard let policy else { return (nil, messages) }
+        // Spark reads these two when it starts each executor's appenders, and a bad value fails
+        // every executor launch; here it turns rolling off, said once.
         let retained: Int
         let compress: Bool
         do {
@@ -134,6 +136,10 @@ public struct ExecutorLogRolling: Sendable, Equatable {
             compress = try conf.bool(compressionKey, default: false)
         } catch {
             messages.append((.warning, "\(error); rolling logs not enabled"))
+            return (nil, messages)
+        }
+        guard Int32(exactly: retained) != nil else {
+            messages.append((.warning, "\(maxRetainedFilesKey) should be an int, not \(retained); rolling logs not enabled"))
             return (nil, messages)
         }
         let rolling = ExecutorLogRolling(policy: policy, maxRetainedFiles: retained, compress: compress)

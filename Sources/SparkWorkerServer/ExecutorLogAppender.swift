@@ -31,16 +31,22 @@ final class ExecutorLogAppender: Sendable {
     private let input: Int32
     private let rolling: ExecutorLogRolling
     private let logger: Logger
+    /// Milliseconds since the epoch (the time policy's clock).
+    private let clock: @Sendable () -> Int64
     private let state = NIOLockedValueBox(State())
 
     /// Takes ownership of `input` (the read end of the pipe), appends to the file at `path`.
-    init(input: Int32, path: String, rolling: ExecutorLogRolling, logger: Logger) {
+    init(
+        input: Int32, path: String, rolling: ExecutorLogRolling, logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = ExecutorLogAppender.nowMilliseconds
+    ) {
         self.input = input
         self.path = path
         self.directory = HostEnvironment.parentDirectory(path)
         self.activeName = String(path.split(separator: "/").last ?? Substring(path))
         self.rolling = rolling
         self.logger = logger
+        self.clock = clock
     }
 
     /// Starts the copying thread; false (and the pipe closed) when no thread can be made.
@@ -91,8 +97,9 @@ final class ExecutorLogAppender: Sendable {
         var output = openActive()
         defer { if output >= 0 { close(output) } }
         var written: Int64 = 0
-        var deadline = rolling.nextRolloverTime(after: Self.nowMilliseconds())
+        var deadline = rolling.nextRolloverTime(after: clock())
         var writeFailureReported = false
+        var lastOpenAttempt = clock()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ExecutorLogRolling.chunkSize, alignment: 1)
         defer { buffer.deallocate() }
         while true {
@@ -115,13 +122,19 @@ final class ExecutorLogAppender: Sendable {
                 return
             }
             if count == 0 { return }
-            let now = Self.nowMilliseconds()
+            let now = clock()
             if rolling.shouldRoll(beforeWriting: Int64(count), written: written, now: now, deadline: deadline) {
                 if output >= 0 { close(output) }
                 rollOver(at: now)
                 output = openActive()
+                lastOpenAttempt = now
                 written = 0
                 deadline = rolling.nextRolloverTime(after: now)
+            } else if output < 0, now - lastOpenAttempt >= 1000 {
+                // The file could not be opened (descriptors or disk exhausted): try again, once a second.
+                output = openActive()
+                lastOpenAttempt = now
+                if output >= 0 { writeFailureReported = false }
             }
             if output >= 0, Daemon.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: output) {
                 written += Int64(count)
@@ -142,6 +155,7 @@ final class ExecutorLogAppender: Sendable {
     /// Moves the active file aside under its rolled name (compressed if asked) and removes the
     /// oldest rolled files beyond the retained count (Spark: `rollover`, `moveFile`, `deleteOldFiles`).
     private func rollOver(at now: Int64) {
+        defer { deleteOldFiles() }
         guard access(path, F_OK) == 0 else {
             logger.warning("File \(path) does not exist")
             return
@@ -155,14 +169,19 @@ final class ExecutorLogAppender: Sendable {
         }
         let target = directory + "/" + name
         if rolling.compress {
+            // Written under a name outside the stream's (the log page never sees half a file),
+            // then renamed into place.
             let compressed = target + ExecutorLogRolling.gzipSuffix
-            if let failure = Self.compress(path, to: compressed) {
-                unlink(compressed)
-                logger.error("Error compressing \(path) to \(compressed): \(failure); it is kept uncompressed")
+            let temporary = directory + "/." + name + ExecutorLogRolling.gzipSuffix + ".tmp"
+            if let failure = Self.compress(path, to: temporary) {
+                unlink(temporary)
+                logger.error("Error compressing \(path): \(failure); it is kept uncompressed")
+            } else if rename(temporary, compressed) != 0 {
+                logger.error("Error rolling over \(path) to \(compressed): \(String(cString: strerror(errno))); it is kept uncompressed")
+                unlink(temporary)
             } else {
                 unlink(path)
                 logger.info("Rolled over \(path) to \(compressed)")
-                deleteOldFiles()
                 return
             }
         }
@@ -171,7 +190,6 @@ final class ExecutorLogAppender: Sendable {
             return
         }
         logger.info("Rolled over \(path) to \(target)")
-        deleteOldFiles()
     }
 
     private func deleteOldFiles() {
@@ -186,13 +204,13 @@ final class ExecutorLogAppender: Sendable {
         }
     }
 
-    /// gzip of `source` into a new file `target` (zlib's default level, as `GZIPOutputStream`);
-    /// nil on success, else what failed.
+    /// gzip of `source` into `target`, created or truncated (zlib's default level, as
+    /// `GZIPOutputStream`); nil on success, else what failed.
     static func compress(_ source: String, to target: String) -> String? {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { return "cannot open it: \(String(cString: strerror(errno)))" }
         defer { close(input) }
-        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard output >= 0 else { return "cannot create the file: \(String(cString: strerror(errno)))" }
         var failure: String?
         do {
@@ -224,7 +242,7 @@ final class ExecutorLogAppender: Sendable {
         return failure
     }
 
-    static func nowMilliseconds() -> Int64 {
+    @Sendable static func nowMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000

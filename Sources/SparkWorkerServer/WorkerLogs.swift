@@ -33,7 +33,8 @@ enum WorkerLogs {
     static let supportedLogTypes: Set<String> = ["stderr", "stdout", "out"]
 
     static func read(
-        workDirectory: String, appId: String?, executorId: String?, logType: String?, offset: Int64?, byteLength: Int64?
+        workDirectory: String, appId: String?, executorId: String?, logType: String?, offset: Int64?, byteLength: Int64?,
+        lengths: CompressedLogLengths = .shared
     ) -> Result<Slice, Failure> {
         guard let appId, let executorId, let logType else {
             return .failure(Failure(message: "Request must specify appId, executorId and logType", status: .badRequest))
@@ -55,7 +56,7 @@ enum WorkerLogs {
         do {
             for name in names {
                 let path = directory + "/" + name
-                pieces.append((path, try length(of: path)))
+                pieces.append((path, try length(of: path, lengths: lengths)))
             }
         } catch {
             return .failure(Failure(message: "Error reading \(file): \(error)", status: .internalServerError))
@@ -91,26 +92,19 @@ enum WorkerLogs {
         var description: String
     }
 
-    /// Uncompressed lengths of rolled `.gz` files by path, size and time (Spark keeps them in a
-    /// cache of `spark.worker.ui.compressedLogFileLengthCacheSize`, 100, entries).
-    private static let compressedLengths = NIOLockedValueBox<[String: Int64]>([:])
-    static let compressedLengthCacheSize = 100
-
-    /// The length of a log file's text: its size, or for a `.gz` file what it decompresses to.
-    static func length(of path: String) throws -> Int64 {
+    /// The length of a log file's text: its size, or for a `.gz` file what it decompresses to
+    /// (Spark: `Utils.getFileLength`, cached by path, size and time).
+    static func length(of path: String, lengths: CompressedLogLengths) throws -> Int64 {
         guard let status = HostEnvironment.status(path) else { throw ReadFailure(description: "cannot read \(path)") }
         guard path.hasSuffix(ExecutorLogRolling.gzipSuffix) else { return status.size }
         let key = "\(status.size):\(status.modified):\(path)"
-        if let known = compressedLengths.withLockedValue({ $0[key] }) { return known }
+        if let known = lengths[key] { return known }
         var total: Int64 = 0
         try inflate(path) { chunk in
             total += Int64(chunk.count)
             return true
         }
-        compressedLengths.withLockedValue { cache in
-            if cache.count >= compressedLengthCacheSize { cache.removeAll(keepingCapacity: true) }
-            cache[key] = total
-        }
+        lengths[key] = total
         return total
     }
 
@@ -150,4 +144,45 @@ enum WorkerLogs {
         }
         guard inflater.isComplete else { throw ReadFailure(description: "\(path) ends before its gzip trailer") }
     }
+}
+
+/// Uncompressed lengths of rolled `.gz` logs, the most recently used kept (Spark: the worker's
+/// cache of `spark.worker.ui.compressedLogFileLengthCacheSize` entries, 100 by default).
+final class CompressedLogLengths: Sendable {
+    static let shared = CompressedLogLengths(capacity: 100)
+
+    private struct Entries {
+        var lengths: [String: Int64] = [:]
+        /// Least recently used first.
+        var order: [String] = []
+    }
+
+    let capacity: Int
+    private let entries = NIOLockedValueBox(Entries())
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    subscript(key: String) -> Int64? {
+        get {
+            entries.withLockedValue { entries in
+                guard let length = entries.lengths[key] else { return nil }
+                if let index = entries.order.firstIndex(of: key) { entries.order.remove(at: index) }
+                entries.order.append(key)
+                return length
+            }
+        }
+        set {
+            entries.withLockedValue { entries in
+                if let index = entries.order.firstIndex(of: key) { entries.order.remove(at: index) }
+                entries.lengths[key] = newValue
+                guard newValue != nil else { return }
+                entries.order.append(key)
+                while entries.order.count > capacity { entries.lengths.removeValue(forKey: entries.order.removeFirst()) }
+            }
+        }
+    }
+
+    var count: Int { entries.withLockedValue { $0.lengths.count } }
 }

@@ -153,7 +153,9 @@ public struct WorkerService: Service {
         let (events, sink) = AsyncStream.makeStream(of: WebUIEvent.self)
         var iterator = events.makeAsyncIterator()
         let retries = options.webUiPort == 0 ? 0 : options.portMaxRetries
-        let responder = WorkerWebResponder(monitor: monitor, workDirectory: options.workDirectory)
+        var responder = WorkerWebResponder(monitor: monitor, workDirectory: options.workDirectory)
+        let cacheSize = (try? options.conf.int("spark.worker.ui.compressedLogFileLengthCacheSize", default: 100)) ?? 100
+        responder.compressedLengths = CompressedLogLengths(capacity: cacheSize)
         var uiLogger = Logger(label: "WorkerWebUI")
         uiLogger.logLevel = .warning
         for attempt in 0...retries {

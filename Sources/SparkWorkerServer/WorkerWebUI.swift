@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Hummingbird
 import NIOCore
+import NIOPosix
 import SparkWebUI
 import SparkWorker
 
@@ -20,6 +21,10 @@ struct WorkerWebResponder: HTTPResponder {
 
     let monitor: WorkerMonitor
     let workDirectory: String
+    /// Where log slices are read: decompressing rolled files may take a while, off the event
+    /// loops and the worker's message loop.
+    var threadPool: NIOThreadPool = .singleton
+    var compressedLengths: CompressedLogLengths = .shared
 
     func respond(to request: Request, context: Context) async throws -> Response {
         guard request.method == .get || request.method == .head else {
@@ -37,10 +42,14 @@ struct WorkerWebResponder: HTTPResponder {
                 body: .init(byteBuffer: ByteBuffer(string: WorkerJSON.workerState(status).rendered)))
         case "/log", "/logPage":
             let query = request.uri.queryParameters
-            let slice = WorkerLogs.read(
-                workDirectory: workDirectory, appId: query["appId"].map(String.init),
-                executorId: query["executorId"].map(String.init), logType: query["logType"].map(String.init),
-                offset: query["offset"].flatMap { Int64($0) }, byteLength: query["byteLength"].flatMap { Int64($0) })
+            let (workDirectory, lengths) = (workDirectory, compressedLengths)
+            let (appId, executorId, logType) = (query["appId"].map(String.init), query["executorId"].map(String.init), query["logType"].map(String.init))
+            let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
+            let slice = try await threadPool.runIfActive {
+                WorkerLogs.read(
+                    workDirectory: workDirectory, appId: appId, executorId: executorId, logType: logType,
+                    offset: offset, byteLength: byteLength, lengths: lengths)
+            }
             switch slice {
             case .success(let slice):
                 let body = path == "/log" ? slice.header + slice.text : slice.text

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import SparkTestKit
+import SparkWorker
 import Testing
 
 /// `spark.executor.logs.rolling.*` on a Swift worker and on a JVM worker side by side, with real
@@ -30,6 +31,17 @@ struct ExecutorLogRollingClusterTests {
         ])
         #expect(shell.stdout.contains(SeedJob.intResult), "\(shell.stdout)\n\(shell.stderr.suffix(3000))\n\(cluster.logs)")
         try await waitUntilNoExecutors(of: cluster)
+        // The appenders may still be rolling the last bytes: wait until the files stay as they are.
+        var listing = ""
+        for _ in 0..<30 {
+            let now = try ["work-0", "work-1"].map { work -> String in
+                let executor = try #require(executorDirectory(in: cluster.directory.appendingPathComponent(work)))
+                return try FileManager.default.contentsOfDirectory(atPath: executor.path).sorted().joined(separator: ",")
+            }.joined(separator: ";")
+            if now == listing { break }
+            listing = now
+            try await Task.sleep(for: .seconds(1))
+        }
 
         var rolledCounts: [String: Int] = [:]
         for (kind, work) in [("swift", "work-0"), ("jvm", "work-1")] {
@@ -52,10 +64,10 @@ struct ExecutorLogRollingClusterTests {
         let executor = try #require(executorDirectory(in: cluster.directory.appendingPathComponent("work-0")))
         let names = try FileManager.default.contentsOfDirectory(atPath: executor.path)
         var expected = ""
-        for name in names.filter({ $0.hasPrefix("stdout--") }).sorted() {
-            expected += try gunzip(executor.appendingPathComponent(name).path)
+        for name in ExecutorLogRolling.streamFiles(in: names, active: "stdout") {
+            let path = executor.appendingPathComponent(name).path
+            expected += name.hasSuffix(".gz") ? try gunzip(path) : try String(contentsOfFile: path, encoding: .utf8)
         }
-        expected += try String(contentsOf: executor.appendingPathComponent("stdout"), encoding: .utf8)
         let appId = executor.deletingLastPathComponent().lastPathComponent
         let page = try await workerLog(cluster: cluster, query: "appId=\(appId)&executorId=\(executor.lastPathComponent)&logType=stdout&offset=0&byteLength=\(1 << 22)")
         let count = expected.utf8.count

@@ -190,6 +190,12 @@ struct GzipInflaterTests {
         #expect(some.count >= 100 && some.count <= GzipInflater.outputChunk && !stopped.isComplete)
     }
 
+    @Test func ignoresWhatFollowsAMemberWhenItIsNotGzip() throws {
+        let compressed = try systemGzip("member\n")
+        let (output, inflater) = try inflate(compressed + Array("trailing bytes".utf8))
+        #expect(output == Array("member\n".utf8) && inflater.isComplete)
+    }
+
     @Test func refusesWhatIsNotGzipAndTellsACutFile() throws {
         #expect(throws: GzipInflater.Failure.self) { try inflate(Array("plain text, not gzip\n".utf8)) }
         let compressed = try systemGzip(String(repeating: "abc\n", count: 1000))

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SparkModel
 import SparkTestKit
 import SparkWorker
@@ -17,10 +18,12 @@ import Testing
     }
 
     /// A pipe whose read end an appender for `path` owns; returns the write end.
-    private func appender(_ path: String, _ rolling: ExecutorLogRolling) throws -> (ExecutorLogAppender, Int32) {
+    private func appender(
+        _ path: String, _ rolling: ExecutorLogRolling, clock: @escaping @Sendable () -> Int64 = ExecutorLogAppender.nowMilliseconds
+    ) throws -> (ExecutorLogAppender, Int32) {
         var ends: [Int32] = [-1, -1]
         try #require(pipe(&ends) == 0)
-        let appender = ExecutorLogAppender(input: ends[0], path: path, rolling: rolling, logger: Logger(label: "test"))
+        let appender = ExecutorLogAppender(input: ends[0], path: path, rolling: rolling, logger: Logger(label: "test"), clock: clock)
         try #require(appender.start())
         return (appender, ends[1])
     }
@@ -136,19 +139,31 @@ import Testing
         let directory = try scratch("rolling-time")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/stdout"
-        let (appender, input) = try appender(path, ExecutorLogRolling(policy: .time(intervalMilliseconds: 200, suffix: .second)))
+        // The appender's clock: 1 010 ms at its start, so the first deadline is 1 200 ms.
+        let now = NIOLockedValueBox<Int64>(1010)
+        let (appender, input) = try appender(
+            path, ExecutorLogRolling(policy: .time(intervalMilliseconds: 200, suffix: .second)), clock: { now.withLockedValue { $0 } })
         write("first\n", to: input)
         try await waitForBytes(6, in: directory, stream: "stdout")
-        try await Task.sleep(for: .milliseconds(450))  // past the next multiple of 200 ms
-        #expect(try files(directory, "stdout") == ["stdout"])  // nothing rolls without a write
+        now.withLockedValue { $0 = 1200 }  // at the deadline: not past it
         write("second\n", to: input)
         try await waitForBytes(13, in: directory, stream: "stdout")
+        #expect(try files(directory, "stdout") == ["stdout"])
+        now.withLockedValue { $0 = 1750 }
+        write("third\n", to: input)
+        try await waitForBytes(19, in: directory, stream: "stdout")
+        now.withLockedValue { $0 = 1799 }  // before the next deadline (1 800)
+        write("fourth\n", to: input)
+        try await waitForBytes(26, in: directory, stream: "stdout")
         close(input)
         await appender.waitUntilFinished()
         let names = try files(directory, "stdout")
-        #expect(names.count == 2 && names[0].wholeMatch(of: /stdout--\d{4}-\d{2}-\d{2}--\d{2}-\d{2}-\d{2}(--\d+)?/) != nil, "\(names)")
-        #expect(try String(contentsOfFile: directory + "/" + names[0], encoding: .utf8) == "first\n")
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
+        // The rolled file is named by the clock's moment in local time: 1.75 s after the epoch.
+        let local = ExecutorLogAppender.localTime(1750)
+        let suffix = ExecutorLogRolling(policy: .time(intervalMilliseconds: 200, suffix: .second)).suffix(at: local)
+        #expect(names == ["stdout" + suffix, "stdout"], "\(names)")
+        #expect(try String(contentsOfFile: directory + "/stdout" + suffix, encoding: .utf8) == "first\nsecond\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "third\nfourth\n")
     }
 
     /// A process the executor started may keep the pipe open after it exited: `finish` ends the
@@ -163,6 +178,70 @@ import Testing
         appender.finish()
         await appender.waitUntilFinished()
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "last words\n")
+    }
+
+    /// When the executor cannot be started, the pipes and the appenders' threads end with the
+    /// launch: no descriptor is left behind.
+    @Test func failedLaunchLeavesNoPipeBehind() async throws {
+        let directory = try scratch("rolling-failed-launch")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func pipes() -> Set<String> {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            return Set(entries.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0) }
+                .filter { $0.hasPrefix("pipe:") })
+        }
+        let before = pipes()
+        let launch = ExecutorLaunch(
+            key: ExecutorKey(appId: "app-1", execId: 0), argv: [directory + "/no-such-java", "-version"], environment: [],
+            workingDirectory: directory, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr",
+            stderrHeader: "", directoriesToCreate: [], appLocalDirectories: [], resourcesFile: nil)
+        let started = try WorkerShell.startAppenders(
+            for: launch, rolling: ExecutorLogRolling(policy: .size(bytes: 1 << 20)), logger: Logger(label: "test")).get()
+        #expect(pipes().subtracting(before).count == 2)  // two pipes, both ends open here
+        do {
+            defer {
+                close(started.writeEnds.stdout)
+                close(started.writeEnds.stderr)
+            }
+            _ = try ChildProcesses().spawn(ChildProcesses.Spawn(
+                argv: launch.argv, environment: [:], workingDirectory: directory, stdoutPath: launch.stdoutPath,
+                stderrPath: launch.stderrPath, outputDescriptors: started.writeEnds))
+            Issue.record("a missing program was started")
+        } catch {
+            #expect(error.message.contains("Cannot run program"))
+        }
+        for appender in started.appenders { await appender.waitUntilFinished() }
+        #expect(pipes().subtracting(before).isEmpty)
+    }
+
+    /// A rolled file that is cut short or not gzip at all: the log page says so, for any offset.
+    @Test func damagedCompressedFileIsAnErrorOnTheLogPage() throws {
+        let work = try scratch("rolling-damaged")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let directory = work + "/app-1/0"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(HostEnvironment.writeFile(directory + "/stdout", "active\n"))
+        #expect(HostEnvironment.writeFile(directory + "/stdout--2026-03-07--04-05-09--0042.gz", "not gzip at all\n"))
+        let lengths = CompressedLogLengths(capacity: 4)
+        for offset: Int64? in [nil, 0, 5] {
+            let result = WorkerLogs.read(
+                workDirectory: work, appId: "app-1", executorId: "0", logType: "stdout", offset: offset, byteLength: 100, lengths: lengths)
+            guard case .failure(let failure) = result else {
+                Issue.record("a damaged .gz was served: \(result)")
+                continue
+            }
+            #expect(failure.status == .internalServerError && failure.message.contains("zlib"), "\(failure.message)")
+        }
+        #expect(lengths.count == 0)
+    }
+
+    @Test func compressedLengthsKeepTheMostRecentlyUsed() {
+        let lengths = CompressedLogLengths(capacity: 2)
+        lengths["a"] = 1
+        lengths["b"] = 2
+        #expect(lengths["a"] == 1)  // now the most recent
+        lengths["c"] = 3
+        #expect(lengths["b"] == nil && lengths["a"] == 1 && lengths["c"] == 3 && lengths.count == 2)
     }
 
     /// The worker's launch path with rolling on: a real child writes to both pipes (set up as its
