@@ -247,6 +247,13 @@ enum JavaGraphDecoder {
 
     /// Key/value pairs of any Scala map shape.
     static func map(_ value: JavaValue, _ what: String) throws(Failure) -> [(JavaValue, JavaValue)] {
+        try map(value, what, wrappers: 0)
+    }
+
+    /// `Map.withDefault` wraps at most this many times before the entries (`sys.env` is one).
+    static let maximumMapWrappers = 8
+
+    private static func map(_ value: JavaValue, _ what: String, wrappers: Int) throws(Failure) -> [(JavaValue, JavaValue)] {
         if let module = moduleName(value), module.contains("Empty") { return [] }
         guard case .object(let object) = value else {
             throw Failure(.wrongType, "\(what) is \(describe(value)), expected a map")
@@ -257,6 +264,14 @@ enum JavaGraphDecoder {
             return try proxyElements(object, what).map { entry throws(Failure) in try pair(entry, what) }
         case "scala.collection.immutable.HashMap$SerializationProxy", "scala.collection.mutable.HashMap":
             return try alternatingPairs(annotationObjects(object), what)
+        case "scala.collection.immutable.Map$WithDefault", "scala.collection.Map$WithDefault", "scala.collection.mutable.Map$WithDefault":
+            // `withDefault` (spark-submit's `sys.env`): the entries are the underlying map's; the
+            // default function only answers missing keys.
+            guard wrappers < maximumMapWrappers else { throw Failure(.badValue, "\(what) nests Map.withDefault too deeply") }
+            guard let underlying = object.field("underlying") else {
+                throw Failure(.missingField, "\(what) (\(name)) lacks its underlying map")
+            }
+            return try map(underlying, what, wrappers: wrappers + 1)
         default:
             if let arity = name.last?.wholeNumberValue, name.hasPrefix("scala.collection.immutable.Map$Map"), (1...4).contains(arity) {
                 var pairs: [(JavaValue, JavaValue)] = []

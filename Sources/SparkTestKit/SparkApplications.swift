@@ -35,6 +35,42 @@ public enum SparkApplications {
             sparkHome: sparkHome, timeout: timeout, workDirectory: workDirectory, name: "spark-submit")
     }
 
+    /// Runs `bin/spark-submit --master <master>` with `arguments` (options, then the application).
+    public static func sparkSubmit(
+        sparkHome: URL, master: String, arguments: [String], timeout: Duration = .seconds(240), workDirectory: URL
+    ) async throws -> Result {
+        try await run(
+            executable: sparkHome.appendingPathComponent("bin/spark-submit"), arguments: ["--master", master] + arguments,
+            stdin: nil, sparkHome: sparkHome, timeout: timeout, workDirectory: workDirectory, name: "spark-submit")
+    }
+
+    /// Runs `bin/spark-class <class> <arguments>` (e.g. the legacy submission client
+    /// `org.apache.spark.deploy.Client kill <master> <driver id>`).
+    public static func sparkClass(
+        sparkHome: URL, className: String, arguments: [String], timeout: Duration = .seconds(120), workDirectory: URL
+    ) async throws -> Result {
+        try await run(
+            executable: sparkHome.appendingPathComponent("bin/spark-class"), arguments: [className] + arguments,
+            stdin: nil, sparkHome: sparkHome, timeout: timeout, workDirectory: workDirectory, name: "spark-class")
+    }
+
+    /// A jar with one Java class compiled against Spark's jars (`javac` and `jar` from the JDK).
+    public static func javaApplicationJar(className: String, source: String, sparkHome: URL, in directory: URL) throws -> URL {
+        let sources = directory.appendingPathComponent("\(className)-src")
+        let classes = directory.appendingPathComponent("\(className)-classes")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: classes, withIntermediateDirectories: true)
+        let file = sources.appendingPathComponent("\(className).java")
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        let classPath = sparkHome.appendingPathComponent("jars").path + "/*"
+        let compile = try runCommand("/usr/bin/env", ["javac", "-nowarn", "-cp", classPath, "-d", classes.path, file.path])
+        guard compile.status == 0 else { throw ChildProcessError(message: "javac failed:\n\(compile.output)") }
+        let jar = directory.appendingPathComponent("\(className).jar")
+        let archive = try runCommand("/usr/bin/env", ["jar", "cf", jar.path, "-C", classes.path, "."])
+        guard archive.status == 0 else { throw ChildProcessError(message: "jar failed:\n\(archive.output)") }
+        return jar
+    }
+
     private static func run(
         executable: URL, arguments: [String], stdin: String?, sparkHome: URL, timeout: Duration, workDirectory: URL,
         name: String

@@ -55,9 +55,14 @@ public struct ResourcesFile: Sendable, Equatable {
     /// `[{"id":{"componentName":"spark.executor","resourceName":"gpu"},"addresses":["0","1"]}]`.
     // Spark: StandaloneResourceUtils.prepareResourcesFile (ResourceAllocation as compact JSON).
     public static func executorContents(_ resources: [(String, ResourceInformation)]) -> String {
+        contents(resources, component: "spark.executor")
+    }
+
+    /// The same for another component (`spark.driver` for a cluster-mode driver).
+    public static func contents(_ resources: [(String, ResourceInformation)], component: String) -> String {
         let items = resources.map { name, info in
             let addresses = info.addresses.map { jsonString($0) }.joined(separator: ",")
-            return "{\"id\":{\"componentName\":\"spark.executor\",\"resourceName\":\(jsonString(name))},"
+            return "{\"id\":{\"componentName\":\(jsonString(component)),\"resourceName\":\(jsonString(name))},"
                 + "\"addresses\":[\(addresses)]}"
         }
         return "[" + items.joined(separator: ",") + "]"

@@ -15,6 +15,11 @@ public enum WorkerAction: Sendable, Equatable {
     case launchExecutor(ExecutorLaunch)
     /// SIGTERM the executor's process group, SIGKILL it after `grace` if it is still running.
     case killExecutor(ExecutorKey, pid: Int32, grace: Duration)
+    /// Make the driver's directory, fetch its jar unless it is there, start the process, all off
+    /// the message loop; answer with `driverStarted` or `driverLaunchFailed`, later `driverExited`.
+    case launchDriver(DriverLaunch)
+    /// SIGTERM the driver's process group, SIGKILL it after `grace` if it is still running.
+    case killDriver(String, pid: Int32, grace: Duration)
     case scheduleTimer(WorkerTimer, after: Duration)
     case cancelTimer(WorkerTimer)
     /// Delete these directories recursively, off the message loop.

@@ -18,6 +18,13 @@ public enum WorkerInput: Sendable, Equatable {
     case executorLaunchFailed(ExecutorKey, reason: String)
     /// The executor process ended; `exitCode` is 128 + signal for a signalled process, as the JVM reports.
     case executorExited(ExecutorKey, exitCode: Int32)
+    /// The driver process (this attempt of it) is running.
+    case driverStarted(String, pid: Int32)
+    /// The driver could not be started: its jar could not be fetched, its directory made, or the
+    /// process spawned (`reason` is a Java-style exception).
+    case driverLaunchFailed(String, reason: JavaExceptionInfo)
+    /// The driver process ended after running `ranForMilliseconds`.
+    case driverExited(String, exitCode: Int32, ranForMilliseconds: Int64)
     case stateReportAcknowledged(ExecutorStateChanged)
     case stateReportFailed(ExecutorStateChanged, timedOut: Bool, reason: String)
     /// SIGTERM/SIGINT: kill the executors, tell the master, then exit.

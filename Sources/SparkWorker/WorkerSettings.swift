@@ -34,6 +34,10 @@ public struct WorkerSettings: Sendable, Equatable {
     public var reverseProxyUrl: String = ""
     /// `spark.decommission.enabled`.
     public var decommissionEnabled: Bool = false
+    /// `spark.worker.driverTerminateTimeout` (s): a killed driver's time between SIGTERM and SIGKILL.
+    public var driverTerminateTimeoutSeconds: Double = 10
+    /// `spark.worker.ui.retainedDrivers`.
+    public var retainedDrivers: Int = 1000
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
 
@@ -56,6 +60,8 @@ public struct WorkerSettings: Sendable, Equatable {
         reverseProxy = try conf.bool("spark.ui.reverseProxy", default: false)
         reverseProxyUrl = conf.string("spark.ui.reverseProxyUrl", default: "")
         decommissionEnabled = try conf.bool("spark.decommission.enabled", default: false)
+        driverTerminateTimeoutSeconds = try conf.seconds("spark.worker.driverTerminateTimeout", default: 10)
+        retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)
     }
 
     /// Heartbeat period: `timeout * 1000 / 4` ms, integer division as in Spark.
@@ -66,4 +72,5 @@ public struct WorkerSettings: Sendable, Equatable {
     public var askTimeout: Duration { .milliseconds(Int64(askTimeoutSeconds * 1000)) }
     public var executorTerminateTimeout: Duration { .milliseconds(Int64(executorTerminateTimeoutSeconds * 1000)) }
     public var cleanupInterval: Duration { .milliseconds(Int64(cleanupIntervalSeconds * 1000)) }
+    public var driverTerminateTimeout: Duration { .milliseconds(Int64(driverTerminateTimeoutSeconds * 1000)) }
 }

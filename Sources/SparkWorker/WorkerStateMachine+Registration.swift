@@ -73,7 +73,7 @@ extension WorkerStateMachine {
         changeMaster(message.master, webUiUrl: message.masterWebUiUrl, addressToConnect: preferred, into: &actions)
         // Spark sends WorkerLatestState right away; the first heartbeat follows on the timer thread.
         actions.append(.send(.workerLatestState(WorkerLatestState(
-            id: workerId, executors: executors.map(\.executorDescription), driverIds: [])), to: message.master))
+            id: workerId, executors: executors.map(\.executorDescription), driverIds: driverOrder)), to: message.master))
         actions.append(.send(.heartbeat(Heartbeat(workerId: workerId, worker: configuration.workerRef)), to: message.master))
         if heartbeatArmed { actions.append(.cancelTimer(.heartbeat)) }
         heartbeatArmed = true
@@ -97,7 +97,9 @@ extension WorkerStateMachine {
             WorkerExecutorStateResponse(desc: $0.executorDescription, resources: $0.resources)
         }
         actions.append(.send(.workerSchedulerStateResponse(WorkerSchedulerStateResponse(
-            id: workerId, execResponses: executorResponses, driverResponses: [])), to: message.master))
+            id: workerId, execResponses: executorResponses,
+            driverResponses: runningDrivers.map { WorkerDriverStateResponse(driverId: $0.driverId, resources: $0.resources) })),
+            to: message.master))
     }
 
     /// Spark: `changeMaster`.

@@ -50,6 +50,10 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
     var finishedApps: Set<String> = []
     /// `spark-<uuid>` roots under `localRootParents`, chosen at the first launch.
     var localRoots: [String]?
+    // Cluster-mode drivers by id, in launch order (Spark: drivers, finishedDrivers).
+    var drivers: [String: DriverRecord] = [:]
+    var driverOrder: [String] = []
+    var finishedDrivers: [DriverRecord] = []
     public internal(set) var coresUsed: Int32 = 0
     public internal(set) var memoryUsed: Int32 = 0
 
@@ -82,7 +86,8 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
             workerId: workerId, host: configuration.host, port: configuration.port, masterUrl: activeMasterUrl,
             masterWebUiUrl: activeMasterWebUiUrl, cores: configuration.cores, coresUsed: coresUsed,
             memoryMiB: configuration.memoryMiB, memoryUsedMiB: memoryUsed, executors: executors,
-            finishedExecutors: finishedExecutors, workDirectory: configuration.workDirectory)
+            finishedExecutors: finishedExecutors, drivers: runningDrivers, finishedDrivers: finishedDrivers,
+            workDirectory: configuration.workDirectory)
     }
 
     // MARK: - Input
@@ -99,7 +104,8 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
                 phase = .stopped
                 actions.append(.exit(code: 0))
             case .message, .registrationFailed, .connectionClosed, .timerFired, .executorStarted,
-                 .executorLaunchFailed, .executorExited, .stateReportAcknowledged, .stateReportFailed:
+                 .executorLaunchFailed, .executorExited, .driverStarted, .driverLaunchFailed, .driverExited,
+                 .stateReportAcknowledged, .stateReportFailed:
                 preconditionFailure("worker input \(input) before start; state: \(self)")
             }
         case .running, .shuttingDown:
@@ -128,6 +134,12 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
             executorLaunchFailed(key, reason: reason, into: &actions)
         case .executorExited(let key, let exitCode):
             executorExited(key, exitCode: exitCode, into: &actions)
+        case .driverStarted(let id, let pid):
+            driverStarted(id, pid: pid, into: &actions)
+        case .driverLaunchFailed(let id, let reason):
+            driverLaunchFailed(id, reason: reason, into: &actions)
+        case .driverExited(let id, let exitCode, let ranFor):
+            driverExited(id, exitCode: exitCode, ranForMilliseconds: ranFor, into: &actions)
         case .stateReportAcknowledged(let change):
             stateReportAcknowledged(change, into: &actions)
         case .stateReportFailed(let change, let timedOut, let reason):
@@ -183,18 +195,9 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
         case .decommissionWorker:
             decommissionSelf(into: &actions)
         case .launchDriver(let launch):
-            // Cluster-mode drivers are not run by this worker yet: fail the driver so the master
-            // frees its resources instead of believing it runs.
-            actions.append(.log(.warning, "Asked to launch driver \(launch.driverId), but this worker does not run drivers"))
-            if let master {
-                actions.append(.send(.driverStateChanged(DriverStateChanged(
-                    driverId: launch.driverId, state: .error,
-                    exception: JavaExceptionInfo(
-                        className: "java.lang.UnsupportedOperationException",
-                        message: "spark-space worker does not launch cluster-mode drivers"))), to: master))
-            }
+            launchDriver(launch, classPathDirectories: classPathDirectories, into: &actions)
         case .killDriver(let kill):
-            actions.append(.log(.info, "Asked to kill unknown driver \(kill.driverId)"))
+            killDriver(kill, into: &actions)
         case .checkExistence, .registerWorker, .workerLatestState, .heartbeat, .executorStateChanged,
              .driverStateChanged, .workerSchedulerStateResponse, .workerDecommissioning, .registerApplication,
              .registeredApplication, .executorAdded, .executorUpdated, .workerRemoved, .applicationRemoved,
@@ -225,7 +228,7 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
             cleanupArmed = false
             guard phase == .running else { return }
             // Spark 4: applications with running executors and running drivers are kept.
-            let keep = Set(executors.map(\.key.appId))
+            let keep = Set(executors.map(\.key.appId)).union(drivers.keys)
             actions.append(.cleanupWorkDirectory(WorkDirectoryCleanup(
                 directory: configuration.workDirectory, keep: keep, appDataTtlSeconds: settings.appDataTtlSeconds)))
             cleanupArmed = true
@@ -233,9 +236,11 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
         case .stateReportRetry(let id):
             guard let change = pendingRetries.removeValue(forKey: id) else { return }
             reportState(change, into: &actions)
+        case .driverRelaunch(let id):
+            relaunchDriver(id, into: &actions)
         case .shutdownDeadline:
             guard phase == .shuttingDown else { return }
-            actions.append(.log(.warning, "Graceful shutdown timed out with \(executors.count) executors and "
+            actions.append(.log(.warning, "Graceful shutdown timed out with \(executors.count) executors, \(drivers.count) drivers and "
                 + "\(reportsInFlight) state reports outstanding"))
             finishShutdown(into: &actions)
         }
@@ -269,16 +274,20 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
                 actions.append(.killExecutor(executors[index].key, pid: pid, grace: settings.executorTerminateTimeout))
             }
         }
-        if executors.isEmpty && reportsInFlight == 0 {
+        // Spark: onStop kills the drivers too.
+        for driverId in driverOrder { killDriverProcess(driverId, into: &actions) }
+        guard phase == .shuttingDown else { return }  // the last driver's end finished the shutdown
+        if executors.isEmpty && drivers.isEmpty && reportsInFlight == 0 {
             finishShutdown(into: &actions)
         } else {
-            let deadline = settings.executorTerminateTimeout + .milliseconds(Int64(settings.shutdownReportGraceSeconds * 1000))
+            let terminate = max(settings.executorTerminateTimeout, drivers.isEmpty ? .zero : settings.driverTerminateTimeout)
+            let deadline = terminate + .milliseconds(Int64(settings.shutdownReportGraceSeconds * 1000))
             actions.append(.scheduleTimer(.shutdownDeadline, after: deadline))
         }
     }
 
     mutating func finishShutdownIfDone(into actions: inout [WorkerAction]) {
-        guard phase == .shuttingDown, executors.isEmpty, reportsInFlight == 0 else { return }
+        guard phase == .shuttingDown, executors.isEmpty, drivers.isEmpty, reportsInFlight == 0 else { return }
         actions.append(.cancelTimer(.shutdownDeadline))
         finishShutdown(into: &actions)
     }
@@ -363,6 +372,6 @@ extension WorkerStateMachine: CustomStringConvertible {
             + "master: \(master.map { "\($0)" } ?? "none"), activeMasterUrl: \(activeMasterUrl), "
             + "attempts: \(connectionAttemptCount), retryArmed: \(registrationRetryArmed), "
             + "executors: \(executors.map { "\($0.key)=\($0.state)" }), finished: \(finishedExecutors.count), "
-            + "coresUsed: \(coresUsed), memoryUsed: \(memoryUsed), reportsInFlight: \(reportsInFlight))"
+            + "drivers: \(driverOrder), coresUsed: \(coresUsed), memoryUsed: \(memoryUsed), reportsInFlight: \(reportsInFlight))"
     }
 }

@@ -11,12 +11,14 @@ public struct WorkerStatus: Sendable, Equatable {
     public var memoryUsedMiB: Int32
     public var executors: [ExecutorRecord]
     public var finishedExecutors: [ExecutorRecord]
+    public var drivers: [DriverRecord]
+    public var finishedDrivers: [DriverRecord]
     public var workDirectory: String
 
     public init(
         workerId: String, host: String, port: Int32, masterUrl: String, masterWebUiUrl: String, cores: Int32,
         coresUsed: Int32, memoryMiB: Int32, memoryUsedMiB: Int32, executors: [ExecutorRecord],
-        finishedExecutors: [ExecutorRecord], workDirectory: String
+        finishedExecutors: [ExecutorRecord], drivers: [DriverRecord] = [], finishedDrivers: [DriverRecord] = [], workDirectory: String
     ) {
         self.workerId = workerId
         self.host = host
@@ -29,6 +31,8 @@ public struct WorkerStatus: Sendable, Equatable {
         self.memoryUsedMiB = memoryUsedMiB
         self.executors = executors
         self.finishedExecutors = finishedExecutors
+        self.drivers = drivers
+        self.finishedDrivers = finishedDrivers
         self.workDirectory = workDirectory
     }
 }

@@ -10,6 +10,8 @@ public enum WorkerTimer: Sendable, Hashable, CustomStringConvertible {
     case stateReportRetry(Int)
     /// Give up waiting for executors and acknowledgements during a graceful shutdown.
     case shutdownDeadline
+    /// Start a supervised driver again after its back-off.
+    case driverRelaunch(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum WorkerTimer: Sendable, Hashable, CustomStringConvertible {
         case .workDirCleanup: "workDirCleanup"
         case .stateReportRetry(let id): "stateReportRetry(\(id))"
         case .shutdownDeadline: "shutdownDeadline"
+        case .driverRelaunch(let id): "driverRelaunch(\(id))"
         }
     }
 }

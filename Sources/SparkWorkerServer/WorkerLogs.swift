@@ -33,11 +33,19 @@ enum WorkerLogs {
     static let supportedLogTypes: Set<String> = ["stderr", "stdout", "out"]
 
     static func read(
-        workDirectory: String, appId: String?, executorId: String?, logType: String?, offset: Int64?, byteLength: Int64?,
-        lengths: CompressedLogLengths = .shared
+        workDirectory: String, appId: String?, executorId: String?, driverId: String? = nil, logType: String?, offset: Int64?,
+        byteLength: Int64?, lengths: CompressedLogLengths = .shared
     ) -> Result<Slice, Failure> {
-        guard let appId, let executorId, let logType else {
-            return .failure(Failure(message: "Request must specify appId, executorId and logType", status: .badRequest))
+        // Spark: an executor's directory by application and executor, a driver's by its id.
+        let parts: [String]
+        switch (appId, executorId, driverId) {
+        case (let appId?, let executorId?, nil): parts = [appId, executorId]
+        case (nil, nil, let driverId?): parts = [driverId]
+        default:
+            return .failure(Failure(message: "Request must specify either application or driver identifiers", status: .badRequest))
+        }
+        guard let logType else {
+            return .failure(Failure(message: "Request must specify a logType", status: .badRequest))
         }
         guard supportedLogTypes.contains(logType) else {
             return .failure(Failure(
@@ -45,10 +53,10 @@ enum WorkerLogs {
                 status: .badRequest))
         }
         // Spark: Utils.isInDirectory(workDir, logDir); ids never contain separators.
-        for part in [appId, executorId] where part.isEmpty || part.contains("/") || part == "." || part == ".." {
-            return .failure(Failure(message: "Error: invalid log directory \(appId)/\(executorId)/", status: .badRequest))
+        for part in parts where part.isEmpty || part.contains("/") || part == "." || part == ".." {
+            return .failure(Failure(message: "Error: invalid log directory \(parts.joined(separator: "/"))/", status: .badRequest))
         }
-        let directory = "\(workDirectory)/\(appId)/\(executorId)"
+        let directory = ([workDirectory] + parts).joined(separator: "/")
         let file = "\(directory)/\(logType)"
         // The stream's rolled files, oldest first, then the active one (Spark: getSortedRolledOverFiles).
         let names = HostEnvironment.directoryEntries(directory).map { ExecutorLogRolling.streamFiles(in: $0, active: logType) } ?? []

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Logging
 import NIOCore
+import NIOPosix
 import SparkModel
 import SparkRPC
 import SparkWorker
@@ -118,9 +119,11 @@ struct WorkerShell {
             outbox(for: master, group: &group).yield(.ask(change, master, timeout))
         case .launchExecutor(let launch):
             return start(launch, group: &group)
-        case .killExecutor(_, let pid, let grace):
+        case .killExecutor(_, let pid, let grace), .killDriver(_, let pid, let grace):
             let processes = processes
             group.addTask { await processes.terminate(pid, grace: grace) }
+        case .launchDriver(let launch):
+            startDriver(launch, group: &group)
         case .scheduleTimer(let timer, let delay):
             nextGeneration += 1
             let generation = nextGeneration
@@ -202,6 +205,43 @@ struct WorkerShell {
             }
         }
         return .executorStarted(key, pid: pid)
+    }
+
+    /// Starts one attempt of a driver off the message loop: its directory, jar and files on NIO's
+    /// thread pool (a jar may take a while to copy), then the process, then waits for it.
+    private func startDriver(_ launch: DriverLaunch, group: inout DiscardingTaskGroup) {
+        let processes = processes, sink = sink, logger = logger, environment = environment
+        group.addTask {
+            let pid: Int32
+            do {
+                pid = try await NIOThreadPool.singleton.runIfActive {
+                    try DriverFiles.prepare(launch, logger: logger)
+                    var childEnvironment = environment
+                    for variable in launch.environment { childEnvironment[variable.name] = variable.value }
+                    do {
+                        return try processes.spawn(ChildProcesses.Spawn(
+                            argv: launch.argv, environment: childEnvironment, workingDirectory: launch.workingDirectory,
+                            stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath))
+                    } catch {
+                        throw DriverFiles.Failure(className: "java.io.IOException", message: "\(error)")
+                    }
+                }
+            } catch let failure as DriverFiles.Failure {
+                sink.yield(.input(.driverLaunchFailed(launch.driverId, reason: failure.exception)))
+                return
+            } catch {
+                sink.yield(.input(.driverLaunchFailed(
+                    launch.driverId, reason: JavaExceptionInfo(className: "java.io.IOException", message: "\(error)"))))
+                return
+            }
+            let started = ContinuousClock.now
+            sink.yield(.input(.driverStarted(launch.driverId, pid: pid)))
+            if let code = await processes.waitForExit(pid) {
+                let ran = ContinuousClock.now - started
+                let milliseconds = ran.components.seconds * 1000 + ran.components.attoseconds / 1_000_000_000_000_000
+                sink.yield(.input(.driverExited(launch.driverId, exitCode: code, ranForMilliseconds: milliseconds)))
+            }
+        }
     }
 
     /// Pipes for an executor's stdout and stderr and the threads that write them to its rolling

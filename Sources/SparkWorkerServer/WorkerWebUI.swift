@@ -12,7 +12,8 @@ import SparkWorker
 /// The worker's HTTP endpoints (Spark: `WorkerWebUI`, `WorkerPage`, `LogPage`).
 ///
 /// `/json` (and `/json/`): the worker state as Spark 4.3 writes it.
-/// `/log?appId=&executorId=&logType=&offset=&byteLength=`: a slice of an executor log, with
+/// `/log?appId=&executorId=&logType=&offset=&byteLength=` (or `?driverId=&logType=…`): a slice of an
+/// executor's or a driver's log, with
 /// Spark's `==== Bytes a-b of n of <path> ====` header.
 /// `/logPage?...`: the same slice without the header, as plain text.
 /// `/`: a one-line summary.
@@ -22,8 +23,9 @@ struct WorkerWebResponder: HTTPResponder {
     let monitor: WorkerMonitor
     let workDirectory: String
     /// Where log slices are read: decompressing rolled files may take a while, off the event
-    /// loops and the worker's message loop.
-    var threadPool: NIOThreadPool = .singleton
+    /// loops and the worker's message loop. nil: NIO's shared pool, started at the first request
+    /// (an idle worker runs no pool threads).
+    var threadPool: NIOThreadPool?
     var compressedLengths: CompressedLogLengths = .shared
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -44,10 +46,11 @@ struct WorkerWebResponder: HTTPResponder {
             let query = request.uri.queryParameters
             let (workDirectory, lengths) = (workDirectory, compressedLengths)
             let (appId, executorId, logType) = (query["appId"].map(String.init), query["executorId"].map(String.init), query["logType"].map(String.init))
+            let driverId = query["driverId"].map(String.init)
             let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
-            let slice = try await threadPool.runIfActive {
+            let slice = try await (threadPool ?? .singleton).runIfActive {
                 WorkerLogs.read(
-                    workDirectory: workDirectory, appId: appId, executorId: executorId, logType: logType,
+                    workDirectory: workDirectory, appId: appId, executorId: executorId, driverId: driverId, logType: logType,
                     offset: offset, byteLength: byteLength, lengths: lengths)
             }
             switch slice {

@@ -67,6 +67,7 @@ enum Golden {
     /// proves our encodings of them equal (`JVMOracleTests`).
     static let notByteIdentical: [String: String] = [
         "RpcFailure-stacktrace": "the JVM sends stack frames; the model keeps an exception's class and message only",
+        "RequestSubmitDriver-sysenv": "the model keeps a map's entries, not sys.env's default function; the master relays the submitted description as it came",
     ]
 
     /// Decoding then encoding with our own encoder (nothing preserved) gives the JVM's bytes.
@@ -81,6 +82,26 @@ enum Golden {
                 \(zip(bytes, fixture.bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(bytes.count, fixture.bytes.count))
                 """)
         }
+    }
+
+    /// spark-submit's command environment is `sys.env`, a `Map.WithDefault`: its entries are read, and
+    /// the description goes on to the worker as it came.
+    @Test func submittedSysEnvIsReadAndRelayed() throws {
+        guard case .requestSubmitDriver(let request) = try Golden.message("RequestSubmitDriver-sysenv") else {
+            Issue.record("not a RequestSubmitDriver")
+            return
+        }
+        let environment = request.driverDescription.command.environment
+        #expect(environment.map(\.0) == ["HOME", "SPARK_HOME"] && environment.map(\.1) == ["/root", "/opt/spark"])
+        #expect(request.driverDescription.preserved != nil)
+        let launch = LaunchDriver(driverId: "driver-20261126142000-0000", driverDesc: request.driverDescription)
+        let encoded = try SparkMessageCodec.encode(.launchDriver(launch), version: .spark4_3)
+        guard case .launchDriver(let decoded) = try SparkMessageCodec.decode(stream: encoded) else {
+            Issue.record("did not decode as LaunchDriver")
+            return
+        }
+        #expect(decoded.driverDesc.command.environment.map(\.0) == ["HOME", "SPARK_HOME"])
+        #expect(Array(encoded.readableBytesView).count > 2000)  // the default function went along
     }
 
     /// Relaying a preserved ApplicationDescription re-emits the driver's bytes exactly.

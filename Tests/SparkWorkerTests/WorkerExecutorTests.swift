@@ -231,20 +231,6 @@ import Testing
         #expect(actions.contains(.cancelTimer(.heartbeat)))
     }
 
-    @Test func driversAreRefusedWithAnError() throws {
-        var worker = registeredWorker()
-        let description = DriverDescription(
-            jarUrl: "file:/tmp/app.jar", mem: 512, cores: 1, supervise: false,
-            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: []))
-        let actions = worker.handle(.message(.launchDriver(LaunchDriver(driverId: "driver-1", driverDesc: description))))
-        guard case .driverStateChanged(let changed) = actions.sent.first?.0 else {
-            Issue.record("no DriverStateChanged in \(actions)")
-            return
-        }
-        #expect(changed.driverId == "driver-1")
-        #expect(changed.state == .error)
-    }
-
     @Test func finishedExecutorsAreTrimmed() throws {
         var settings = WorkerSettings()
         settings.retainedExecutors = 10

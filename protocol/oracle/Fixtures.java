@@ -124,6 +124,13 @@ final class Fixtures {
         return scala.collection.immutable.Map$.MODULE$.from(scala.jdk.javaapi.CollectionConverters.asScala(m));
     }
 
+    /** `entries` with the default function of the real `sys.env` (what spark-submit's Client sends). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static scala.collection.immutable.Map<String, String> withSysEnvDefault(scala.collection.immutable.Map<String, String> entries) {
+        scala.collection.immutable.Map.WithDefault env = (scala.collection.immutable.Map.WithDefault) scala.sys.package$.MODULE$.env();
+        return new scala.collection.immutable.Map.WithDefault(entries, env.defaultValue());
+    }
+
     static scala.collection.mutable.HashMap<String, String> mutableMap(String... kv) {
         scala.collection.mutable.HashMap<String, String> m = new scala.collection.mutable.HashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.update(str(kv[i]), str(kv[i + 1]));
@@ -431,6 +438,17 @@ final class Fixtures {
                 construct(DM + "RequestSubmitDriver", new DriverDescription(str(examplesJar), 1024, 1, true,
                         driverCommand, list(new ResourceRequirement(str("gpu"), 1, 1)))),
                 "RequestSubmitDriver(DriverDescription supervise=true, resourceReqs List(ResourceRequirement(gpu,1,1)))"));
+        // spark-submit's Client passes `sys.env`: a Map.WithDefault whose default function (a
+        // serialized lambda of scala.sys.package$) throws for a missing key. The same shape, with
+        // fixed entries.
+        out.add(new Fixture("RequestSubmitDriver-sysenv",
+                construct(DM + "RequestSubmitDriver", new DriverDescription(str(examplesJar), 1024, 1, false,
+                        new Command(str("org.apache.spark.deploy.worker.DriverWrapper"),
+                                strings("{{WORKER_URL}}", "{{USER_JAR}}", "org.apache.spark.examples.SparkPi", "10"),
+                                withSysEnvDefault(imap(str("HOME"), str("/root"), str("SPARK_HOME"), str("/opt/spark"))),
+                                list(), list(), arraySeq("-Dspark.master=spark://127.0.0.1:7077")),
+                        list())),
+                "RequestSubmitDriver(DriverDescription with command environment Map.WithDefault(Map2(HOME, SPARK_HOME), sys.env's default))"));
         out.add(new Fixture("SubmitDriverResponse",
                 construct(DM + "SubmitDriverResponse", masterRef, true, some(str(DRIVER_ID)),
                         str("Driver successfully submitted as " + DRIVER_ID)),

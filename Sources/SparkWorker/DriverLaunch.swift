@@ -1,0 +1,136 @@
+import SparkModel
+
+/// A cluster-mode driver the worker runs (Spark: the fields of `DriverRunner` the worker uses).
+public struct DriverRecord: Sendable, Equatable {
+    public var driverId: String
+    public var description: DriverDescription
+    public var resources: [(String, ResourceInformation)]
+    public var launch: DriverLaunch
+    /// RUNNING while an attempt runs or waits to be relaunched; the final state once it ended.
+    public var state: DriverState
+    /// The running attempt's process (and process group) id.
+    public var pid: Int32?
+    /// `KillDriver` or shutdown asked for it (Spark: `DriverRunner.killed`).
+    public var killed = false
+    /// Seconds before a supervised driver that failed is started again; doubles per quick failure.
+    public var backoffSeconds: Int64 = 1
+    /// A relaunch is scheduled.
+    public var waitingToRelaunch = false
+    public var finalException: JavaExceptionInfo?
+
+    public init(
+        driverId: String, description: DriverDescription, resources: [(String, ResourceInformation)], launch: DriverLaunch,
+        state: DriverState
+    ) {
+        self.driverId = driverId
+        self.description = description
+        self.resources = resources
+        self.launch = launch
+        self.state = state
+    }
+
+    public static func == (lhs: DriverRecord, rhs: DriverRecord) -> Bool {
+        lhs.driverId == rhs.driverId && lhs.description == rhs.description
+            && lhs.resources.elementsEqual(rhs.resources) { $0.0 == $1.0 && $0.1 == $1.1 }
+            && lhs.launch == rhs.launch && lhs.state == rhs.state && lhs.pid == rhs.pid && lhs.killed == rhs.killed
+            && lhs.backoffSeconds == rhs.backoffSeconds && lhs.waitingToRelaunch == rhs.waitingToRelaunch
+            && lhs.finalException == rhs.finalException
+    }
+}
+
+/// Everything the shell needs to start one cluster-mode driver, decided by the core
+/// (Spark: `DriverRunner.prepareAndRunDriver`, `CommandUtils.buildProcessBuilder`).
+public struct DriverLaunch: Sendable, Equatable {
+    public var driverId: String
+    /// The application jar as submitted.
+    public var jarUrl: String
+    /// `<driver dir>/<last element of the URL's path>`: fetched there unless it exists.
+    public var localJarPath: String
+    /// argv[0] is the `java` to run.
+    public var argv: [String]
+    /// Set on top of the worker's own environment, in order.
+    public var environment: [EnvironmentVariable]
+    /// `<workDir>/<driverId>`: created if missing, the process's working directory.
+    public var workingDirectory: String
+    public var stdoutPath: String
+    public var stderrPath: String
+    /// Written to `stderr` (truncating it) before each attempt's output.
+    public var stderrHeader: String
+    /// The custom resources file (`-Dspark.driver.resourcesFile`), when resources were assigned.
+    public var resourcesFile: ResourcesFile?
+
+    public init(
+        driverId: String, jarUrl: String, localJarPath: String, argv: [String], environment: [EnvironmentVariable],
+        workingDirectory: String, stdoutPath: String, stderrPath: String, stderrHeader: String, resourcesFile: ResourcesFile?
+    ) {
+        self.driverId = driverId
+        self.jarUrl = jarUrl
+        self.localJarPath = localJarPath
+        self.argv = argv
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.stdoutPath = stdoutPath
+        self.stderrPath = stderrPath
+        self.stderrHeader = stderrHeader
+        self.resourcesFile = resourcesFile
+    }
+
+    public var redactedCommandLine: String { ExecutorCommandBuilder.redactedCommandLine(argv) }
+
+    /// The file name a jar URL is saved under (Spark: `new URI(jarUrl).getPath.split("/").last`);
+    /// nil when the URL has no path to name it by.
+    public static func jarFileName(_ jarUrl: String) -> String? {
+        var path = Substring(jarUrl)
+        if let colon = path.firstIndex(of: ":"), path[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }),
+           path[..<colon].first?.isLetter == true {
+            path = path[path.index(after: colon)...]
+            if path.hasPrefix("//") {
+                // The authority (host) is not part of the path.
+                path = path.dropFirst(2)
+                path = path.firstIndex(of: "/").map { path[$0...] } ?? ""
+            }
+        }
+        if let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<end] }
+        guard let name = path.split(separator: "/").last, name != ".", name != ".." else { return nil }
+        return String(name)
+    }
+
+    /// The launch of `message` on a worker configured as `configuration`.
+    public static func build(
+        _ message: LaunchDriver, configuration: WorkerConfiguration, classPathDirectories: Set<String> = [],
+        resourcesFileSuffix: String = "0"
+    ) -> DriverLaunch? {
+        guard let jarName = jarFileName(message.driverDesc.jarUrl) else { return nil }
+        let driverDirectory = "\(configuration.workDirectory)/\(message.driverId)"
+        let localJar = "\(driverDirectory)/\(jarName)"
+        var command = message.driverDesc.command
+        var resourcesFile: ResourcesFile?
+        if !message.resources.isEmpty {
+            let path = "\(driverDirectory)/resource-driver-\(resourcesFileSuffix).json"
+            resourcesFile = ResourcesFile(path: path, contents: ResourcesFile.contents(message.resources, component: "spark.driver"))
+            command.javaOpts.append("-Dspark.driver.resourcesFile=\(path)")
+        }
+        // Spark: whole arguments equal to a placeholder are replaced.
+        let arguments = command.arguments.map { argument -> String in
+            switch argument {
+            case "{{WORKER_URL}}": configuration.workerURL
+            case "{{USER_JAR}}": localJar
+            default: argument
+            }
+        }
+        let argv = ExecutorCommandBuilder.argv(
+            command: command, arguments: arguments, memoryMiB: message.driverDesc.mem,
+            context: configuration.commandContext, directories: classPathDirectories)
+        var environment = [EnvironmentVariable("SPARK_HOME", configuration.sparkHome)]
+        environment += ExecutorCommandBuilder.commandEnvironment(command: command, context: configuration.commandContext)
+        let logBase = "\(configuration.webUiURL)/logPage/?driverId=\(message.driverId)&logType="
+        environment.append(EnvironmentVariable("SPARK_DRIVER_LOG_URL_STDOUT", logBase + "stdout"))
+        environment.append(EnvironmentVariable("SPARK_DRIVER_LOG_URL_STDERR", logBase + "stderr"))
+        let header = "Launch Command: \(ExecutorCommandBuilder.redactedCommandLine(argv))\n" + String(repeating: "=", count: 40) + "\n\n"
+        return DriverLaunch(
+            driverId: message.driverId, jarUrl: message.driverDesc.jarUrl, localJarPath: localJar, argv: argv,
+            environment: ExecutorLaunch.deduplicated(environment), workingDirectory: driverDirectory,
+            stdoutPath: driverDirectory + "/stdout", stderrPath: driverDirectory + "/stderr", stderrHeader: header,
+            resourcesFile: resourcesFile)
+    }
+}

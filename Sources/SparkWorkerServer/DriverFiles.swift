@@ -1,0 +1,124 @@
+import Logging
+import SparkDaemon
+import SparkModel
+import SparkWorker
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The file work before each attempt of a cluster-mode driver (Spark: `DriverRunner`
+/// `createWorkingDirectory`, `downloadUserJar`, `prepareResourcesFile`, `runDriver`'s
+/// `initialize`). Blocking: run it off the message loop.
+enum DriverFiles {
+    /// What failed, as the Java exception `DriverStateChanged(ERROR)` carries.
+    struct Failure: Error, CustomStringConvertible {
+        var className: String
+        var message: String
+        var exception: JavaExceptionInfo { JavaExceptionInfo(className: className, message: message) }
+        var description: String { "\(className): \(message)" }
+    }
+
+    /// Copies are made in pieces of this size.
+    static let copyChunk = 1 << 20
+
+    static func prepare(_ launch: DriverLaunch, logger: Logger) throws(Failure) {
+        let directory = launch.workingDirectory
+        guard HostEnvironment.makeDirectory(directory, intermediates: true) == 0 else {
+            throw Failure(className: "java.io.IOException", message: "Failed to create directory \(directory)")
+        }
+        if access(launch.localJarPath, F_OK) != 0 {
+            logger.info("Copying user jar \(launch.jarUrl) to \(launch.localJarPath)")
+            try fetch(launch.jarUrl, to: launch.localJarPath)
+            guard access(launch.localJarPath, F_OK) == 0 else {
+                let name = launch.localJarPath.split(separator: "/").last.map(String.init) ?? launch.localJarPath
+                throw Failure(className: "java.io.IOException", message: "Can not find expected jar \(name) which should have been loaded in \(directory)")
+            }
+        }
+        if let resources = launch.resourcesFile, !HostEnvironment.writeFile(resources.path, resources.contents) {
+            throw Failure(className: "java.io.IOException", message: "Cannot write \(resources.path)")
+        }
+        // Spark: stdout is appended to across attempts; stderr starts over with the header.
+        let stdout = open(launch.stdoutPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
+        guard stdout >= 0, close(stdout) == 0, HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader) else {
+            throw Failure(className: "java.io.IOException", message: "Cannot create the log files in \(directory)")
+        }
+    }
+
+    /// The local file a jar URL names: `file:` URLs and plain paths (Hadoop's default file system
+    /// is the local one). Other schemes need a fetcher this worker does not have.
+    static func localPath(of jarUrl: String) throws(Failure) -> String {
+        guard let colon = jarUrl.firstIndex(of: ":"), let first = jarUrl.first, first.isLetter,
+              jarUrl[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
+        else { return jarUrl }
+        let scheme = jarUrl[..<colon].lowercased()
+        guard scheme == "file" else {
+            throw Failure(
+                className: "java.io.IOException",
+                message: "This worker cannot fetch \(scheme): URLs (\(jarUrl)); submit a jar at a path every worker can read (file:)")
+        }
+        var rest = jarUrl[jarUrl.index(after: colon)...]
+        if rest.hasPrefix("//") {
+            rest = rest.dropFirst(2)
+            let authority = rest.prefix { $0 != "/" }
+            guard authority.isEmpty || authority == "localhost" else {
+                throw Failure(className: "java.io.IOException", message: "Cannot fetch \(jarUrl): the file is on another host")
+            }
+            rest = rest.dropFirst(authority.count)
+        }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        return percentDecoded(String(rest))
+    }
+
+    /// Copies the jar to `target` through a temporary file in the same directory, renamed into place.
+    static func fetch(_ jarUrl: String, to target: String) throws(Failure) {
+        let source = try localPath(of: jarUrl)
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw Failure(className: "java.io.FileNotFoundException", message: "\(source) (\(String(cString: strerror(errno))))")
+        }
+        defer { close(input) }
+        let temporary = target + ".fetching"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard output >= 0 else {
+            throw Failure(className: "java.io.IOException", message: "Cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunk, alignment: 1)
+        defer { buffer.deallocate() }
+        var failure: String?
+        while failure == nil {
+            let count = read(input, buffer.baseAddress, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                failure = "Cannot read \(source): \(String(cString: strerror(errno)))"
+            } else if count == 0 {
+                break
+            } else if !Daemon.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: output) {
+                failure = "Cannot write \(temporary): \(String(cString: strerror(errno)))"
+            }
+        }
+        if close(output) != 0, failure == nil { failure = "Cannot write \(temporary): \(String(cString: strerror(errno)))" }
+        if failure == nil, rename(temporary, target) != 0 { failure = "Cannot rename \(temporary): \(String(cString: strerror(errno)))" }
+        if let failure {
+            unlink(temporary)
+            throw Failure(className: "java.io.IOException", message: failure)
+        }
+    }
+
+    /// `%xx` escapes of a URL path decoded (invalid ones kept as written).
+    static func percentDecoded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2,
+               let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

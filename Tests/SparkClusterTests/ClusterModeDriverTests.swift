@@ -1,0 +1,134 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SparkTestKit
+import Testing
+
+/// `spark-submit --deploy-mode cluster` on an all-Swift cluster: the Swift worker fetches the jar,
+/// runs Spark's `DriverWrapper` with the application, reports its end; `--supervise` drivers are
+/// restarted after failures and can be killed through the master.
+@Suite(.serialized, .enabled(if: TestEnvironment.sparkHome() != nil || TestEnvironment.isCI))
+struct ClusterModeDriverTests {
+    /// The seed's job as a Java application; a negative count makes it fail (for supervision).
+    static let seedJob = """
+        import java.util.ArrayList;
+        import java.util.List;
+        import org.apache.spark.SparkConf;
+        import org.apache.spark.api.java.JavaSparkContext;
+
+        public class SeedJob {
+            public static void main(String[] args) throws Exception {
+                int count = Integer.parseInt(args[0]);
+                if (count < 0) {
+                    System.out.println("ATTEMPT");
+                    System.exit(3);
+                }
+                JavaSparkContext sc = new JavaSparkContext(new SparkConf().setAppName("SeedJob"));
+                List<Integer> numbers = new ArrayList<>();
+                for (int i = 1; i <= count; i++) numbers.add(i);
+                int sum = sc.parallelize(numbers, 2).reduce((a, b) -> a + b);
+                System.out.println("SEED=" + sum);
+                sc.stop();
+            }
+        }
+        """
+
+    @Test func submittedDriverRunsOnTheSwiftWorker() async throws {
+        let cluster = try ClusterHarness(name: "cluster-mode")
+        defer { cluster.stopAll() }
+        try await cluster.startMaster()
+        try await cluster.startWorker(.swift, cores: 3, memory: "3g")
+        let jar = try SparkApplications.javaApplicationJar(
+            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
+
+        let submit = try await SparkApplications.sparkSubmit(
+            sparkHome: cluster.sparkHome, master: cluster.masterURL,
+            arguments: [
+                "--deploy-mode", "cluster", "--class", "SeedJob", "--driver-memory", "512m", "--driver-cores", "1",
+                "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2", "file:\(jar.path)", "1000000",
+            ],
+            workDirectory: cluster.directory)
+        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
+        let driverId = try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
+
+        let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
+        #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
+        let directory = cluster.directory.appendingPathComponent("work-0/\(driverId)")
+        let stdout = try String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)
+        #expect(stdout.contains("SEED=1784293664"), "\(stdout.suffix(2000))\n\(cluster.logs)")
+        let stderr = try String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)
+        #expect(stderr.hasPrefix("Launch Command: \""))
+        #expect(stderr.contains("\"org.apache.spark.deploy.worker.DriverWrapper\" \"spark://Worker@127.0.0.1:\(cluster.workerPorts[0])\" \"\(directory.path)/SeedJob.jar\""))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("SeedJob.jar").path))
+        #expect(cluster.workers[0].log().contains("Driver \(driverId) exited successfully"))
+        // The application the driver ran had its executors on the same worker.
+        let json = try await cluster.masterJSON()
+        let apps = try #require(json["completedapps"] as? [[String: Any]])
+        #expect(apps.contains { $0["name"] as? String == "SeedJob" && $0["state"] as? String == "FINISHED" }, "\(apps)")
+        #expect(try #require(json["workers"] as? [[String: Any]]).first?["coresused"] as? Int == 0)
+
+        // The driver's log through the worker's log page.
+        let page = try await workerLog(cluster: cluster, query: "driverId=\(driverId)&logType=stdout")
+        #expect(page.contains("SEED=1784293664"), "\(page.prefix(500))")
+    }
+
+    @Test func supervisedDriverIsRestartedAndCanBeKilled() async throws {
+        let cluster = try ClusterHarness(name: "cluster-supervise")
+        defer { cluster.stopAll() }
+        try await cluster.startMaster()
+        try await cluster.startWorker(.swift, cores: 2, memory: "2g")
+        let jar = try SparkApplications.javaApplicationJar(
+            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
+        let submit = try await SparkApplications.sparkSubmit(
+            sparkHome: cluster.sparkHome, master: cluster.masterURL,
+            arguments: ["--deploy-mode", "cluster", "--supervise", "--class", "SeedJob", "--driver-memory", "512m", "file:\(jar.path)", "-1"],
+            workDirectory: cluster.directory)
+        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
+        let driverId = try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
+
+        // It fails at once each time; the worker starts it again after 1, 2, 4 s …
+        try await cluster.workers[0].waitForLog("Command exited with status 3, re-launching after 2 s.", timeout: .seconds(60))
+        let json = try await cluster.masterJSON()
+        let active = try #require(json["activedrivers"] as? [[String: Any]])
+        #expect(active.first?["id"] as? String == driverId && active.first?["state"] as? String == "RUNNING", "\(active)")
+
+        // The legacy client (`spark-submit --kill` needs the REST server, which this master does not run).
+        let kill = try await SparkApplications.sparkClass(
+            sparkHome: cluster.sparkHome, className: "org.apache.spark.deploy.Client",
+            arguments: ["kill", cluster.masterURL, driverId], workDirectory: cluster.directory)
+        #expect(kill.status == 0, "\(kill.stderr.suffix(2000))")
+        let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
+        #expect(driver["state"] as? String == "KILLED", "\(driver)\n\(cluster.logs)")
+        #expect(cluster.workers[0].log().contains("Driver \(driverId) was killed by user"))
+        let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
+        #expect(stdout.components(separatedBy: "ATTEMPT").count - 1 >= 2, "\(stdout)")  // appended across attempts
+    }
+
+    static func driverId(in output: String) -> String? {
+        guard let match = output.firstMatch(of: /driver-\d{14}-\d{4}/) else { return nil }
+        return String(match.output)
+    }
+
+    private func waitForCompletedDriver(_ driverId: String, cluster: ClusterHarness) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < deadline {
+            let json = try await cluster.masterJSON()
+            if let done = (json["completeddrivers"] as? [[String: Any]])?.first(where: { $0["id"] as? String == driverId }) {
+                return done
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        Issue.record("driver \(driverId) did not complete:\n\(cluster.logs)")
+        throw CancellationError()
+    }
+
+    /// `/log?…` of the first (Swift) worker, found through the master's `/json`.
+    private func workerLog(cluster: ClusterHarness, query: String) async throws -> String {
+        let json = try await cluster.masterJSON()
+        let workers = try #require(json["workers"] as? [[String: Any]])
+        let web = try #require(workers.first?["webuiaddress"] as? String)
+        let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: "\(web)/log?\(query)")))
+        return String(decoding: data, as: UTF8.self)
+    }
+}
