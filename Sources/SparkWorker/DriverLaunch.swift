@@ -54,7 +54,7 @@ public struct DriverLaunch: Sendable, Equatable {
     public var workingDirectory: String
     public var stdoutPath: String
     public var stderrPath: String
-    /// Written to `stderr` (truncating it) before each attempt's output.
+    /// Appended to `stderr` before each attempt's output (Spark 4.3 keeps earlier attempts' output).
     public var stderrHeader: String
     /// The custom resources file (`-Dspark.driver.resourcesFile`), when resources were assigned.
     public var resourcesFile: ResourcesFile?
@@ -91,8 +91,40 @@ public struct DriverLaunch: Sendable, Equatable {
             }
         }
         if let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<end] }
-        guard let name = path.split(separator: "/").last, name != ".", name != ".." else { return nil }
+        // Java's URI.getPath decodes %xx; an escape that is not two hex digits makes no URI.
+        guard let decoded = percentDecoded(String(path)), let name = decoded.split(separator: "/").last,
+              name != ".", name != "..", !name.contains("\0")
+        else { return nil }
         return String(name)
+    }
+
+    /// `%xx` escapes decoded; nil for a `%` not followed by two hex digits (Java's `URI` refuses those).
+    public static func percentDecoded(_ text: String) -> String? {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard utf8.count >= 2, let high = hex(utf8[utf8.startIndex]), let low = hex(utf8[utf8.startIndex + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            utf8 = utf8.dropFirst(2)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether a driver id from the master can name a directory under the work directory.
+    public static func isSafeDriverId(_ driverId: String) -> Bool {
+        !driverId.isEmpty && driverId != "." && driverId != ".." && !driverId.contains("/") && !driverId.contains("\0")
     }
 
     /// The launch of `message` on a worker configured as `configuration`.
@@ -123,7 +155,10 @@ public struct DriverLaunch: Sendable, Equatable {
             context: configuration.commandContext, directories: classPathDirectories)
         var environment = [EnvironmentVariable("SPARK_HOME", configuration.sparkHome)]
         environment += ExecutorCommandBuilder.commandEnvironment(command: command, context: configuration.commandContext)
-        let logBase = "\(configuration.webUiURL)/logPage/?driverId=\(message.driverId)&logType="
+        // Spark: UIUtils.makeHref(reverseProxy, driverId, workerWebUiUrl).
+        let origin = configuration.settings.reverseProxy
+            ? "\(configuration.settings.proxyBase)/proxy/\(message.driverId)" : configuration.webUiURL
+        let logBase = "\(origin)/logPage/?driverId=\(message.driverId)&logType="
         environment.append(EnvironmentVariable("SPARK_DRIVER_LOG_URL_STDOUT", logBase + "stdout"))
         environment.append(EnvironmentVariable("SPARK_DRIVER_LOG_URL_STDERR", logBase + "stderr"))
         let header = "Launch Command: \(ExecutorCommandBuilder.redactedCommandLine(argv))\n" + String(repeating: "=", count: 40) + "\n\n"

@@ -20,6 +20,9 @@ public enum WorkerAction: Sendable, Equatable {
     case launchDriver(DriverLaunch)
     /// SIGTERM the driver's process group, SIGKILL it after `grace` if it is still running.
     case killDriver(String, pid: Int32, grace: Duration)
+    /// The driver being prepared must not be started: answer with `driverExited(exitCode: -1)`
+    /// instead of `driverStarted` if it was not started yet.
+    case cancelDriverLaunch(String)
     case scheduleTimer(WorkerTimer, after: Duration)
     case cancelTimer(WorkerTimer)
     /// Delete these directories recursively, off the message loop.

@@ -34,8 +34,11 @@ public struct WorkerSettings: Sendable, Equatable {
     public var reverseProxyUrl: String = ""
     /// `spark.decommission.enabled`.
     public var decommissionEnabled: Bool = false
-    /// `spark.worker.driverTerminateTimeout` (s): a killed driver's time between SIGTERM and SIGKILL.
+    /// `spark.worker.driverTerminateTimeout` (s; bare numbers are milliseconds, as in Spark): a
+    /// killed driver's time between SIGTERM and SIGKILL.
     public var driverTerminateTimeoutSeconds: Double = 10
+    /// `spark.ui.proxyBase`: prefixes `/proxy/<id>` links under a reverse proxy.
+    public var proxyBase: String = ""
     /// `spark.worker.ui.retainedDrivers`.
     public var retainedDrivers: Int = 1000
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
@@ -60,7 +63,8 @@ public struct WorkerSettings: Sendable, Equatable {
         reverseProxy = try conf.bool("spark.ui.reverseProxy", default: false)
         reverseProxyUrl = conf.string("spark.ui.reverseProxyUrl", default: "")
         decommissionEnabled = try conf.bool("spark.decommission.enabled", default: false)
-        driverTerminateTimeoutSeconds = try conf.seconds("spark.worker.driverTerminateTimeout", default: 10)
+        driverTerminateTimeoutSeconds = try conf.seconds("spark.worker.driverTerminateTimeout", default: 10, defaultUnit: .milliseconds)
+        proxyBase = conf.string("spark.ui.proxyBase", default: "")
         retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)
     }
 

@@ -18,6 +18,15 @@ extension WorkerStateMachine {
             actions.append(.log(.warning, "Driver \(driverId) is already running here"))
             return
         }
+        guard DriverLaunch.isSafeDriverId(driverId) else {
+            // Its directory would not be under the work directory.
+            actions.append(.log(.error, "Refusing driver id \(driverId): not a directory name"))
+            if let master {
+                actions.append(.send(.driverStateChanged(DriverStateChanged(driverId: driverId, state: .error, exception: JavaExceptionInfo(
+                    className: "java.io.IOException", message: "Invalid driver id \(driverId)"))), to: master))
+            }
+            return
+        }
         let description = message.driverDesc
         guard let launch = DriverLaunch.build(
             message, configuration: configuration, classPathDirectories: classPathDirectories,
@@ -56,9 +65,10 @@ extension WorkerStateMachine {
         killDriverProcess(driverId, into: &actions)
     }
 
-    /// Spark: `DriverRunner.kill`: no more attempts; the running one is terminated.
+    /// Spark: `DriverRunner.kill`: no more attempts; the running one is terminated (again, on a
+    /// second request, as Spark does).
     mutating func killDriverProcess(_ driverId: String, into actions: inout [WorkerAction]) {
-        guard var driver = drivers[driverId], !driver.killed else { return }
+        guard var driver = drivers[driverId] else { return }
         actions.append(.log(.info, "Killing driver process!"))
         driver.killed = true
         drivers[driverId] = driver
@@ -68,13 +78,17 @@ extension WorkerStateMachine {
             driverFinished(driverId, state: .killed, exception: nil, into: &actions)
         } else if let pid = driver.pid {
             actions.append(.killDriver(driverId, pid: pid, grace: settings.driverTerminateTimeout))
+        } else {
+            // Being prepared (its jar copied): not started at all if the shell is still in time,
+            // else killed as soon as it reports the process.
+            actions.append(.cancelDriverLaunch(driverId))
         }
-        // Still being started: killed as soon as the shell reports the process.
     }
 
     mutating func driverStarted(_ driverId: String, pid: Int32, into actions: inout [WorkerAction]) {
         guard drivers[driverId] != nil else {
-            actions.append(.log(.warning, "Unknown driver \(driverId) started with pid \(pid)"))
+            actions.append(.log(.warning, "Unknown driver \(driverId) started with pid \(pid); killing it"))
+            actions.append(.killDriver(driverId, pid: pid, grace: settings.driverTerminateTimeout))
             return
         }
         drivers[driverId]!.pid = pid
@@ -129,6 +143,8 @@ extension WorkerStateMachine {
             actions.append(.log(.warning, "Driver \(driverId) failed with unrecoverable exception: \(exception.map { "\($0)" } ?? "")"))
         case .failed:
             actions.append(.log(.warning, "Driver \(driverId) exited with failure"))
+        case .finished where registrationRetryArmed:
+            actions.append(.log(.warning, "Driver \(driverId) exited successfully while master is disconnected."))
         case .finished:
             actions.append(.log(.info, "Driver \(driverId) exited successfully"))
         case .killed:

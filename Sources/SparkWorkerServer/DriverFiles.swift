@@ -18,6 +18,20 @@ enum DriverFiles {
         var message: String
         var exception: JavaExceptionInfo { JavaExceptionInfo(className: className, message: message) }
         var description: String { "\(className): \(message)" }
+
+        init(className: String, message: String) {
+            self.className = className
+            self.message = message
+        }
+
+        /// From a Java-style message, `java.io.IOException: …`.
+        init(java text: String) {
+            if let separator = text.firstRange(of: ": "), !text[..<separator.lowerBound].contains(" ") {
+                self.init(className: String(text[..<separator.lowerBound]), message: String(text[separator.upperBound...]))
+            } else {
+                self.init(className: "java.io.IOException", message: text)
+            }
+        }
     }
 
     /// Copies are made in pieces of this size.
@@ -39,9 +53,14 @@ enum DriverFiles {
         if let resources = launch.resourcesFile, !HostEnvironment.writeFile(resources.path, resources.contents) {
             throw Failure(className: "java.io.IOException", message: "Cannot write \(resources.path)")
         }
-        // Spark: stdout is appended to across attempts; stderr starts over with the header.
+        // Spark 4.3: both are appended to across attempts, stderr after a header for each.
         let stdout = open(launch.stdoutPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
-        guard stdout >= 0, close(stdout) == 0, HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader) else {
+        let stderr = open(launch.stderrPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o666)
+        defer {
+            if stdout >= 0 { close(stdout) }
+            if stderr >= 0 { close(stderr) }
+        }
+        guard stdout >= 0, stderr >= 0, Daemon.write(launch.stderrHeader, to: stderr) else {
             throw Failure(className: "java.io.IOException", message: "Cannot create the log files in \(directory)")
         }
     }
@@ -68,7 +87,10 @@ enum DriverFiles {
             rest = rest.dropFirst(authority.count)
         }
         if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        return percentDecoded(String(rest))
+        guard let path = DriverLaunch.percentDecoded(String(rest)), !path.contains("\0") else {
+            throw Failure(className: "java.net.URISyntaxException", message: "Malformed escape in \(jarUrl)")
+        }
+        return path
     }
 
     /// Copies the jar to `target` through a temporary file in the same directory, renamed into place.
@@ -104,21 +126,5 @@ enum DriverFiles {
             unlink(temporary)
             throw Failure(className: "java.io.IOException", message: failure)
         }
-    }
-
-    /// `%xx` escapes of a URL path decoded (invalid ones kept as written).
-    static func percentDecoded(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%"), utf8.count >= 2,
-               let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SparkModel
@@ -35,6 +36,8 @@ struct WorkerShell {
     private var timerGenerations: [WorkerTimer: UInt64] = [:]
     private var nextGeneration: UInt64 = 0
     private var outboxes: [RpcAddress: AsyncStream<OutboxItem>.Continuation] = [:]
+    /// Drivers killed while being prepared: not to be started (see `startDriver`).
+    private let cancelledDriverLaunches = NIOLockedValueBox<Set<String>>([])
     private var exitCode: Int32?
 
     /// Messages to one master, delivered in order.
@@ -96,15 +99,22 @@ struct WorkerShell {
         monitor.update(machine.status)
     }
 
-    /// A `LaunchExecutor` gets the facts the launcher would look up: which class path entries are directories.
+    /// A `LaunchExecutor` or `LaunchDriver` gets the facts the launcher would look up: which class
+    /// path entries are directories.
     func enriched(_ input: WorkerInput) -> WorkerInput {
-        guard case .message(.launchExecutor(let launch), _) = input else { return input }
-        var candidates = launch.appDesc.command.classPathEntries.flatMap { $0.split(separator: ":").map(String.init) }
-        if let confDir = launch.appDesc.command.environment.last(where: { $0.0 == "SPARK_CONF_DIR" })?.1 {
+        let command: Command
+        switch input {
+        case .message(.launchExecutor(let launch), _): command = launch.appDesc.command
+        case .message(.launchDriver(let launch), _): command = launch.driverDesc.command
+        default: return input
+        }
+        guard case .message(let message, _) = input else { return input }
+        var candidates = command.classPathEntries.flatMap { $0.split(separator: ":").map(String.init) }
+        if let confDir = command.environment.last(where: { $0.0 == "SPARK_CONF_DIR" })?.1 {
             candidates.append(confDir)
         }
         let directories = Set(candidates.filter(HostEnvironment.isDirectory))
-        return .message(.launchExecutor(launch), classPathDirectories: directories)
+        return .message(message, classPathDirectories: directories)
     }
 
     // MARK: - Actions
@@ -124,6 +134,8 @@ struct WorkerShell {
             group.addTask { await processes.terminate(pid, grace: grace) }
         case .launchDriver(let launch):
             startDriver(launch, group: &group)
+        case .cancelDriverLaunch(let driverId):
+            _ = cancelledDriverLaunches.withLockedValue { $0.insert(driverId) }
         case .scheduleTimer(let timer, let delay):
             nextGeneration += 1
             let generation = nextGeneration
@@ -211,19 +223,24 @@ struct WorkerShell {
     /// thread pool (a jar may take a while to copy), then the process, then waits for it.
     private func startDriver(_ launch: DriverLaunch, group: inout DiscardingTaskGroup) {
         let processes = processes, sink = sink, logger = logger, environment = environment
+        let cancelled = cancelledDriverLaunches
         group.addTask {
-            let pid: Int32
+            let pid: Int32?
             do {
-                pid = try await NIOThreadPool.singleton.runIfActive {
+                pid = try await NIOThreadPool.singleton.runIfActive { () throws -> Int32? in
                     try DriverFiles.prepare(launch, logger: logger)
                     var childEnvironment = environment
                     for variable in launch.environment { childEnvironment[variable.name] = variable.value }
-                    do {
-                        return try processes.spawn(ChildProcesses.Spawn(
-                            argv: launch.argv, environment: childEnvironment, workingDirectory: launch.workingDirectory,
-                            stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath))
-                    } catch {
-                        throw DriverFiles.Failure(className: "java.io.IOException", message: "\(error)")
+                    // Spark: DriverRunner checks `killed` under its lock before starting the process.
+                    return try cancelled.withLockedValue { cancelled throws -> Int32? in
+                        if cancelled.remove(launch.driverId) != nil { return nil }
+                        do {
+                            return try processes.spawn(ChildProcesses.Spawn(
+                                argv: launch.argv, environment: childEnvironment, workingDirectory: launch.workingDirectory,
+                                stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath))
+                        } catch {
+                            throw DriverFiles.Failure(java: (error as? ChildProcessFailure)?.message ?? "\(error)")
+                        }
                     }
                 }
             } catch let failure as DriverFiles.Failure {
@@ -234,9 +251,16 @@ struct WorkerShell {
                     launch.driverId, reason: JavaExceptionInfo(className: "java.io.IOException", message: "\(error)"))))
                 return
             }
+            guard let pid else {
+                // Killed before it was started (Spark's exit code for that case).
+                sink.yield(.input(.driverExited(launch.driverId, exitCode: -1, ranForMilliseconds: 0)))
+                return
+            }
             let started = ContinuousClock.now
             sink.yield(.input(.driverStarted(launch.driverId, pid: pid)))
             if let code = await processes.waitForExit(pid) {
+                // A cancellation that came after the start is done with (the core killed it instead).
+                _ = cancelled.withLockedValue { $0.remove(launch.driverId) }
                 let ran = ContinuousClock.now - started
                 let milliseconds = ran.components.seconds * 1000 + ran.components.attoseconds / 1_000_000_000_000_000
                 sink.yield(.input(.driverExited(launch.driverId, exitCode: code, ranForMilliseconds: milliseconds)))

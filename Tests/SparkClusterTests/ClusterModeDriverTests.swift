@@ -73,6 +73,30 @@ struct ClusterModeDriverTests {
         #expect(page.contains("SEED=1784293664"), "\(page.prefix(500))")
     }
 
+    /// The same submission through the Swift master to a JVM worker: the master relays what
+    /// spark-submit sent (its `sys.env` with Scala's default function included) as it came.
+    @Test func submittedDriverRunsOnAJVMWorker() async throws {
+        let cluster = try ClusterHarness(name: "cluster-mode-jvm")
+        defer { cluster.stopAll() }
+        try await cluster.startMaster()
+        try await cluster.startWorker(.jvm, cores: 3, memory: "3g")
+        let jar = try SparkApplications.javaApplicationJar(
+            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
+        let submit = try await SparkApplications.sparkSubmit(
+            sparkHome: cluster.sparkHome, master: cluster.masterURL,
+            arguments: [
+                "--deploy-mode", "cluster", "--class", "SeedJob", "--driver-memory", "512m",
+                "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2", "file:\(jar.path)", "1000000",
+            ],
+            workDirectory: cluster.directory)
+        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
+        let driverId = try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
+        let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
+        #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
+        let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
+        #expect(stdout.contains("SEED=1784293664"), "\(stdout.suffix(2000))\n\(cluster.logs)")
+    }
+
     @Test func supervisedDriverIsRestartedAndCanBeKilled() async throws {
         let cluster = try ClusterHarness(name: "cluster-supervise")
         defer { cluster.stopAll() }

@@ -1,3 +1,4 @@
+import SparkConfig
 import SparkModel
 @testable import SparkWorker
 import Testing
@@ -63,7 +64,9 @@ import Testing
 
     @Test func jarNamesFromURLs() {
         #expect(DriverLaunch.jarFileName("file:/apps/seed-job.jar") == "seed-job.jar")
-        #expect(DriverLaunch.jarFileName("file:///apps/x/seed%20job.jar") == "seed%20job.jar")
+        #expect(DriverLaunch.jarFileName("file:///apps/x/seed%20job.jar") == "seed job.jar")
+        #expect(DriverLaunch.jarFileName("file:/apps/a%-0b.jar") == nil)  // not an escape: no URI
+        #expect(DriverLaunch.jarFileName("file:/apps/a%2fb.jar") == "b.jar")  // decoded, then split
         #expect(DriverLaunch.jarFileName("hdfs://namenode:8020/jars/app.jar?x=1") == "app.jar")
         #expect(DriverLaunch.jarFileName("/apps/app.jar") == "app.jar")
         #expect(DriverLaunch.jarFileName("https://host") == nil)
@@ -127,14 +130,25 @@ import Testing
         var worker = registeredWorker()
         let id = "driver-20261126142000-0000"
         worker.handle(.message(.launchDriver(Self.launchDriver(supervise: true))))
-        // Killed before the shell reported the process: it is killed once it is there.
+        // Killed while the shell prepares it: the shell is told not to start it …
         let early = worker.handle(.message(.killDriver(KillDriver(driverId: id))))
         #expect(early.logLines == ["Asked to kill driver \(id)", "Killing driver process!"])
-        #expect(!early.contains { if case .killDriver = $0 { true } else { false } })
+        #expect(early.contains(.cancelDriverLaunch(id)))
+        // … and, when it was too late for that, kills it once it is there.
         let started = worker.handle(.driverStarted(id, pid: 901))
         #expect(started.contains(.killDriver(id, pid: 901, grace: .seconds(10))))
+        // A second request terminates it again, as Spark's does.
+        let again = worker.handle(.message(.killDriver(KillDriver(driverId: id))))
+        #expect(again.contains(.killDriver(id, pid: 901, grace: .seconds(10))))
         let exited = worker.handle(.driverExited(id, exitCode: 143, ranForMilliseconds: 50))
         #expect(driverStates(exited) == [DriverStateChanged(driverId: id, state: .killed)])  // no relaunch once killed
+
+        // In time: never started (the shell reports Spark's -1), KILLED.
+        worker.handle(.message(.launchDriver(Self.launchDriver(id: "driver-3", supervise: true))))
+        worker.handle(.message(.killDriver(KillDriver(driverId: "driver-3"))))
+        let never = worker.handle(.driverExited("driver-3", exitCode: -1, ranForMilliseconds: 0))
+        #expect(driverStates(never).map(\.state) == [.killed])
+        #expect(worker.machine.status.coresUsed == 0)
 
         // Killed while waiting to be relaunched: reported at once, the relaunch cancelled.
         worker.handle(.message(.launchDriver(Self.launchDriver(id: "driver-2", supervise: true))))
@@ -149,6 +163,38 @@ import Testing
         #expect(unknown.logLines == ["Asked to kill driver driver-9", "Asked to kill unknown driver driver-9"])
     }
 
+    @Test func idsThatAreNotDirectoryNamesAreRefused() throws {
+        var worker = registeredWorker()
+        for id in ["", ".", "..", "../../etc", "a/b"] {
+            let actions = worker.handle(.message(.launchDriver(Self.launchDriver(id: id))))
+            #expect(driverLaunches(actions).isEmpty, "\(id)")
+            #expect(driverStates(actions).map(\.state) == [.error], "\(id)")
+        }
+        #expect(worker.machine.status.coresUsed == 0 && worker.machine.status.drivers.isEmpty)
+    }
+
+    @Test func unknownDriverProcessIsKilled() {
+        var worker = registeredWorker()
+        #expect(worker.handle(.driverStarted("driver-9", pid: 977)).contains(.killDriver("driver-9", pid: 977, grace: .seconds(10))))
+    }
+
+    @Test func terminateTimeoutIsInMillisecondsWithoutAUnit() throws {
+        #expect(try WorkerSettings(conf: SparkConf(["spark.worker.driverTerminateTimeout": "30000"])).driverTerminateTimeout == .seconds(30))
+        #expect(try WorkerSettings(conf: SparkConf(["spark.worker.driverTerminateTimeout": "2s"])).driverTerminateTimeout == .seconds(2))
+        #expect(WorkerSettings().driverTerminateTimeout == .seconds(10))
+    }
+
+    @Test func logURLsUnderAReverseProxy() throws {
+        var settings = WorkerSettings()
+        settings.reverseProxy = true
+        var worker = WorkerHarness(configuration: .test(settings: settings))
+        worker.start()
+        worker.register()
+        let launch = try #require(driverLaunches(worker.handle(.message(.launchDriver(Self.launchDriver())))).first)
+        let environment = Dictionary(launch.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        #expect(environment["SPARK_DRIVER_LOG_URL_STDOUT"] == "/proxy/driver-20261126142000-0000/logPage/?driverId=driver-20261126142000-0000&logType=stdout")
+    }
+
     @Test func masterLearnsAboutRunningDrivers() throws {
         var worker = registeredWorker()
         worker.handle(.message(.launchDriver(Self.launchDriver())))
@@ -158,6 +204,22 @@ import Testing
         let changed = worker.handle(.message(.masterChanged(MasterChanged(master: Self.master, masterWebUiUrl: "http://127.0.0.1:8080"))))
         let response = changed.sent.compactMap { if case .workerSchedulerStateResponse(let state) = $0.0 { state } else { nil } }
         #expect(response.first?.driverResponses.map(\.driverId) == ["driver-20261126142000-0000"])
+    }
+
+    @Test func shutdownEndsDriversInEveryStage() throws {
+        var worker = registeredWorker()
+        worker.handle(.message(.launchDriver(Self.launchDriver(id: "driver-waiting", supervise: true))))
+        worker.handle(.driverStarted("driver-waiting", pid: 901))
+        worker.handle(.driverExited("driver-waiting", exitCode: 1, ranForMilliseconds: 10))
+        worker.handle(.message(.launchDriver(Self.launchDriver(id: "driver-preparing"))))
+        let stopping = worker.handle(.shutdownRequested)
+        #expect(stopping.contains(.cancelTimer(.driverRelaunch("driver-waiting"))))
+        #expect(driverStates(stopping).map(\.driverId) == ["driver-waiting"])
+        #expect(stopping.contains(.cancelDriverLaunch("driver-preparing")))
+        #expect(stopping.exitCode == nil)
+        let done = worker.handle(.driverExited("driver-preparing", exitCode: -1, ranForMilliseconds: 0))
+        #expect(driverStates(done).map(\.state) == [.killed])
+        #expect(done.exitCode == 0)
     }
 
     @Test func shutdownKillsDriversAndWaitsForThem() throws {

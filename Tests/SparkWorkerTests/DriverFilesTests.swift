@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import SparkModel
+import SparkWorker
+@testable import SparkWorkerServer
+import Testing
+
+/// A driver's files before each attempt: the jar from a `file:` URL, and the logs kept across attempts.
+@Suite struct DriverFilesTests {
+    private func scratch(_ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func localPathsOfJarURLs() throws {
+        #expect(try DriverFiles.localPath(of: "file:/apps/app.jar") == "/apps/app.jar")
+        #expect(try DriverFiles.localPath(of: "file:///apps/my%20app.jar") == "/apps/my app.jar")
+        #expect(try DriverFiles.localPath(of: "file://localhost/apps/app.jar") == "/apps/app.jar")
+        #expect(try DriverFiles.localPath(of: "/apps/app.jar") == "/apps/app.jar")
+        for url in ["https://example.com/app.jar", "hdfs://nn:8020/app.jar", "s3a://bucket/app.jar", "file://otherhost/app.jar",
+                    "file:/apps/a%-0.jar", "file:/apps/a%00.jar"] {
+            #expect(throws: DriverFiles.Failure.self, "\(url)") { try DriverFiles.localPath(of: url) }
+        }
+    }
+
+    @Test func prepareCopiesTheJarOnceAndKeepsLogsAcrossAttempts() throws {
+        let root = try scratch("driver-files")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let source = root + "/app.jar"
+        #expect(HostEnvironment.writeFile(source, String(repeating: "jar bytes ", count: 300_000)))
+        let directory = root + "/work/driver-1"
+        let launch = DriverLaunch(
+            driverId: "driver-1", jarUrl: "file:" + source, localJarPath: directory + "/app.jar", argv: ["/bin/true"],
+            environment: [], workingDirectory: directory, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr",
+            stderrHeader: "Launch Command: \"/bin/true\"\n========================================\n\n", resourcesFile: nil)
+        try DriverFiles.prepare(launch, logger: Logger(label: "test"))
+        #expect(FileManager.default.contents(atPath: launch.localJarPath) == FileManager.default.contents(atPath: source))
+        #expect(!FileManager.default.fileExists(atPath: launch.localJarPath + ".fetching"))
+        #expect(HostEnvironment.writeFile(launch.stdoutPath, "first attempt\n"))
+        let stderr = try String(contentsOfFile: launch.stderrPath, encoding: .utf8) + "first failure\n"
+        #expect(HostEnvironment.writeFile(launch.stderrPath, stderr))
+
+        // The second attempt: the jar is there already (a changed source is not fetched again).
+        #expect(HostEnvironment.writeFile(source, "changed"))
+        try DriverFiles.prepare(launch, logger: Logger(label: "test"))
+        #expect(try String(contentsOfFile: launch.localJarPath, encoding: .utf8).hasPrefix("jar bytes"))
+        #expect(try String(contentsOfFile: launch.stdoutPath, encoding: .utf8) == "first attempt\n")
+        #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == launch.stderrHeader + "first failure\n" + launch.stderrHeader)
+    }
+
+    @Test func missingJarIsAnError() throws {
+        let root = try scratch("driver-files-missing")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let directory = root + "/driver-2"
+        let launch = DriverLaunch(
+            driverId: "driver-2", jarUrl: "file:\(root)/absent.jar", localJarPath: directory + "/absent.jar", argv: ["/bin/true"],
+            environment: [], workingDirectory: directory, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr",
+            stderrHeader: "", resourcesFile: nil)
+        #expect {
+            try DriverFiles.prepare(launch, logger: Logger(label: "test"))
+        } throws: { error in
+            (error as? DriverFiles.Failure)?.className == "java.io.FileNotFoundException"
+        }
+        #expect(!FileManager.default.fileExists(atPath: launch.localJarPath))
+        #expect(DriverFiles.Failure(java: "java.io.IOException: Cannot run program \"x\"").exception
+            == JavaExceptionInfo(className: "java.io.IOException", message: "Cannot run program \"x\""))
+    }
+}
