@@ -39,18 +39,8 @@ struct ClusterModeDriverTests {
         defer { cluster.stopAll() }
         try await cluster.startMaster()
         try await cluster.startWorker(.swift, cores: 3, memory: "3g")
-        let jar = try SparkApplications.javaApplicationJar(
-            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
-
-        let submit = try await SparkApplications.sparkSubmit(
-            sparkHome: cluster.sparkHome, master: cluster.masterURL,
-            arguments: [
-                "--deploy-mode", "cluster", "--class", "SeedJob", "--driver-memory", "512m", "--driver-cores", "1",
-                "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2", "file:\(jar.path)", "1000000",
-            ],
-            workDirectory: cluster.directory)
-        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
-        let driverId = try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
+        let driverId = try await submitSeedJob(
+            to: cluster, options: ["--driver-cores", "1", "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000)
 
         let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
@@ -80,17 +70,8 @@ struct ClusterModeDriverTests {
         defer { cluster.stopAll() }
         try await cluster.startMaster()
         try await cluster.startWorker(.jvm, cores: 3, memory: "3g")
-        let jar = try SparkApplications.javaApplicationJar(
-            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
-        let submit = try await SparkApplications.sparkSubmit(
-            sparkHome: cluster.sparkHome, master: cluster.masterURL,
-            arguments: [
-                "--deploy-mode", "cluster", "--class", "SeedJob", "--driver-memory", "512m",
-                "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2", "file:\(jar.path)", "1000000",
-            ],
-            workDirectory: cluster.directory)
-        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
-        let driverId = try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
+        let driverId = try await submitSeedJob(
+            to: cluster, options: ["--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000)
         let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
         let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
@@ -102,14 +83,7 @@ struct ClusterModeDriverTests {
         defer { cluster.stopAll() }
         try await cluster.startMaster()
         try await cluster.startWorker(.swift, cores: 2, memory: "2g")
-        let jar = try SparkApplications.javaApplicationJar(
-            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
-        let submit = try await SparkApplications.sparkSubmit(
-            sparkHome: cluster.sparkHome, master: cluster.masterURL,
-            arguments: ["--deploy-mode", "cluster", "--supervise", "--class", "SeedJob", "--driver-memory", "512m", "file:\(jar.path)", "-1"],
-            workDirectory: cluster.directory)
-        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
-        let driverId = try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
+        let driverId = try await submitSeedJob(to: cluster, options: ["--supervise"], count: -1)
 
         // It fails at once each time; the worker starts it again after 1, 2, 4 s …
         try await cluster.workers[0].waitForLog("Command exited with status 3, re-launching after 2 s.", timeout: .seconds(60))
@@ -127,6 +101,19 @@ struct ClusterModeDriverTests {
         #expect(cluster.workers[0].log().contains("Driver \(driverId) was killed by user"))
         let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
         #expect(stdout.components(separatedBy: "ATTEMPT").count - 1 >= 2, "\(stdout)")  // appended across attempts
+    }
+
+    /// Builds the application jar and submits it in cluster mode (512 MiB driver); its driver id.
+    private func submitSeedJob(to cluster: ClusterHarness, options: [String], count: Int) async throws -> String {
+        let jar = try SparkApplications.javaApplicationJar(
+            className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
+        let submit = try await SparkApplications.sparkSubmit(
+            sparkHome: cluster.sparkHome, master: cluster.masterURL,
+            arguments: ["--deploy-mode", "cluster", "--class", "SeedJob", "--driver-memory", "512m"] + options
+                + ["file:\(jar.path)", "\(count)"],
+            workDirectory: cluster.directory)
+        #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
+        return try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")
     }
 
     static func driverId(in output: String) -> String? {

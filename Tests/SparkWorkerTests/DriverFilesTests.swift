@@ -7,12 +7,6 @@ import Testing
 
 /// A driver's files before each attempt: the jar from a `file:` URL, and the logs kept across attempts.
 @Suite struct DriverFilesTests {
-    private func scratch(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     @Test func localPathsOfJarURLs() throws {
         #expect(try DriverFiles.localPath(of: "file:/apps/app.jar") == "/apps/app.jar")
         #expect(try DriverFiles.localPath(of: "file:///apps/my%20app.jar") == "/apps/my app.jar")
@@ -25,7 +19,7 @@ import Testing
     }
 
     @Test func prepareCopiesTheJarOnceAndKeepsLogsAcrossAttempts() throws {
-        let root = try scratch("driver-files")
+        let root = try scratchDirectory("driver-files")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let source = root + "/app.jar"
         #expect(HostEnvironment.writeFile(source, String(repeating: "jar bytes ", count: 300_000)))
@@ -50,7 +44,7 @@ import Testing
     }
 
     @Test func missingJarIsAnError() throws {
-        let root = try scratch("driver-files-missing")
+        let root = try scratchDirectory("driver-files-missing")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/driver-2"
         let launch = DriverLaunch(

@@ -8,12 +8,6 @@ import Testing
 /// The worker's archive directory: made and pruned at the first launch, JDK facts read from the JDK's
 /// `release`, and the plan each launch gets (write an archive, then use it).
 @Suite struct ExecutorArchivesTests {
-    private func scratch(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// A JDK laid out as Debian's: `bin/java` reached through a link, `release`, `lib/modules`.
     private func fakeJDK(in root: String, version: String) throws -> String {
         let home = root + "/jdk"
@@ -36,7 +30,7 @@ import Testing
     }
 
     @Test func firstLaunchKeepsTheNewestArchivesAndDropsStaleTemporaries() throws {
-        let root = try scratch("archives-prune")
+        let root = try scratchDirectory("archives-prune")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/cds"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -58,7 +52,7 @@ import Testing
     }
 
     @Test func launchesWriteAnArchiveThenUseIt() throws {
-        let root = try scratch("archives-plan")
+        let root = try scratchDirectory("archives-plan")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let java = try fakeJDK(in: root, version: "17.0.15")
         // The directory does not exist yet: the first launch makes it.
@@ -84,7 +78,7 @@ import Testing
     }
 
     @Test func oldJavaGetsNoArchive() throws {
-        let root = try scratch("archives-java8")
+        let root = try scratchDirectory("archives-java8")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let java = try fakeJDK(in: root, version: "1.8.0_392")
         let archives = ExecutorArchives(directory: root + "/cds", environment: [:], logger: Logger(label: "test"))

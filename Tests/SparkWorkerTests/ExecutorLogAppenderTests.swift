@@ -11,12 +11,6 @@ import Testing
 /// back by the system's `gzip`), retention, the end of the stream, and the log page reading across
 /// the rolled files.
 @Suite struct ExecutorLogAppenderTests {
-    private func scratch(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// A pipe whose read end an appender for `path` owns; returns the write end.
     private func appender(
         _ path: String, _ rolling: ExecutorLogRolling, clock: @escaping @Sendable () -> Int64 = ExecutorLogAppender.nowMilliseconds
@@ -61,7 +55,7 @@ import Testing
     }
 
     @Test func sizePolicyRollsBeforeAChunkWouldPassTheLimit() async throws {
-        let directory = try scratch("rolling-size")
+        let directory = try scratchDirectory("rolling-size")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/stderr"
         #expect(HostEnvironment.writeFile(path, "Spark Executor Command: \"java\"\n========================================\n\n"))
@@ -92,7 +86,7 @@ import Testing
     }
 
     @Test func compressedRollsAreGzipAndOnlyTheNewestAreKept() async throws {
-        let work = try scratch("rolling-gzip")
+        let work = try scratchDirectory("rolling-gzip")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let directory = work + "/app-1/0"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -136,7 +130,7 @@ import Testing
     }
 
     @Test func timePolicyRollsAtTheFirstWriteAfterTheDeadline() async throws {
-        let directory = try scratch("rolling-time")
+        let directory = try scratchDirectory("rolling-time")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/stdout"
         // The appender's clock: 1 010 ms at its start, so the first deadline is 1 200 ms.
@@ -169,7 +163,7 @@ import Testing
     /// A process the executor started may keep the pipe open after it exited: `finish` ends the
     /// thread once what is in the pipe was written.
     @Test func finishEndsWithThePipeStillOpen() async throws {
-        let directory = try scratch("rolling-finish")
+        let directory = try scratchDirectory("rolling-finish")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/stdout"
         let (appender, input) = try appender(path, ExecutorLogRolling(policy: .size(bytes: 1 << 20)))
@@ -183,7 +177,7 @@ import Testing
     /// When the executor cannot be started, the pipes and the appenders' threads end with the
     /// launch: no descriptor is left behind.
     @Test func failedLaunchLeavesNoPipeBehind() async throws {
-        let directory = try scratch("rolling-failed-launch")
+        let directory = try scratchDirectory("rolling-failed-launch")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         func pipes() -> Set<String> {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
@@ -216,7 +210,7 @@ import Testing
 
     /// A rolled file that is cut short or not gzip at all: the log page says so, for any offset.
     @Test func damagedCompressedFileIsAnErrorOnTheLogPage() throws {
-        let work = try scratch("rolling-damaged")
+        let work = try scratchDirectory("rolling-damaged")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let directory = work + "/app-1/0"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -247,7 +241,7 @@ import Testing
     /// The worker's launch path with rolling on: a real child writes to both pipes (set up as its
     /// stdout and stderr, every other descriptor closed), the stderr header stays first.
     @Test func launchedProcessWritesThroughThePipes() async throws {
-        let directory = try scratch("rolling-launch")
+        let directory = try scratchDirectory("rolling-launch")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let launch = ExecutorLaunch(
             key: ExecutorKey(appId: "app-1", execId: 0), argv: ["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; ls /proc/self/fd"],

@@ -4,6 +4,13 @@ import SparkModel
 import SparkTestKit
 @testable import SparkWorker
 
+/// A new directory `<name>-<8 random characters>` under the system's temporary directory.
+func scratchDirectory(_ name: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
 /// A deterministic generator (SplitMix64) so fuzz factors and directory names repeat.
 struct SeededRandom: RandomNumberGenerator, Sendable {
     var state: UInt64
