@@ -62,7 +62,12 @@ public final class GzipInflater {
                 guard inflateReset(stream) == Z_OK else { throw Failure(code: Z_STREAM_ERROR, operation: "inflateReset") }
                 isComplete = false
             }
-            let (status, produced) = step()
+            stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(output.count)
+            let status = CZlib.inflate(stream, Z_NO_FLUSH)
+            let produced = output.count - Int(stream.pointee.avail_out)
+            stream.pointee.next_out = nil
+            stream.pointee.avail_out = 0
             switch status {
             case Z_OK, Z_BUF_ERROR:
                 if status == Z_BUF_ERROR && produced == 0 { return true }
@@ -75,7 +80,12 @@ public final class GzipInflater {
         }
         // Input used up; zlib may still hold output for a full buffer.
         while !isComplete {
-            let (status, produced) = step()
+            stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(output.count)
+            let status = CZlib.inflate(stream, Z_NO_FLUSH)
+            let produced = output.count - Int(stream.pointee.avail_out)
+            stream.pointee.next_out = nil
+            stream.pointee.avail_out = 0
             if status == Z_STREAM_END { isComplete = true } else if status != Z_OK && status != Z_BUF_ERROR {
                 throw Failure(code: status, operation: "inflate")
             }
@@ -83,16 +93,5 @@ public final class GzipInflater {
             if produced == 0 { break }
         }
         return true
-    }
-
-    /// One `inflate` call into the output buffer: zlib's status and how many bytes it produced.
-    private func step() -> (status: Int32, produced: Int) {
-        stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
-        stream.pointee.avail_out = uInt(output.count)
-        let status = CZlib.inflate(stream, Z_NO_FLUSH)
-        let produced = output.count - Int(stream.pointee.avail_out)
-        stream.pointee.next_out = nil
-        stream.pointee.avail_out = 0
-        return (status, produced)
     }
 }
