@@ -11,15 +11,17 @@ let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummi
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 /// Release links of `spark-master` and `spark-worker` on Linux, for a small resident set (Benchmarks/README.md,
-/// "Idle memory"): lld places the functions the daemons run while starting and idling first
-/// (`Sources/link/daemons.order`, written by `Benchmarks/scripts/link-order.sh`) with the compiler's unnamed
-/// functions next to them (`Sources/link/unnamed-functions.ld`); the executable exports no symbols (the
-/// dynamic loader and the runtime's `dladdr` would read all of them), and relative relocations are packed
-/// (DT_RELR) where the C library applies them (glibc 2.36 and later). The ordering works function by
-/// function when every module is compiled with `-function-sections`, which only the command line can ask
-/// of dependencies: `swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections`
+/// "Idle memory"): lld places the functions each daemon runs while starting and idling first
+/// (`Sources/link/<product>.order`, written by `Benchmarks/scripts/link-order.sh`) with the compiler's unnamed
+/// functions next to them (`Sources/link/unnamed-functions.ld`); segments are aligned to 64 KiB, so the kernel,
+/// which maps the cached pages of a 64 KiB window around each faulting page, maps the same windows of the file
+/// in every run; the executable exports no symbols (the dynamic loader and the runtime's `dladdr` would read
+/// all of them), and relative relocations are packed (DT_RELR) where the C library applies them (glibc 2.36
+/// and later). The ordering works function by function when every module is compiled with
+/// `-function-sections`, which only the command line can ask of dependencies:
+/// `swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections`
 /// (README, "Building for deployment"); without it whole object files move.
-let daemonLinkerSettings: [LinkerSetting] = {
+func daemonLinkerSettings(_ product: String) -> [LinkerSetting] {
     let link = "\(Context.packageDirectory)/Sources/link"
     var flags = [
         "-use-ld=lld",
@@ -31,13 +33,14 @@ let daemonLinkerSettings: [LinkerSetting] = {
         "-L", "\(link)/archives",
         "-Xlinker", "-lgcc_eh",
         "-Xlinker", "--no-export-dynamic",
-        "-Xlinker", "--symbol-ordering-file=\(link)/daemons.order",
+        "-Xlinker", "-z", "-Xlinker", "max-page-size=65536",
+        "-Xlinker", "--symbol-ordering-file=\(link)/\(product).order",
         "-Xlinker", "--no-warn-symbol-ordering",
         "-Xlinker", "-T", "-Xlinker", "\(link)/unnamed-functions.ld",
     ]
     if glibcSupportsPackedRelocations() { flags += ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] }
     return [.unsafeFlags(flags, .when(platforms: [.linux], configuration: .release))]
-}()
+}
 
 func glibcSupportsPackedRelocations() -> Bool {
     #if canImport(Glibc)
@@ -159,10 +162,10 @@ let package = Package(
         .target(name: "SparkDaemon"),
         .executableTarget(
             name: "spark-master", dependencies: ["SparkMasterServer", "SparkDaemon", serviceLifecycle, logging],
-            linkerSettings: daemonLinkerSettings),
+            linkerSettings: daemonLinkerSettings("spark-master")),
         .executableTarget(
             name: "spark-worker", dependencies: ["SparkWorkerServer", "SparkDaemon", serviceLifecycle, logging],
-            linkerSettings: daemonLinkerSettings),
+            linkerSettings: daemonLinkerSettings("spark-worker")),
 
         // Test kit shared by tests and Benchmarks/.
         .target(name: "SparkTestKit", dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"]),

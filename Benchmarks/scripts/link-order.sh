@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Writes Sources/link/daemons.order: the functions `spark-master` and `spark-worker` run while starting,
-# idling and serving a registered worker and an application, one mangled symbol per line. The release
-# link of both daemons (Package.swift, Linux) passes the file to lld's --symbol-ordering-file, so these
-# functions sit together at the start of .text and an idle daemon maps a few hundred KiB of code instead
-# of scattered 64 KiB windows (the kernel maps the cached pages around each faulting page).
+# Writes Sources/link/spark-master.order and Sources/link/spark-worker.order: the functions each daemon
+# runs, one mangled symbol per line, those of an idle daemon first. The release link of each daemon
+# (Package.swift, Linux) passes its file to lld's --symbol-ordering-file, so these functions sit
+# together at the start of .text and an idle daemon maps a compact run of code instead of scattered
+# 64 KiB windows (the kernel maps the cached pages around each faulting page).
 #
-# The functions come from Valgrind's callgrind, run on release builds without debug info:
-#   1. spark-master: start, elected leader, a native spark-worker registers and heartbeats, /json/ read;
-#   2. spark-worker: start, registered with a native spark-master, heartbeats, /json/ read;
-#   3. spark-master under callgrind while spark-load registers workers, heartbeats and one application.
-# Symbols are listed in that order, each once. A stale file only costs locality: lld ignores symbols it
-# does not find (--no-warn-symbol-ordering), so rerun this after changes to start-up or idle paths.
+# The functions come from Valgrind's callgrind, run on release builds without debug info, in two
+# phases per daemon; a phase's functions are listed after those of the phase before:
+#   spark-master: 1. start, a native spark-worker registers and heartbeats, /json/ polled (as
+#                    side-by-side.sh does while the master starts);
+#                 2. serving spark-load's workers and an application, its pages read;
+#   spark-worker: 1. start, registered with a native spark-master, heartbeats;
+#                 2. the same with its pages read.
+# Within a phase, functions that lld can move alone come first; then those whose name is also defined
+# in a large section holding many functions (an object file of the Swift runtime or Foundation built
+# without function sections, such as the standard library's 1.5 MiB Swift.o): naming one of those
+# moves the whole section, so they go after the compact part instead of splitting it. Sections are
+# read from a link map of each daemon. A stale file only costs locality: lld ignores symbols it does
+# not find (--no-warn-symbol-ordering), so rerun this after changes to start-up or idle paths.
 #
 # usage: Benchmarks/scripts/link-order.sh [--seconds S]   (default 20 s per callgrind run; about 15 min
 #        with the first release build)
@@ -31,11 +38,14 @@ command -v valgrind > /dev/null || { echo "valgrind is needed (apt-get install v
 scratch=.build-deploy
 # The deployment build (README, "Building for deployment").
 build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch" -Xswiftc -Xfrontend -Xswiftc -function-sections)
-for product in spark-master spark-worker spark-load; do
-  "${build[@]}" --product "$product" > /dev/null
-done
 bin="$("${build[@]}" --show-bin-path)"
 work="$(mktemp -d -t link-order.XXXXXX)"
+"${build[@]}" --product spark-load > /dev/null
+# A link map of each daemon (relinked for it): which input section holds which symbols.
+for product in spark-master spark-worker; do
+  rm -f "$bin/$product"
+  "${build[@]}" --product "$product" -Xlinker "-Map=$work/$product.map" -Xlinker --no-demangle > /dev/null
+done
 pids=()
 cleanup() {
   local pid
@@ -89,40 +99,54 @@ mkdir -p "$work/worker-dir"
 # Heartbeats every 2 s instead of 15 s, so a short run sees several.
 export SPARK_WORKER_OPTS="-Dspark.worker.timeout=8" SPARK_MASTER_OPTS="-Dspark.worker.timeout=8"
 
-echo "1/3 spark-master: start, a worker registers, idle ($seconds s)"
+# Starts a native master (not profiled) for a profiled worker; sets master and master_port.
+start_master() {
+  master_port=$(free_port)
+  "$bin/spark-master" --host 127.0.0.1 --port "$master_port" --webui-port "$(free_port)" > "$work/master.log" 2>&1 &
+  pids+=("$!"); master=$!
+  wait_port "$master_port"
+}
+# Profiles a worker registered with a native master; reads its pages when $2 is "pages".
+profile_worker() { # name [pages]
+  start_master
+  local port web; port=$(free_port); web=$(free_port)
+  profile "$1" "$port" "$work/spark-worker" --host 127.0.0.1 --port "$port" --webui-port "$web" --cores 1 \
+    --memory 1g --work-dir "$work/worker-dir" "spark://127.0.0.1:$master_port"
+  if [ "${2:-}" = pages ]; then wait_port "$web"; read_page "http://127.0.0.1:$web/json/"; read_page "http://127.0.0.1:$web/"; fi
+  sleep "$seconds"; finish "$profiled"; finish "$master"
+}
+
+echo "1/4 spark-master: start, a worker registers, idle ($seconds s)"
 port=$(free_port); web=$(free_port)
 profile master-idle "$port" "$work/spark-master" --host 127.0.0.1 --port "$port" --webui-port "$web"
+wait_port "$web"; read_page "http://127.0.0.1:$web/json/"
 "$bin/spark-worker" --host 127.0.0.1 --port "$(free_port)" --webui-port "$(free_port)" --cores 1 --memory 1g \
   --work-dir "$work/worker-dir" "spark://127.0.0.1:$port" > "$work/worker.log" 2>&1 &
 pids+=("$!"); worker=$!
-read_page "http://127.0.0.1:$web/json/"
 sleep "$seconds"; finish "$worker"; finish "$profiled"
 
-echo "2/3 spark-worker: start, registered with a master, idle ($seconds s)"
-master_port=$(free_port)
-"$bin/spark-master" --host 127.0.0.1 --port "$master_port" --webui-port "$(free_port)" > "$work/master.log" 2>&1 &
-pids+=("$!"); master=$!
-wait_port "$master_port"
-worker_port=$(free_port); worker_web=$(free_port)
-profile worker "$worker_port" "$work/spark-worker" --host 127.0.0.1 --port "$worker_port" \
-  --webui-port "$worker_web" --cores 1 --memory 1g --work-dir "$work/worker-dir" "spark://127.0.0.1:$master_port"
-read_page "http://127.0.0.1:$worker_web/json/"
-sleep "$seconds"; finish "$profiled"; finish "$master"
-
-echo "3/3 spark-master: serving spark-load ($seconds s)"
+echo "2/4 spark-master: serving spark-load, pages read ($seconds s)"
 port=$(free_port); web=$(free_port)
 profile master-load "$port" "$work/spark-master" --host 127.0.0.1 --port "$port" --webui-port "$web"
+wait_port "$web"; read_page "http://127.0.0.1:$web/" &
 "$bin/spark-load" --master "spark://127.0.0.1:$port" --workers 4 --apps 1 --heartbeat-interval 2s \
   --duration "${seconds}s" --web-ui "http://127.0.0.1:$web" > "$work/load.log" 2>&1 || true
+wait "$!" 2>/dev/null || true
 finish "$profiled"
 
-python3 - "$work" > Sources/link/daemons.order <<'PY'
+echo "3/4 spark-worker: start, registered with a master, idle ($seconds s)"
+profile_worker worker-idle
+echo "4/4 spark-worker: the same, pages read ($seconds s)"
+profile_worker worker-pages pages
+
+python3 - "$work" <<'PY'
 import re, sys
 work = sys.argv[1]
 pattern = re.compile(r"^(ob|cob|fl|fi|fe|cfi|cfl|fn|cfn)=\((\d+)\)(?: (.*))?$")
-listed, seen = [], set()
-for name, binary in [("master-idle", "spark-master"), ("worker", "spark-worker"), ("master-load", "spark-master")]:
-    objects, functions, current = {}, {}, None
+
+def executed(name, binary):
+    """The functions of `binary` in a callgrind file, in the order listed (Valgrind's `'N` copies folded)."""
+    objects, functions, current, listed, seen = {}, {}, None, [], set()
     for line in open(f"{work}/{name}.out", errors="replace"):
         match = pattern.match(line.rstrip("\n"))
         if not match:
@@ -135,16 +159,47 @@ for name, binary in [("master-idle", "spark-master"), ("worker", "spark-worker")
                 current = objects[ident]
         elif kind in ("fn", "cfn"):
             if text:
-                functions[ident] = text
+                functions[ident] = re.sub(r"'\d+$", "", text)
             symbol = functions[ident]
             if kind == "fn" and current and current.endswith("/" + binary) and symbol not in seen \
                     and not symbol.startswith("0x"):
                 seen.add(symbol)
                 listed.append(symbol)
-print("\n".join(listed))
+    return listed
+
+def shared_names(binary):
+    """Names defined in a code section of over 16 KiB that holds more than one symbol (lld map)."""
+    shared, section, names = set(), None, []
+    def close():
+        if section is not None and section > 16384 and len(names) > 1:
+            shared.update(names)
+    for line in open(f"{work}/{binary}.map", errors="replace"):
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        try:
+            size = int(fields[2], 16)
+        except ValueError:
+            continue
+        if ":(" in line:
+            close()
+            section, names = (size if ":(.text" in line else None), []
+        elif section is not None and len(fields) == 5:
+            names.append(fields[4])
+    close()
+    return shared
+
+for binary, phases in [("spark-master", ["master-idle", "master-load"]), ("spark-worker", ["worker-idle", "worker-pages"])]:
+    shared, listed, seen = shared_names(binary), [], set()
+    for phase in phases:
+        symbols = [s for s in executed(phase, binary) if s not in seen]
+        seen.update(symbols)
+        listed += [s for s in symbols if s not in shared] + [s for s in symbols if s in shared]
+    with open(f"Sources/link/{binary}.order", "w") as out:
+        out.write("\n".join(listed) + "\n")
+    print(f"Sources/link/{binary}.order: {len(listed)} symbols, {sum(s in shared for s in listed)} in shared sections")
 PY
-echo "Sources/link/daemons.order: $(wc -l < Sources/link/daemons.order) symbols"
-# SwiftPM does not see the order file as an input of the link: relink the two daemons with it.
+# SwiftPM does not see the order files as inputs of the link: relink the two daemons with them.
 rm -f "$bin/spark-master" "$bin/spark-worker"
 for product in spark-master spark-worker; do
   "${build[@]}" --product "$product" > /dev/null

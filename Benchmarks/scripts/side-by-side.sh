@@ -13,7 +13,9 @@
 #                                           `spark-space decode`): RegisterApplication in → ExecutorUpdated(RUNNING)
 #                                           out; split into master → LaunchExecutor and worker → ExecutorStateChanged.
 #                                           And in the spark-shell driver's own log (ms timestamps): "Connected to
-#                                           Spark cluster with app ID" → first "Executor updated: … RUNNING"
+#                                           Spark cluster with app ID" → first "Executor updated: … RUNNING",
+#                                           and how long after the master sent ExecutorUpdated(RUNNING) (on
+#                                           the capture) the driver logged it: the driver's own share
 #   seed job end to end                     wall time of `spark-shell` running sc.parallelize(1 to 1000000).reduce(_ + _)
 #   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
 #                                           a step holds when every worker registered, stayed ALIVE and had a
@@ -270,6 +272,7 @@ CFG
   wait "$shell" || status=$?
   local wall=$(( $(now_ms) - t0 ))
   kill -KILL -- "-$shell" 2>/dev/null || true
+  wire_running_ms=""
   if [ -n "$capture_pid" ]; then
     stop_capture
     wire_figures "$kind" "$capture"
@@ -280,7 +283,7 @@ CFG
   fi
   record "$kind" "seed job wall ms" "$wall"
   local to_running
-  to_running=$(python3 - "$timing" <<'PY'
+  to_running=$(python3 - "$timing" "$wire_running_ms" <<'PY'
 import re, sys
 registered = running = None
 for line in open(sys.argv[1], errors="replace"):
@@ -289,10 +292,18 @@ for line in open(sys.argv[1], errors="replace"):
         registered = int(stamp)
     elif registered is not None and running is None and re.search(r"Executor updated: \S+ is now RUNNING", text):
         running = int(stamp)
-print(running - registered if registered is not None and running is not None else "")
+if registered is None or running is None:
+    print("")
+else:
+    # How long after the master's ExecutorUpdated(RUNNING) left its port the driver logged it (same clock).
+    lag = f"{running - float(sys.argv[2]):.1f}" if sys.argv[2] else "-"
+    print(running - registered, lag)
 PY
 )
-  if [ -n "$to_running" ]; then record "$kind" "registered to RUNNING in driver log ms" "$to_running"
+  if [ -n "$to_running" ]; then
+    local lag; read -r to_running lag <<< "$to_running"
+    record "$kind" "registered to RUNNING in driver log ms" "$to_running"
+    [ "$lag" = "-" ] || record "$kind" "  driver: logged after ExecutorUpdated sent ms" "$lag"
   else echo "$kind: no registration/RUNNING lines in $timing" >&2; fi
 }
 
@@ -346,11 +357,11 @@ for line in sys.stdin:
 names = ("RegisterApplication", "LaunchExecutor", "ExecutorStateChanged", "ExecutorUpdated")
 if all(n in first for n in names):
     ms = lambda a, b: (first[b] - first[a]) * 1000
-    print(f"{ms(names[0], names[3]):.2f} {ms(names[0], names[1]):.2f} {ms(names[1], names[2]):.2f}")
+    print(f"{ms(names[0], names[3]):.2f} {ms(names[0], names[1]):.2f} {ms(names[1], names[2]):.2f} {first[names[3]] * 1000:.1f}")
 ') || true
   if [ -z "$figures" ]; then echo "  $kind: the capture holds no RegisterApplication … ExecutorUpdated(RUNNING)" >&2; return 0; fi
   local total master worker
-  read -r total master worker <<< "$figures"
+  read -r total master worker wire_running_ms <<< "$figures"
   record "$kind" "registered to RUNNING at master port ms" "$total"
   record "$kind" "  master: to LaunchExecutor ms" "$master"
   record "$kind" "  worker: to ExecutorStateChanged ms" "$worker"

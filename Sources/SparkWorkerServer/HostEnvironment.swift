@@ -13,7 +13,7 @@ import Darwin
 /// Facts about the machine the worker runs on.
 public enum HostEnvironment {
     /// The container's (dyno's) cgroup limits.
-    public static let containerLimits = ContainerLimits.detect { path in try? String(contentsOfFile: path, encoding: .utf8) }
+    public static let containerLimits = ContainerLimits.detect { path in readText(path) }
 
     /// Logical CPUs the worker may use (Spark: `Runtime.availableProcessors`), bounded by the
     /// container's CPU quota.
@@ -94,7 +94,7 @@ public enum HostEnvironment {
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/java"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            if access(candidate, X_OK) == 0, !isDirectory(candidate) { return candidate }
         }
         return nil
     }
@@ -114,12 +114,30 @@ public enum HostEnvironment {
         return parent.isEmpty ? "/" : String(parent)
     }
 
-    /// `path` made absolute against the current directory, `.` and `..` resolved.
+    /// `path` made absolute against the current directory, `.` and `..` resolved by name (links are
+    /// left as they are), without a trailing slash.
     public static func absolutePath(_ path: String) -> String {
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
-            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
-        var result = url.standardizedFileURL.path
-        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
-        return result
+        let full = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+        var components: [Substring] = []
+        for component in full.split(separator: "/", omittingEmptySubsequences: true) {
+            switch component {
+            case ".": continue
+            case "..": if !components.isEmpty { components.removeLast() }
+            default: components.append(component)
+            }
+        }
+        return "/" + components.joined(separator: "/")
+    }
+
+    /// The working directory (`getcwd`); `/` when it cannot be read.
+    static func currentDirectory() -> String {
+        guard let directory = getcwd(nil, 0) else { return "/" }
+        defer { free(directory) }
+        return String(cString: directory)
+    }
+
+    /// Where temporary files go: `TMPDIR` when set, else `/tmp`.
+    static func temporaryDirectory(environment: [String: String]) -> String {
+        environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }
 }

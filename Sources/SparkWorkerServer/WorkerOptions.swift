@@ -72,12 +72,12 @@ public struct WorkerOptions: Sendable {
         }
         let propertiesText: String?
         if let file = parsed.propertiesFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            guard let text = HostEnvironment.readText(file) else {
                 throw WorkerOptionsError(.configuration, "Properties file \(file) does not exist")
             }
             propertiesText = text
         } else if let file = SparkConf.defaultPropertiesFile(environment: environment) {
-            propertiesText = try? String(contentsOfFile: file, encoding: .utf8)
+            propertiesText = HostEnvironment.readText(file)
         } else {
             propertiesText = nil
         }
@@ -107,7 +107,7 @@ public struct WorkerOptions: Sendable {
         } else if let dirs = conf["spark.local.dir"], !dirs.isEmpty {
             localRootParents = dirs.split(separator: ",").map { HostEnvironment.absolutePath(String($0)) }
         } else {
-            localRootParents = [HostEnvironment.absolutePath(FileManager.default.temporaryDirectory.path)]
+            localRootParents = [HostEnvironment.absolutePath(HostEnvironment.temporaryDirectory(environment: environment))]
         }
         return WorkerOptions(
             host: host, port: parsed.port, webUiPort: parsed.webUiPort,
@@ -149,9 +149,9 @@ public struct WorkerOptions: Sendable {
         for variable in ["HADOOP_CONF_DIR", "YARN_CONF_DIR"] {
             if let path = environment[variable], HostEnvironment.isDirectory(path) { context.directories.insert(path) }
         }
-        let jars = (try? FileManager.default.contentsOfDirectory(atPath: context.jarsDirectory)) ?? []
+        let jars = HostEnvironment.directoryEntries(context.jarsDirectory) ?? []
         context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
-        if let text = try? String(contentsOfFile: confDirectory + "/java-opts", encoding: .utf8) {
+        if let text = HostEnvironment.readText(confDirectory + "/java-opts") {
             context.javaOptsFileLines = text.split(whereSeparator: \.isNewline).map(String.init)
         }
         return context

@@ -107,13 +107,9 @@ public struct WorkerService: Service {
 
     /// Spark: `Worker.createWorkDir` (the JVM worker exits 1 when it cannot).
     func createWorkDirectory() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: options.workDirectory, withIntermediateDirectories: true)
-        } catch {
-            logger.error("Failed to create work directory \(options.workDirectory)")
-            throw WorkerExit(code: 1)
-        }
-        guard HostEnvironment.isDirectory(options.workDirectory) else {
+        guard HostEnvironment.makeDirectory(options.workDirectory, intermediates: true) == 0,
+              HostEnvironment.isDirectory(options.workDirectory)
+        else {
             logger.error("Failed to create work directory \(options.workDirectory)")
             throw WorkerExit(code: 1)
         }

@@ -30,6 +30,44 @@ import Testing
         }
     }
 
+    @Test func pathsAreMadeAbsoluteByName() throws {
+        let cases: [(String, String)] = [
+            ("/opt/spark", "/opt/spark"), ("/opt/spark/", "/opt/spark"), ("/opt//spark/./work", "/opt/spark/work"),
+            ("/opt/spark/../work", "/opt/work"), ("/..", "/"), ("/", "/"), ("/a/b/c/../../d", "/a/d"),
+        ]
+        for (path, absolute) in cases {
+            #expect(HostEnvironment.absolutePath(path) == absolute, "absolute path of \(path)")
+        }
+        let directory = try scratch("absolute")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let previous = FileManager.default.currentDirectoryPath
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        #expect(FileManager.default.changeCurrentDirectoryPath(directory.path))
+        let here = HostEnvironment.currentDirectory()
+        #expect(HostEnvironment.resolvingLinks(here) == HostEnvironment.resolvingLinks(directory.path))
+        #expect(HostEnvironment.absolutePath("work") == here + "/work")
+        #expect(HostEnvironment.absolutePath("./work/../logs/") == here + "/logs")
+        #expect(HostEnvironment.absolutePath(".") == here)
+        #expect(HostEnvironment.temporaryDirectory(environment: [:]) == "/tmp")
+        #expect(HostEnvironment.temporaryDirectory(environment: ["TMPDIR": ""]) == "/tmp")
+        #expect(HostEnvironment.temporaryDirectory(environment: ["TMPDIR": "/scratch"]) == "/scratch")
+    }
+
+    /// Files under /proc report a size of 0 and are read to their end; larger files past the size
+    /// `stat` gave when they grow.
+    @Test func textIsReadToTheEndOfTheFile() throws {
+        let status = try #require(HostEnvironment.readText("/proc/self/status"))
+        #expect(status.contains("\nPid:\t\(getpid())\n"))
+        #expect(HostEnvironment.readText("/proc/self/status", limit: 5) == "Name:")
+        let root = try scratch("read-text")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = root.appendingPathComponent("spark-defaults.conf").path
+        let long = String(repeating: "spark.x 1\n", count: 2_000)
+        #expect(HostEnvironment.writeFile(path, long))
+        #expect(HostEnvironment.readText(path) == long)
+        #expect(HostEnvironment.readText(path, limit: 10_005) == String(long.prefix(10_005)))
+    }
+
     @Test func directoriesAreToldFromFilesAndMissingPaths() throws {
         let directory = try scratch("host-files")
         defer { try? FileManager.default.removeItem(at: directory) }
