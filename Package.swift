@@ -216,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SparkWorkerTests",
-            dependencies: ["SparkWorker", "SparkWorkerServer", "SparkModel", "SparkConfig", "SparkTestKit", logging, serviceLifecycle]
+            dependencies: ["SparkWorker", "SparkWorkerServer", "SparkDaemon", "SparkModel", "SparkConfig", "SparkTestKit", logging, serviceLifecycle]
         ),
         .testTarget(
             name: "SparkClusterTests",

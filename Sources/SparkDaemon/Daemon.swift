@@ -34,6 +34,29 @@ public enum Daemon {
         return text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
     }
 
+    /// Reads `descriptor` to its end in chunks of up to `size` bytes and hands each to `body`, then an
+    /// empty chunk at the end; stops early when `body` returns false. Returns 0, or the `errno` of the
+    /// read that failed (EINTR is retried).
+    public static func readChunks(
+        from descriptor: Int32, size: Int, _ body: (UnsafeRawBufferPointer) throws -> Bool
+    ) rethrows -> Int32 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            #if canImport(Glibc)
+            let count = Glibc.read(descriptor, buffer.baseAddress, size)
+            #else
+            let count = Darwin.read(descriptor, buffer.baseAddress, size)
+            #endif
+            if count < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            guard try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) else { return 0 }
+            if count == 0 { return 0 }
+        }
+    }
+
     /// Writes `bytes` as `write(_:to:)` writes text.
     @discardableResult
     public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {

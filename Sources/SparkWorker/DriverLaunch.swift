@@ -80,21 +80,7 @@ public struct DriverLaunch: Sendable, Equatable {
     /// The file name a jar URL is saved under (Spark: `new URI(jarUrl).getPath.split("/").last`);
     /// nil when the URL has no path to name it by.
     public static func jarFileName(_ jarUrl: String) -> String? {
-        var path = Substring(jarUrl)
-        if let colon = path.firstIndex(of: ":"), path[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }),
-           path[..<colon].first?.isLetter == true {
-            path = path[path.index(after: colon)...]
-            if path.hasPrefix("//") {
-                // The authority (host) is not part of the path.
-                path = path.dropFirst(2)
-                path = path.firstIndex(of: "/").map { path[$0...] } ?? ""
-            }
-        }
-        if let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<end] }
-        // Java's URI.getPath decodes %xx; an escape that is not two hex digits makes no URI.
-        guard let decoded = percentDecoded(String(path)), let name = decoded.split(separator: "/").last,
-              name != ".", name != "..", !name.contains("\0")
-        else { return nil }
+        guard let name = JarURL(jarUrl)?.path.split(separator: "/").last, name != ".", name != ".." else { return nil }
         return String(name)
     }
 
@@ -167,5 +153,41 @@ public struct DriverLaunch: Sendable, Equatable {
             environment: ExecutorLaunch.deduplicated(environment), workingDirectory: driverDirectory,
             stdoutPath: driverDirectory + "/stdout", stderrPath: driverDirectory + "/stderr", stderrHeader: header,
             resourcesFile: resourcesFile)
+    }
+}
+
+/// A driver's jar URL split as Java's `URI` splits it: an optional scheme (a plain path has none), the
+/// authority after `//`, and the path with its `%xx` escapes decoded; the query and fragment are dropped.
+public struct JarURL: Sendable, Equatable {
+    /// As written (`file`, `hdfs`, …); nil for a plain path.
+    public var scheme: String?
+    /// The host part of `scheme://host/path`; nil without `//`.
+    public var authority: String?
+    public var path: String
+
+    public init(scheme: String?, authority: String?, path: String) {
+        self.scheme = scheme
+        self.authority = authority
+        self.path = path
+    }
+
+    /// Nil for an escape that is not `%` and two hex digits (Java's `URI` refuses those) and for a
+    /// path holding NUL.
+    public init?(_ text: String) {
+        var rest = Substring(text)
+        if let colon = rest.firstIndex(of: ":"), rest.first?.isLetter == true,
+           rest[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) {
+            scheme = String(rest[..<colon])
+            rest = rest[rest.index(after: colon)...]
+            if rest.hasPrefix("//") {
+                rest = rest.dropFirst(2)
+                let host = rest.prefix { $0 != "/" }
+                authority = String(host)
+                rest = rest.dropFirst(host.count)
+            }
+        }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        guard let decoded = DriverLaunch.percentDecoded(String(rest)), !decoded.contains("\0") else { return nil }
+        path = decoded
     }
 }

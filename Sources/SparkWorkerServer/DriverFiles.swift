@@ -66,31 +66,21 @@ enum DriverFiles {
     }
 
     /// The local file a jar URL names: `file:` URLs and plain paths (Hadoop's default file system
-    /// is the local one). Other schemes need a fetcher this worker does not have.
+    /// is the local one), decoded as Java's `URI.getPath`. Other schemes need a fetcher this worker
+    /// does not have.
     static func localPath(of jarUrl: String) throws(Failure) -> String {
-        guard let colon = jarUrl.firstIndex(of: ":"), let first = jarUrl.first, first.isLetter,
-              jarUrl[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
-        else { return jarUrl }
-        let scheme = jarUrl[..<colon].lowercased()
-        guard scheme == "file" else {
+        guard let url = JarURL(jarUrl) else {
+            throw Failure(className: "java.net.URISyntaxException", message: "Malformed escape in \(jarUrl)")
+        }
+        if let scheme = url.scheme?.lowercased(), scheme != "file" {
             throw Failure(
                 className: "java.io.IOException",
                 message: "This worker cannot fetch \(scheme): URLs (\(jarUrl)); submit a jar at a path every worker can read (file:)")
         }
-        var rest = jarUrl[jarUrl.index(after: colon)...]
-        if rest.hasPrefix("//") {
-            rest = rest.dropFirst(2)
-            let authority = rest.prefix { $0 != "/" }
-            guard authority.isEmpty || authority == "localhost" else {
-                throw Failure(className: "java.io.IOException", message: "Cannot fetch \(jarUrl): the file is on another host")
-            }
-            rest = rest.dropFirst(authority.count)
+        if let host = url.authority, !host.isEmpty, host != "localhost" {
+            throw Failure(className: "java.io.IOException", message: "Cannot fetch \(jarUrl): the file is on another host")
         }
-        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        guard let path = DriverLaunch.percentDecoded(String(rest)), !path.contains("\0") else {
-            throw Failure(className: "java.net.URISyntaxException", message: "Malformed escape in \(jarUrl)")
-        }
-        return path
+        return url.path
     }
 
     /// Copies the jar to `target` through a temporary file in the same directory, renamed into place.
@@ -106,20 +96,13 @@ enum DriverFiles {
         guard output >= 0 else {
             throw Failure(className: "java.io.IOException", message: "Cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: copyChunk, alignment: 1)
-        defer { buffer.deallocate() }
         var failure: String?
-        while failure == nil {
-            let count = read(input, buffer.baseAddress, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                failure = "Cannot read \(source): \(String(cString: strerror(errno)))"
-            } else if count == 0 {
-                break
-            } else if !Daemon.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), to: output) {
-                failure = "Cannot write \(temporary): \(String(cString: strerror(errno)))"
-            }
+        let readError = Daemon.readChunks(from: input, size: copyChunk) { chunk in
+            if chunk.isEmpty || Daemon.write(chunk, to: output) { return true }
+            failure = "Cannot write \(temporary): \(String(cString: strerror(errno)))"
+            return false
         }
+        if readError != 0 { failure = "Cannot read \(source): \(String(cString: strerror(readError)))" }
         if close(output) != 0, failure == nil { failure = "Cannot write \(temporary): \(String(cString: strerror(errno)))" }
         if failure == nil, rename(temporary, target) != 0 { failure = "Cannot rename \(temporary): \(String(cString: strerror(errno)))" }
         if let failure {

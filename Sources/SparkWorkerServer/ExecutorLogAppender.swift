@@ -215,26 +215,13 @@ final class ExecutorLogAppender: Sendable {
         var failure: String?
         do {
             let deflater = try GzipDeflater()
-            var chunk = ByteBufferAllocator().buffer(capacity: 64 * 1024)
-            while failure == nil {
-                chunk.clear()
-                let count = chunk.withUnsafeMutableWritableBytes { space in read(input, space.baseAddress, space.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failure = "cannot read it: \(String(cString: strerror(errno)))"
-                    break
-                }
-                let compressed: ByteBuffer
-                if count == 0 {
-                    compressed = try deflater.finish()
-                } else {
-                    chunk.moveWriterIndex(forwardBy: count)
-                    compressed = try deflater.compress(chunk)
-                }
-                let complete = compressed.withUnsafeReadableBytes { Daemon.write($0, to: output) }
-                if !complete { failure = "cannot write: \(String(cString: strerror(errno)))" }
-                if count == 0 { break }
+            let readError = try Daemon.readChunks(from: input, size: 64 * 1024) { chunk in
+                let compressed = try chunk.isEmpty ? deflater.finish() : deflater.compress(ByteBuffer(bytes: chunk))
+                if compressed.withUnsafeReadableBytes({ Daemon.write($0, to: output) }) { return true }
+                failure = "cannot write: \(String(cString: strerror(errno)))"
+                return false
             }
+            if readError != 0 { failure = "cannot read it: \(String(cString: strerror(readError)))" }
         } catch {
             failure = "\(error)"
         }

@@ -102,13 +102,13 @@ struct WorkerShell {
     /// A `LaunchExecutor` or `LaunchDriver` gets the facts the launcher would look up: which class
     /// path entries are directories.
     func enriched(_ input: WorkerInput) -> WorkerInput {
+        guard case .message(let message, _) = input else { return input }
         let command: Command
-        switch input {
-        case .message(.launchExecutor(let launch), _): command = launch.appDesc.command
-        case .message(.launchDriver(let launch), _): command = launch.driverDesc.command
+        switch message {
+        case .launchExecutor(let launch): command = launch.appDesc.command
+        case .launchDriver(let launch): command = launch.driverDesc.command
         default: return input
         }
-        guard case .message(let message, _) = input else { return input }
         var candidates = command.classPathEntries.flatMap { $0.split(separator: ":").map(String.init) }
         if let confDir = command.environment.last(where: { $0.0 == "SPARK_CONF_DIR" })?.1 {
             candidates.append(confDir)

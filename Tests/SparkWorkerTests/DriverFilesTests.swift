@@ -12,10 +12,28 @@ import Testing
         #expect(try DriverFiles.localPath(of: "file:///apps/my%20app.jar") == "/apps/my app.jar")
         #expect(try DriverFiles.localPath(of: "file://localhost/apps/app.jar") == "/apps/app.jar")
         #expect(try DriverFiles.localPath(of: "/apps/app.jar") == "/apps/app.jar")
+        // A plain path is a URI too: Java's getPath decodes its escapes and drops a query.
+        #expect(try DriverFiles.localPath(of: "/apps/my%20app.jar?x=1") == "/apps/my app.jar")
+        #expect(try DriverFiles.localPath(of: "FILE:/apps/app.jar#main") == "/apps/app.jar")
         for url in ["https://example.com/app.jar", "hdfs://nn:8020/app.jar", "s3a://bucket/app.jar", "file://otherhost/app.jar",
                     "file:/apps/a%-0.jar", "file:/apps/a%00.jar"] {
             #expect(throws: DriverFiles.Failure.self, "\(url)") { try DriverFiles.localPath(of: url) }
         }
+    }
+
+    @Test func jarURLsAreSplitAsJavaURIs() {
+        #expect(JarURL("hdfs://nn:8020/jobs/app.jar?v=2#x") == JarURL(scheme: "hdfs", authority: "nn:8020", path: "/jobs/app.jar"))
+        #expect(JarURL("file:/a%2Fb.jar") == JarURL(scheme: "file", authority: nil, path: "/a/b.jar"))
+        #expect(JarURL("file:///a.jar") == JarURL(scheme: "file", authority: "", path: "/a.jar"))
+        #expect(JarURL("relative/app.jar") == JarURL(scheme: nil, authority: nil, path: "relative/app.jar"))
+        #expect(JarURL("1x:/a.jar") == JarURL(scheme: nil, authority: nil, path: "1x:/a.jar"))
+        #expect(JarURL("s3a://bucket") == JarURL(scheme: "s3a", authority: "bucket", path: ""))
+        #expect(JarURL("file:/a%zz.jar") == nil)
+        #expect(JarURL("file:/a%0") == nil)
+        #expect(JarURL("file:/a%00.jar") == nil)
+        #expect(DriverLaunch.jarFileName("s3a://bucket") == nil)
+        #expect(DriverLaunch.jarFileName("file:/jobs/..") == nil)
+        #expect(DriverLaunch.jarFileName("https://host/jobs/app%201.jar?download=1") == "app 1.jar")
     }
 
     @Test func prepareCopiesTheJarOnceAndKeepsLogsAcrossAttempts() throws {
