@@ -117,7 +117,7 @@ let package = Package(
             name: "SparkMasterServer",
             dependencies: [
                 "SparkMaster", "SparkRPC", "SparkModel", "SparkProtocol", "SparkConfig", "ZooKeeper", "ZooKeeperClient", "SparkWebUI",
-                nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
+                "SparkDaemon", nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
             ]
         ),
         .target(

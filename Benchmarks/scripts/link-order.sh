@@ -96,6 +96,9 @@ for _ in range(3):
 PY
 }
 mkdir -p "$work/worker-dir"
+# As on a dyno and in side-by-side.sh, the daemons run with SPARK_HOME set (its conf/spark-defaults.conf
+# is looked for at start).
+export SPARK_HOME="${SPARK_HOME:-${SPARK_SPACE_CACHE:-$HOME/.cache/spark-space}/pyspark-4.3.0/pyspark}"
 # Heartbeats every 2 s instead of 15 s, so a short run sees several.
 export SPARK_WORKER_OPTS="-Dspark.worker.timeout=8" SPARK_MASTER_OPTS="-Dspark.worker.timeout=8"
 

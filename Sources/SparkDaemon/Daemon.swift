@@ -34,6 +34,21 @@ public enum Daemon {
         return text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
     }
 
+    /// The bytes of a file, at most `limit` of them, read to its end rather than to the size `stat`
+    /// reports (files under `/proc` and `/sys` report none); nil when it cannot be opened or read (a
+    /// directory, a missing file).
+    public static func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        let failure = readChunks(from: descriptor, size: 16 * 1024) { chunk in
+            bytes += chunk.prefix(limit - bytes.count)
+            return bytes.count < limit
+        }
+        return failure == 0 ? bytes : nil
+    }
+
     /// Reads `descriptor` to its end in chunks of up to `size` bytes and hands each to `body`, then an
     /// empty chunk at the end; stops early when `body` returns false. Returns 0, or the `errno` of the
     /// read that failed (EINTR is retried).

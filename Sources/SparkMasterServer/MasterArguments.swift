@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SparkConfig
+import SparkDaemon
 
 /// The master's command line and environment, parsed as Spark's `MasterArguments` does.
 public struct MasterArguments: Sendable, Equatable {
@@ -19,6 +20,12 @@ public struct MasterArguments: Sendable, Equatable {
         public var description: String { message + "\n\n" + MasterArguments.usage }
     }
 
+    /// Spark: `Utils.getPropertiesFromFile` requires the file to exist.
+    public struct PropertiesFileError: Error, CustomStringConvertible, Equatable {
+        public var path: String
+        public var description: String { "Properties file \(path) does not exist" }
+    }
+
     public static let usage = """
         Usage: spark-master [options]
 
@@ -31,11 +38,18 @@ public struct MasterArguments: Sendable, Equatable {
                                  Default is conf/spark-defaults.conf.
         """
 
+    /// The properties file's text, read on the C library (`Daemon.readFile`): a missing default file
+    /// is the common case, and Foundation's reader builds a `CocoaError` for it.
+    public static func readPropertiesFile(_ path: String) throws -> String {
+        guard let bytes = Daemon.readFile(path) else { throw PropertiesFileError(path: path) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Parses `arguments` (without the program name) against `environment`.
     /// - Parameter readFile: reads the properties file (injected for tests).
     public init(
         arguments: [String], environment: [String: String],
-        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        readFile: (String) throws -> String = MasterArguments.readPropertiesFile
     ) throws {
         host = LocalHost.name(environment: environment)
         if let value = environment["SPARK_MASTER_HOST"], !value.isEmpty { host = value }

@@ -77,21 +77,9 @@ extension HostEnvironment {
         return errno == 0 ? names : nil
     }
 
-    /// A small file (at most `limit` bytes), decoded as UTF-8; nil when it cannot be read. Read to
-    /// its end rather than to the size `stat` reports: files under `/proc` and `/sys` report none.
+    /// A small file (at most `limit` bytes, `Daemon.readFile`), decoded as UTF-8; nil when it cannot be read.
     static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
-        guard let file = ReadOnlyFile(path: path), let size = try? file.size() else { return nil }
-        var bytes: [UInt8] = []
-        var step = size > 0 ? Int(min(size, Int64(limit))) : 4096
-        while bytes.count < limit {
-            guard let chunk = try? file.read(at: Int64(bytes.count), count: min(step, limit - bytes.count)) else {
-                return nil
-            }
-            bytes += chunk
-            if chunk.count < step { break }
-            step = 4096
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        Daemon.readFile(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `path` with every symbolic link resolved (`realpath`); `path` itself when that fails.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SparkConfig
 @testable import SparkMaster
 @testable import SparkMasterServer
@@ -36,9 +39,39 @@ import Testing
         #expect(throws: MasterArguments.UsageError.self) { try MasterArguments(arguments: ["--port", "x"], environment: [:]) }
         #expect(throws: MasterArguments.UsageError.self) { try MasterArguments(arguments: ["--host"], environment: [:]) }
         // An explicit properties file must exist.
-        #expect(throws: (any Error).self) {
+        #expect(throws: MasterArguments.PropertiesFileError(path: "/nonexistent/x.conf")) {
             try MasterArguments(arguments: ["--properties-file", "/nonexistent/x.conf"], environment: [:])
         }
+    }
+
+    @Test func propertiesFilesAreReadFromDisk() throws {
+        let directory = "/tmp/master-arguments-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(mkdir(directory, 0o755) == 0)
+        #expect(mkdir(directory + "/conf", 0o755) == 0)
+        defer {
+            unlink(directory + "/conf/spark-defaults.conf")
+            rmdir(directory + "/conf")
+            rmdir(directory)
+        }
+        // SPARK_HOME without a conf file: the defaults.
+        let bare = try MasterArguments(arguments: [], environment: ["SPARK_HOME": directory])
+        #expect(bare.conf["spark.deploy.spreadOut"] == nil)
+        // A directory is not a properties file.
+        #expect(throws: MasterArguments.PropertiesFileError(path: directory)) {
+            try MasterArguments(arguments: ["--properties-file", directory], environment: [:])
+        }
+        let file = directory + "/conf/spark-defaults.conf"
+        let text = "# comment\nspark.deploy.spreadOut false\nspark.master.ui.port 8181\n"
+        let output = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(output >= 0)
+        #expect(text.utf8.withContiguousStorageIfAvailable { write(output, $0.baseAddress, $0.count) } == text.utf8.count)
+        close(output)
+        let fromHome = try MasterArguments(arguments: [], environment: ["SPARK_HOME": directory])
+        #expect(fromHome.conf["spark.deploy.spreadOut"] == "false")
+        #expect(fromHome.webUiPort == 8181)
+        let explicit = try MasterArguments(arguments: ["--properties-file", file], environment: [:])
+        #expect(explicit.conf["spark.deploy.spreadOut"] == "false")
+        #expect(try MasterArguments.readPropertiesFile(file) == text)
     }
 
     @Test func configurationValuesAreCheckedWithTheirKey() throws {
