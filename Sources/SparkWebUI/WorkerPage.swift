@@ -37,14 +37,20 @@ public enum WorkerPage {
         public var cores: Int64
         public var memoryMiB: Int64
         public var resources: [Resource]
+        /// The exception a driver ended with (Spark: `DriverRunner.finalException`), else empty.
+        public var notes: String
 
-        public init(driverId: String, mainClass: String, state: String, cores: Int64, memoryMiB: Int64, resources: [Resource] = []) {
+        public init(
+            driverId: String, mainClass: String, state: String, cores: Int64, memoryMiB: Int64, resources: [Resource] = [],
+            notes: String = ""
+        ) {
             self.driverId = driverId
             self.mainClass = mainClass
             self.state = state
             self.cores = cores
             self.memoryMiB = memoryMiB
             self.resources = resources
+            self.notes = notes
         }
     }
 
@@ -166,7 +172,7 @@ public enum WorkerPage {
     static func driverTable(_ drivers: [Driver]) -> Markup {
         let columns: [WebPage.Column] = [
             .init("Driver ID"), .init("Main Class", .wide), .init("State"), .init("Cores", .number), .init("Memory", .number),
-            .init("Resources"), .init("Logs"),
+            .init("Resources"), .init("Logs"), .init("Notes"),
         ]
         let rows = drivers.map { driver -> [Markup] in
             [
@@ -180,6 +186,7 @@ public enum WorkerPage {
                     WebPage.link("stdout", href: driverLogLink(driverId: driver.driverId, type: "stdout")),
                     WebPage.link("stderr", href: driverLogLink(driverId: driver.driverId, type: "stderr")),
                 ].joined(separator: " "),
+                .text(driver.notes),
             ]
         }
         return WebPage.table(columns, rows: rows, empty: "No drivers.")

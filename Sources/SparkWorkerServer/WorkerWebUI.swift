@@ -69,11 +69,22 @@ struct WorkerWebResponder: HTTPResponder {
                     state: record.state.description,
                     resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) })
             }
+            // Spark's WorkerPage: the main class is the third DriverWrapper argument, the state RUNNING
+            // until a final one.
+            func row(_ record: DriverRecord) -> WorkerPage.Driver {
+                let arguments = record.description.command.arguments
+                return .init(
+                    driverId: record.driverId, mainClass: arguments.count > 2 ? arguments[2] : record.description.command.mainClass,
+                    state: record.state.description, cores: Int64(record.description.cores), memoryMiB: Int64(record.description.mem),
+                    resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) },
+                    notes: record.finalException.map { "\($0)" } ?? "")
+            }
             return WebResponses.html(WorkerPage.render(.init(
                 workerId: status.workerId, host: status.host, port: Int(status.port), masterURL: status.masterUrl,
                 masterWebUiURL: status.masterWebUiUrl, cores: Int64(status.cores), coresUsed: Int64(status.coresUsed),
                 memoryMiB: Int64(status.memoryMiB), memoryUsedMiB: Int64(status.memoryUsedMiB),
-                executors: status.executors.map(row), finishedExecutors: status.finishedExecutors.map(row))))
+                executors: status.executors.map(row), finishedExecutors: status.finishedExecutors.map(row),
+                drivers: status.drivers.map(row), finishedDrivers: status.finishedDrivers.map(row))))
         default:
             return Self.text("Not found\n", status: .notFound)
         }

@@ -59,8 +59,13 @@ struct ClusterModeDriverTests {
         #expect(try #require(json["workers"] as? [[String: Any]]).first?["coresused"] as? Int == 0)
 
         // The driver's log through the worker's log page.
-        let page = try await workerLog(cluster: cluster, query: "driverId=\(driverId)&logType=stdout")
+        let page = try await workerPage(cluster: cluster, query: "driverId=\(driverId)&logType=stdout")
         #expect(page.contains("SEED=1784293664"), "\(page.prefix(500))")
+        // And on the worker's page, as a finished driver with its main class.
+        let front = try await workerPage(cluster: cluster, path: "/", query: "")
+        #expect(front.contains("<h2>Finished Drivers <span class=\"count\">(1)</span></h2>"), "\(front)")
+        #expect(front.contains("<tr><td>\(driverId)</td><td class=\"wide\">SeedJob</td>"), "\(front)")
+        #expect(front.contains("logPage/?driverId=\(driverId)&amp;logType=stdout"))
     }
 
     /// The same submission through the Swift master to a JVM worker: the master relays what
@@ -134,12 +139,12 @@ struct ClusterModeDriverTests {
         throw CancellationError()
     }
 
-    /// `/log?…` of the first (Swift) worker, found through the master's `/json`.
-    private func workerLog(cluster: ClusterHarness, query: String) async throws -> String {
+    /// A page of the first (Swift) worker (`/log?…` by default), found through the master's `/json`.
+    private func workerPage(cluster: ClusterHarness, path: String = "/log", query: String) async throws -> String {
         let json = try await cluster.masterJSON()
         let workers = try #require(json["workers"] as? [[String: Any]])
         let web = try #require(workers.first?["webuiaddress"] as? String)
-        let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: "\(web)/log?\(query)")))
+        let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: "\(web)\(path)?\(query)")))
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -191,6 +191,8 @@ struct MasterPageTests {
                               resources: [.init(name: "gpu", addresses: ["0"])])],
             finishedExecutors: [.init(executorId: 2, appId: "app-0", appName: "done", user: "root", cores: 1, memoryMiB: 512, state: "KILLED")],
             drivers: [.init(driverId: "driver-1", mainClass: "com.example.Hello", state: "RUNNING", cores: 1, memoryMiB: 512)],
+            finishedDrivers: [.init(driverId: "driver-0", mainClass: "com.example.Fails", state: "ERROR", cores: 2, memoryMiB: 1024,
+                                    notes: "java.io.IOException: Cannot fetch hdfs://nn/app.jar")],
             version: "4.3.0")
         let html = WorkerPage.render(model)
         #expect(html.contains("<title>Spark Worker at 127.0.0.1:41867</title>"))
@@ -205,6 +207,11 @@ struct MasterPageTests {
         #expect(html.contains("<h2>Finished Executors <span class=\"count\">(1)</span></h2>"))
         #expect(html.contains("<span class=\"state s-bad\">KILLED</span>"))
         #expect(html.contains("<a href=\"logPage/?driverId=driver-1&amp;logType=stderr\">stderr</a>"))
+        #expect(html.contains("<h2>Running Drivers <span class=\"count\">(1)</span></h2>"))
+        #expect(html.contains("<h2>Finished Drivers <span class=\"count\">(1)</span></h2>"))
+        #expect(html.contains("<th scope=\"col\">Notes</th>"))
+        #expect(html.contains("<td>java.io.IOException: Cannot fetch hdfs://nn/app.jar</td>"))
+        #expect(html.contains("<td class=\"wide\">com.example.Fails</td>"))
         #expect(html.contains("Spark 4.3.0 standalone worker"))
         #expect(!html.contains("<form"))
     }
