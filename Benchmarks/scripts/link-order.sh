@@ -7,8 +7,8 @@
 #
 # The functions come from Valgrind's callgrind, run on release builds without debug info, in two
 # phases per daemon; a phase's functions are listed after those of the phase before:
-#   spark-master: 1. start, a native spark-worker registers and heartbeats, /json/ polled (as
-#                    side-by-side.sh does while the master starts);
+#   spark-master: 1. start, a native spark-worker registers and heartbeats, /json/ polled until
+#                    it lists the worker (as side-by-side.sh does);
 #                 2. serving spark-load's workers and an application, its pages read;
 #   spark-worker: 1. start, registered with a native spark-master, heartbeats;
 #                 2. the same with its pages read.
@@ -95,6 +95,22 @@ for _ in range(3):
     time.sleep(1)
 PY
 }
+# Polls the master's /json/ until it lists one ALIVE worker (up to 60 s), as side-by-side.sh does after
+# starting its worker: the master's JSON for a registered worker is part of its idle phase there.
+wait_alive_worker() { # web
+  python3 - "$1" <<'PY'
+import json, sys, time, urllib.request
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/json/", timeout=5) as answer:
+            if json.load(answer).get("aliveworkers") == 1:
+                break
+    except Exception:
+        pass
+    time.sleep(0.05)
+PY
+}
 mkdir -p "$work/worker-dir"
 # As on a dyno and in side-by-side.sh, the daemons run with SPARK_HOME set (its conf/spark-defaults.conf
 # is looked for at start).
@@ -126,6 +142,7 @@ wait_port "$web"; read_page "http://127.0.0.1:$web/json/"
 "$bin/spark-worker" --host 127.0.0.1 --port "$(free_port)" --webui-port "$(free_port)" --cores 1 --memory 1g \
   --work-dir "$work/worker-dir" "spark://127.0.0.1:$port" > "$work/worker.log" 2>&1 &
 pids+=("$!"); worker=$!
+wait_alive_worker "$web"
 sleep "$seconds"; finish "$worker"; finish "$profiled"
 
 echo "2/4 spark-master: serving spark-load, pages read ($seconds s)"
