@@ -84,7 +84,7 @@ public enum MasterStatusJSON {
             ("resources", resources(driver.resources.map { ($0.0, $0.1.addresses) })),
             ("submitdate", .string(IdentifierFormat.javaDateString(epochMillis: driver.startTime, offsetSeconds: offset, zoneName: zoneName))),
             ("worker", .string(driver.workerId ?? "None")),
-            ("mainclass", .string(driver.desc.command.arguments.count > 2 ? driver.desc.command.arguments[2] : driver.desc.command.mainClass)),
+            ("mainclass", .string(driver.desc.userMainClass)),
         ])
     }
 }

@@ -226,6 +226,12 @@ public struct DriverDescription: Sendable, Equatable {
         self.preserved = preserved
     }
 
+    /// The user's main class: the third argument of the `DriverWrapper` command (worker URL, user jar,
+    /// main class, …), as Spark's pages and JSON show it; the command's own class otherwise.
+    public var userMainClass: String {
+        command.arguments.count > 2 ? command.arguments[2] : command.mainClass
+    }
+
     public static func == (lhs: DriverDescription, rhs: DriverDescription) -> Bool {
         lhs.jarUrl == rhs.jarUrl && lhs.mem == rhs.mem && lhs.cores == rhs.cores
             && lhs.supervise == rhs.supervise && lhs.command == rhs.command && lhs.resourceReqs == rhs.resourceReqs

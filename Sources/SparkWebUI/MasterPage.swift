@@ -163,15 +163,10 @@ public enum MasterPage {
                 "\(driver.desc.cores)",
                 .text(UIFormat.mebibytes(driver.desc.mem)),
                 WebPage.resources(driver.resources.map { ($0.0, $0.1.addresses) }),
-                .text(mainClass(driver.desc)),
+                .text(driver.desc.userMainClass),
             ]
         }
         return WebPage.table(columns, rows: rows, empty: "No drivers.")
-    }
-
-    /// The user's main class: the third argument of the DriverWrapper command (Spark: `DriverInfo` UI).
-    static func mainClass(_ desc: DriverDescription) -> String {
-        desc.command.arguments.count > 2 ? desc.command.arguments[2] : desc.command.mainClass
     }
 
     static func requirements(_ requirements: [ResourceRequirement]) -> Markup {

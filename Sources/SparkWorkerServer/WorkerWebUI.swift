@@ -69,12 +69,10 @@ struct WorkerWebResponder: HTTPResponder {
                     state: record.state.description,
                     resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) })
             }
-            // Spark's WorkerPage: the main class is the third DriverWrapper argument, the state RUNNING
-            // until a final one.
+            // Spark's WorkerPage: the state is RUNNING until a final one.
             func row(_ record: DriverRecord) -> WorkerPage.Driver {
-                let arguments = record.description.command.arguments
-                return .init(
-                    driverId: record.driverId, mainClass: arguments.count > 2 ? arguments[2] : record.description.command.mainClass,
+                .init(
+                    driverId: record.driverId, mainClass: record.description.userMainClass,
                     state: record.state.description, cores: Int64(record.description.cores), memoryMiB: Int64(record.description.mem),
                     resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) },
                     notes: record.finalException.map { "\($0)" } ?? "")
