@@ -212,7 +212,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SparkMasterTests",
-            dependencies: ["SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkProtocol", "SparkTestKit"]
+            dependencies: ["SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkDaemon", "SparkProtocol", "SparkTestKit"]
         ),
         .testTarget(
             name: "SparkWorkerTests",

@@ -34,19 +34,26 @@ public enum Daemon {
         return text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
     }
 
-    /// The bytes of a file, at most `limit` of them, read to its end rather than to the size `stat`
-    /// reports (files under `/proc` and `/sys` report none); nil when it cannot be opened or read (a
-    /// directory, a missing file).
-    public static func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
+    /// The bytes of a whole file, read to its end rather than to the size `stat` reports (files under
+    /// `/proc` and `/sys` report none). Throws the `errno` of `open` or `read` (a missing file, a
+    /// directory), or `.larger` when the file holds more than `limit` bytes: never a silent prefix.
+    public static func readFile(_ path: String, limit: Int = 1 << 20) throws(FileReadError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else { throw FileReadError(reason: .system(errno)) }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
+        var tooLarge = false
         let failure = readChunks(from: descriptor, size: 16 * 1024) { chunk in
-            bytes += chunk.prefix(limit - bytes.count)
-            return bytes.count < limit
+            guard chunk.count <= limit - bytes.count else {
+                tooLarge = true
+                return false
+            }
+            bytes += chunk
+            return true
         }
-        return failure == 0 ? bytes : nil
+        if failure != 0 { throw FileReadError(reason: .system(failure)) }
+        if tooLarge { throw FileReadError(reason: .larger(than: limit)) }
+        return bytes
     }
 
     /// Reads `descriptor` to its end in chunks of up to `size` bytes and hands each to `body`, then an
@@ -87,5 +94,21 @@ public enum Daemon {
             done += wrote
         }
         return true
+    }
+}
+
+/// Why `Daemon.readFile` returned no bytes.
+public struct FileReadError: Error, Equatable, Sendable {
+    public enum Reason: Equatable, Sendable {
+        /// `open` or `read` failed with this `errno`.
+        case system(Int32)
+        /// The file holds more than this many bytes.
+        case larger(than: Int)
+    }
+
+    public var reason: Reason
+
+    public init(reason: Reason) {
+        self.reason = reason
     }
 }

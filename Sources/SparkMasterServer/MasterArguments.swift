@@ -21,11 +21,6 @@ public struct MasterArguments: Sendable, Equatable {
     }
 
     /// Spark: `Utils.getPropertiesFromFile` requires the file to exist.
-    public struct PropertiesFileError: Error, CustomStringConvertible, Equatable {
-        public var path: String
-        public var description: String { "Properties file \(path) does not exist" }
-    }
-
     public static let usage = """
         Usage: spark-master [options]
 
@@ -38,18 +33,11 @@ public struct MasterArguments: Sendable, Equatable {
                                  Default is conf/spark-defaults.conf.
         """
 
-    /// The properties file's text, read on the C library (`Daemon.readFile`): a missing default file
-    /// is the common case, and Foundation's reader builds a `CocoaError` for it.
-    public static func readPropertiesFile(_ path: String) throws -> String {
-        guard let bytes = Daemon.readFile(path) else { throw PropertiesFileError(path: path) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Parses `arguments` (without the program name) against `environment`.
     /// - Parameter readFile: reads the properties file (injected for tests).
     public init(
         arguments: [String], environment: [String: String],
-        readFile: (String) throws -> String = MasterArguments.readPropertiesFile
+        readFile: (String) throws -> String = { try PropertiesFile.read($0) }
     ) throws {
         host = LocalHost.name(environment: environment)
         if let value = environment["SPARK_MASTER_HOST"], !value.isEmpty { host = value }
@@ -91,7 +79,7 @@ public struct MasterArguments: Sendable, Equatable {
         if let file {
             do {
                 text = try readFile(file)
-            } catch where propertiesFile == nil {
+            } catch let error as PropertiesFileError where propertiesFile == nil && error.isAbsence {
                 text = nil  // The default file is optional.
             }
         }

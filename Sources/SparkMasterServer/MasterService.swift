@@ -179,7 +179,7 @@ public final class MasterService: Service, Sendable {
                         for await event in latch.events { self.eventSink.yield(.leadership(event)) }
                     }
                 }
-                try await withGracefulShutdownHandler {
+                await withGracefulShutdownHandler {
                     await runLoop(configuration: configuration, env: env, engine: engine, leadsAtStart: recovery.latch == nil)
                 } onGracefulShutdown: {
                     self.eventSink.finish()

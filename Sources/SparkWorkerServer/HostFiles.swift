@@ -77,9 +77,10 @@ extension HostEnvironment {
         return errno == 0 ? names : nil
     }
 
-    /// A small file (at most `limit` bytes, `Daemon.readFile`), decoded as UTF-8; nil when it cannot be read.
+    /// A small file (at most `limit` bytes, `Daemon.readFile`), decoded as UTF-8; nil when it cannot be
+    /// read or is larger.
     static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
-        Daemon.readFile(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+        (try? Daemon.readFile(path, limit: limit)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `path` with every symbolic link resolved (`realpath`); `path` itself when that fails.

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SparkConfig
+import SparkDaemon
 import SparkModel
 import SparkWorker
 
@@ -70,16 +71,15 @@ public struct WorkerOptions: Sendable {
         } catch {
             throw WorkerOptionsError(arguments: error)
         }
-        let propertiesText: String?
-        if let file = parsed.propertiesFile {
-            guard let text = HostEnvironment.readText(file) else {
-                throw WorkerOptionsError(.configuration, "Properties file \(file) does not exist")
+        var propertiesText: String?
+        if let file = parsed.propertiesFile ?? SparkConf.defaultPropertiesFile(environment: environment) {
+            do {
+                propertiesText = try PropertiesFile.read(file)
+            } catch where parsed.propertiesFile == nil && error.isAbsence {
+                propertiesText = nil  // The default file is optional.
+            } catch {
+                throw WorkerOptionsError(.configuration, error.description)
             }
-            propertiesText = text
-        } else if let file = SparkConf.defaultPropertiesFile(environment: environment) {
-            propertiesText = HostEnvironment.readText(file)
-        } else {
-            propertiesText = nil
         }
         let conf = SparkConf.daemon(
             environment: environment, optionVariables: ["SPARK_DAEMON_JAVA_OPTS", "SPARK_WORKER_OPTS"],

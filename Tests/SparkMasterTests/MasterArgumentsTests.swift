@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SparkConfig
+import SparkDaemon
 @testable import SparkMaster
 @testable import SparkMasterServer
 import SparkModel
@@ -28,7 +29,7 @@ import Testing
     @Test func environmentDefaults() throws {
         let arguments = try MasterArguments(
             arguments: [], environment: ["SPARK_MASTER_HOST": "m1", "SPARK_MASTER_PORT": "7001", "SPARK_MASTER_WEBUI_PORT": "8001"],
-            readFile: { _ in throw RecoveryError("no file") })
+            readFile: { throw PropertiesFileError(path: $0, problem: .missing) })
         #expect((arguments.host, arguments.port, arguments.webUiPort) == ("m1", 7001, 8001))
         let local = try MasterArguments(arguments: [], environment: ["SPARK_LOCAL_IP": "127.0.0.9"], readFile: { _ in "" })
         #expect(local.host == "127.0.0.9")
@@ -39,7 +40,7 @@ import Testing
         #expect(throws: MasterArguments.UsageError.self) { try MasterArguments(arguments: ["--port", "x"], environment: [:]) }
         #expect(throws: MasterArguments.UsageError.self) { try MasterArguments(arguments: ["--host"], environment: [:]) }
         // An explicit properties file must exist.
-        #expect(throws: MasterArguments.PropertiesFileError(path: "/nonexistent/x.conf")) {
+        #expect(throws: PropertiesFileError(path: "/nonexistent/x.conf", problem: .missing)) {
             try MasterArguments(arguments: ["--properties-file", "/nonexistent/x.conf"], environment: [:])
         }
     }
@@ -56,10 +57,13 @@ import Testing
         // SPARK_HOME without a conf file: the defaults.
         let bare = try MasterArguments(arguments: [], environment: ["SPARK_HOME": directory])
         #expect(bare.conf["spark.deploy.spreadOut"] == nil)
-        // A directory is not a properties file.
-        #expect(throws: MasterArguments.PropertiesFileError(path: directory)) {
+        // A directory is not a properties file; as the default file it is no file at all.
+        #expect(throws: PropertiesFileError(path: directory, problem: .notARegularFile)) {
             try MasterArguments(arguments: ["--properties-file", directory], environment: [:])
         }
+        #expect(mkdir(directory + "/conf/spark-defaults.conf", 0o755) == 0)
+        #expect(try MasterArguments(arguments: [], environment: ["SPARK_HOME": directory]).conf["spark.deploy.spreadOut"] == nil)
+        #expect(rmdir(directory + "/conf/spark-defaults.conf") == 0)
         let file = directory + "/conf/spark-defaults.conf"
         let text = "# comment\nspark.deploy.spreadOut false\nspark.master.ui.port 8181\n"
         let output = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -71,7 +75,19 @@ import Testing
         #expect(fromHome.webUiPort == 8181)
         let explicit = try MasterArguments(arguments: ["--properties-file", file], environment: [:])
         #expect(explicit.conf["spark.deploy.spreadOut"] == "false")
-        #expect(try MasterArguments.readPropertiesFile(file) == text)
+        #expect(try PropertiesFile.read(file) == text)
+
+        // A default file that is there but cannot be used stops the master rather than being skipped.
+        let huge = String(repeating: "spark.x 1\n", count: PropertiesFile.limit / 10 + 1)
+        let hugeOutput = open(file, O_WRONLY | O_TRUNC)
+        #expect(huge.utf8.withContiguousStorageIfAvailable { write(hugeOutput, $0.baseAddress, $0.count) } == huge.utf8.count)
+        close(hugeOutput)
+        let tooLarge = PropertiesFileError(path: file, problem: .larger(than: PropertiesFile.limit))
+        #expect(throws: tooLarge) { try MasterArguments(arguments: [], environment: ["SPARK_HOME": directory]) }
+        #expect(tooLarge.description == "Properties file \(file) is larger than 1048576 bytes")
+        #expect(throws: PropertiesFileError(path: "/dev/zero", problem: .notARegularFile)) {
+            try MasterArguments(arguments: ["--properties-file", "/dev/zero"], environment: [:])
+        }
     }
 
     @Test func configurationValuesAreCheckedWithTheirKey() throws {

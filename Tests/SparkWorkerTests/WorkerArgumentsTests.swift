@@ -101,9 +101,34 @@ import Testing
         #expect(ip.host == "10.9.9.9")
     }
 
-    @Test func missingPropertiesFileIsAnError() {
-        #expect(throws: WorkerOptionsError.self) {
-            _ = try WorkerOptions.resolve(arguments: ["--properties-file", "/nonexistent/x.conf", "spark://m:7077"], environment: [:])
+    @Test func propertiesFilesAreCheckedAsSparkChecksThem() throws {
+        func failure(_ arguments: [String], _ environment: [String: String] = [:]) -> WorkerOptionsError? {
+            do {
+                _ = try WorkerOptions.resolve(arguments: arguments + ["spark://m:7077"], environment: environment)
+                return nil
+            } catch {
+                return error
+            }
         }
+        let missing = failure(["--properties-file", "/nonexistent/x.conf"])
+        #expect(missing?.code == .configuration)
+        #expect(missing?.message == "Properties file /nonexistent/x.conf does not exist")
+        #expect(failure(["--properties-file", "/dev/null"])?.message == "Properties file /dev/null is not a normal file")
+
+        let conf = FileManager.default.temporaryDirectory.appendingPathComponent("worker-conf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: conf, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: conf) }
+        let file = conf.appendingPathComponent("spark-defaults.conf")
+        // The default file as a directory is no file: the worker starts without it.
+        try FileManager.default.createDirectory(at: file, withIntermediateDirectories: false)
+        #expect(failure([], ["SPARK_CONF_DIR": conf.path]) == nil)
+        try FileManager.default.removeItem(at: file)
+        try Data("spark.worker.ui.port 18089\n".utf8).write(to: file)
+        #expect(try WorkerOptions.resolve(arguments: ["spark://m:7077"], environment: ["SPARK_CONF_DIR": conf.path]).webUiPort == 18089)
+        // Larger than a properties file can be: an error, not the first megabyte.
+        try Data(String(repeating: "spark.x 1\n", count: 110_000).utf8).write(to: file)
+        let huge = failure([], ["SPARK_CONF_DIR": conf.path])
+        #expect(huge?.code == .configuration)
+        #expect(huge?.message == "Properties file \(file.path) is larger than 1048576 bytes")
     }
 }
