@@ -23,6 +23,9 @@
 #
 # usage: Benchmarks/scripts/side-by-side.sh [options]
 #   --runs N                 runs of the daemon measurements, JVM and Swift alternating (default 1)
+#   --warmup N               unrecorded seed-job runs per side before them (default 1): the page cache
+#                            holds the jars and the Swift worker's executor archive exists, as in the
+#                            runs after; 0 measures a cold first run too
 #   --quick                  skip the max-workers sweep
 #   --sweep-only             only the max-workers sweep
 #   --sweep "N1 N2 ..."      sweep steps (default "100 500 1000 2000 5000 10000"); stops at the first step not held
@@ -44,11 +47,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
 
-runs=1 quick=0 sweep_only=0 steps="100 500 1000 2000 5000 10000" step_cap=45 register_rate=1000 hb_interval=15
+runs=1 warmup=1 quick=0 sweep_only=0 steps="100 500 1000 2000 5000 10000" step_cap=45 register_rate=1000 hb_interval=15
 idle=10 cpu_window=20 swift_bin="" load_bin="" decode_bin="" kinds="jvm swift"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --sweep-only) sweep_only=1; shift ;;
     --sweep) steps=$2; shift 2 ;;
@@ -89,7 +93,7 @@ if [ "$quick" = 0 ] && [ ! -x "$load_bin" ]; then
 fi
 
 work="$(mktemp -d -t side-by-side.XXXXXX)"
-results="$work/results.tsv"   # kind  metric  value
+results="$work/results.tsv"   # kind  metric  value  run
 pids=()
 groups=()   # spark-shell sessions (setsid): ended as process groups, so the driver JVM goes too
 clk_tck=$(getconf CLK_TCK)
@@ -107,7 +111,11 @@ trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$results"; echo "  $1 $2: $3"; }
+record() {  # kind metric value; nothing while warming up
+  [ "$recording" = 1 ] || return 0
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$run" >> "$results"; echo "  $1 $2: $3"
+}
+recording=1 run=0
 rss_mib() { status_mib "$1" VmRSS; }
 status_mib() { awk -v key="$2:" '$1 == key { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime, after the command name
@@ -168,8 +176,13 @@ print(child.pid, rpc, alive)
 PY
 }
 
-# The JVM daemons' environment; `env` and spark-class exec in turn, so the PID ends up the JVM's.
-jvm_env=(env SPARK_NO_DAEMONIZE=1 SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=127.0.0.1 SPARK_CONF_DIR="$work/conf-empty")
+# The daemons' environment; `env` and spark-class exec in turn, so the PID ends up the JVM's. Both
+# sides bind loopback, and their executors inherit it. The Swift daemons read no conf directory either
+# (pyspark has no `$SPARK_HOME/conf`); theirs is left unset because the executor's class path names
+# it, and a per-run directory would give every series a new executor archive.
+local_env=(SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=127.0.0.1)
+jvm_env=(env SPARK_NO_DAEMONIZE=1 "${local_env[@]}" SPARK_CONF_DIR="$work/conf-empty")
+swift_env=(env "${local_env[@]}")
 mkdir -p "$work/conf-empty"
 
 # Starts a master of `kind`; sets master_pid, master_port, master_web and records start-up times.
@@ -177,7 +190,7 @@ start_master() { # kind tag
   local kind=$1 tag=$2 out cmd
   master_port=$(free_port); master_web=$(free_port)
   if [ "$kind" = swift ]; then
-    cmd=("$swift_bin/spark-master" --host 127.0.0.1 --port "$master_port" --webui-port "$master_web")
+    cmd=("${swift_env[@]}" "$swift_bin/spark-master" --host 127.0.0.1 --port "$master_port" --webui-port "$master_web")
   else
     cmd=("${jvm_env[@]}" "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master --host 127.0.0.1
          --port "$master_port" --webui-port "$master_web")
@@ -196,7 +209,7 @@ start_worker() { # kind tag
   mkdir -p "$work/$tag-work"
   local t0; t0=$(now_ms)
   if [ "$kind" = swift ]; then
-    "$swift_bin/spark-worker" "${args[@]}" > "$work/$tag-worker.log" 2>&1 &
+    "${swift_env[@]}" "$swift_bin/spark-worker" "${args[@]}" > "$work/$tag-worker.log" 2>&1 &
   else
     "${jvm_env[@]}" "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker "${args[@]}" > "$work/$tag-worker.log" 2>&1 &
   fi
@@ -437,7 +450,21 @@ echo "side-by-side: work directory $work"
 echo "  $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  Swift daemons: $swift_bin; spark-load: ${load_bin:-none}; decoder: ${decode_bin:-none}; Spark: $SPARK_HOME"
 
+# A seed job on a fresh cluster, figures not recorded.
+warm_up() { # kind n
+  local kind=$1 tag="$1-warmup$2"
+  echo "== $kind, warm-up $2 (not recorded)"
+  recording=0
+  { start_master "$kind" "$tag" && start_worker "$kind" "$tag" && sleep "$idle" && run_shell "$kind" "$tag"; } ||
+    echo "$kind warm-up $2 failed (see $work/$tag-*)" >&2
+  stop_daemons
+  recording=1
+}
+
 if [ "$sweep_only" = 0 ]; then
+  for n in $(seq 1 "$warmup"); do
+    for kind in $kinds; do warm_up "$kind" "$n"; done
+  done
   for run in $(seq 1 "$runs"); do
     # Alternate which side goes first, so neither always runs on a warmer machine.
     if [ $(( run % 2 )) = 1 ]; then order="$kinds"; else order="$(echo "$kinds" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')"; fi
@@ -461,7 +488,7 @@ if [ "$quick" = 0 ]; then
 fi
 
 echo
-echo "== medians over $runs run(s); ratio = Swift / JVM"
+echo "== medians over $runs run(s); ratio = Swift / JVM of the medians; paired = median of each run's Swift / JVM"
 python3 - "$results" <<'PY'
 import statistics, sys
 from collections import defaultdict
@@ -471,21 +498,25 @@ try:
     lines = open(sys.argv[1]).read().splitlines()
 except FileNotFoundError:
     lines = []
+by_run = defaultdict(dict)  # (metric, run) -> kind -> value
 for line in lines:
-    kind, metric, value = line.split("\t")
+    kind, metric, value, run = line.split("\t")
     if metric not in order:
         order.append(metric)
     try:
         values[metric][kind].append(float(value))
+        by_run[(metric, run)][kind] = float(value)
     except ValueError:
         pass
-print(f'{"figure":40} {"JVM":>10} {"Swift":>10} {"Swift/JVM":>10}')
+print(f'{"figure":40} {"JVM":>10} {"Swift":>10} {"Swift/JVM":>10} {"paired":>8}')
 for metric in order:
     jvm = statistics.median(values[metric]["jvm"]) if values[metric]["jvm"] else None
     swift = statistics.median(values[metric]["swift"]) if values[metric]["swift"] else None
     ratio = f"{swift / jvm:.3f}" if jvm and swift is not None else "-"
+    pairs = [v["swift"] / v["jvm"] for (m, _), v in by_run.items() if m == metric and v.get("jvm") and "swift" in v]
+    paired = f"{statistics.median(pairs):.3f}" if pairs else "-"
     show = lambda v: "-" if v is None else f"{v:.2f}" if v < 10 else f"{v:.0f}"
-    print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10}")
+    print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10} {paired:>8}")
 PY
 if [ "$quick" = 0 ]; then
   for kind in $kinds; do echo "max simulated workers held ($kind): ${max_held[$kind]}"; done
