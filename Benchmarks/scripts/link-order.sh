@@ -19,16 +19,22 @@
 # read from a link map of each daemon. A stale file only costs locality: lld ignores symbols it does
 # not find (--no-warn-symbol-ordering), so rerun this after changes to start-up or idle paths.
 #
-# usage: Benchmarks/scripts/link-order.sh [--seconds S]   (default 20 s per callgrind run; about 15 min
-#        with the first release build)
+# Two regenerations lay the compact part out differently (callgrind lists a phase's functions in its own
+# order), and that alone has moved an idle daemon by up to 1 MiB; with --merge the files keep the order
+# they have, drop the functions no longer run and put each newly run one after the function the fresh
+# profile lists before it, so a layout that was measured stays as it was apart from what changed.
+#
+# usage: Benchmarks/scripts/link-order.sh [--seconds S] [--merge]
+#        (default 20 s per callgrind run; about 15 min with the first release build)
 # Needs valgrind and python3; builds the daemons as for deployment, in .build-deploy (a build directory
 # of its own: SwiftPM does not recompile modules built before when only -Xswiftc flags change).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=20
+seconds=20 merge=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
+    --merge) merge=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -159,9 +165,9 @@ profile_worker worker-idle
 echo "4/4 spark-worker: the same, pages read ($seconds s)"
 profile_worker worker-pages pages
 
-python3 - "$work" <<'PY'
-import re, sys
-work = sys.argv[1]
+python3 - "$work" "$merge" <<'PY'
+import os, re, sys
+work, merge = sys.argv[1], sys.argv[2] == "1"
 pattern = re.compile(r"^(ob|cob|fl|fi|fe|cfi|cfl|fn|cfn)=\((\d+)\)(?: (.*))?$")
 
 def executed(name, binary):
@@ -215,7 +221,21 @@ for binary, phases in [("spark-master", ["master-idle", "master-load"]), ("spark
         symbols = [s for s in executed(phase, binary) if s not in seen]
         seen.update(symbols)
         listed += [s for s in symbols if s not in shared] + [s for s in symbols if s in shared]
-    with open(f"Sources/link/{binary}.order", "w") as out:
+    path = f"Sources/link/{binary}.order"
+    if merge and os.path.exists(path):
+        fresh, listed = listed, []
+        running = set(fresh)
+        listed = [s for s in dict.fromkeys(open(path).read().splitlines()) if s in running]
+        have = set(listed)
+        for index, symbol in enumerate(fresh):
+            if symbol in have:
+                continue
+            before = index - 1
+            while before >= 0 and fresh[before] not in have:
+                before -= 1
+            listed.insert(listed.index(fresh[before]) + 1 if before >= 0 else 0, symbol)
+            have.add(symbol)
+    with open(path, "w") as out:
         out.write("\n".join(listed) + "\n")
     print(f"Sources/link/{binary}.order: {len(listed)} symbols, {sum(s in shared for s in listed)} in shared sections")
 PY
