@@ -20,7 +20,6 @@ public struct MasterArguments: Sendable, Equatable {
         public var description: String { message + "\n\n" + MasterArguments.usage }
     }
 
-    /// Spark: `Utils.getPropertiesFromFile` requires the file to exist.
     public static let usage = """
         Usage: spark-master [options]
 
