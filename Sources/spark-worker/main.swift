@@ -23,8 +23,11 @@ do {
 } catch {
     if error.code == .help {
         print(WorkerArguments.usage)
-    } else {
+    } else if error.code == .usage {
         Daemon.writeStandardError("\(error.message)\n\(WorkerArguments.usage)\n")
+    } else {
+        // A bad configuration value or properties file: the command line itself was fine.
+        Daemon.writeStandardError("spark-worker: \(error.message)\n")
     }
     exit(error.exitCode)
 }
