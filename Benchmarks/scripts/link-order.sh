@@ -223,8 +223,7 @@ for binary, phases in [("spark-master", ["master-idle", "master-load"]), ("spark
         listed += [s for s in symbols if s not in shared] + [s for s in symbols if s in shared]
     path = f"Sources/link/{binary}.order"
     if merge and os.path.exists(path):
-        fresh, listed = listed, []
-        running = set(fresh)
+        fresh, running = listed, set(listed)
         listed = [s for s in dict.fromkeys(open(path).read().splitlines()) if s in running]
         have = set(listed)
         for index, symbol in enumerate(fresh):
