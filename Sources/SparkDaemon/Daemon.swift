@@ -34,10 +34,14 @@ public enum Daemon {
         return text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
     }
 
+    /// The most `readFile` reads by default: properties files, and the small files of `/proc`, `/sys`
+    /// and the work directory, are a few kilobytes.
+    public static let smallFileLimit = 1 << 20
+
     /// The bytes of a whole file, read to its end rather than to the size `stat` reports (files under
     /// `/proc` and `/sys` report none). Throws the `errno` of `open` or `read` (a missing file, a
     /// directory), or `.larger` when the file holds more than `limit` bytes: never a silent prefix.
-    public static func readFile(_ path: String, limit: Int = 1 << 20) throws(FileReadError) -> [UInt8] {
+    public static func readFile(_ path: String, limit: Int = smallFileLimit) throws(FileReadError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileReadError(reason: .system(errno)) }
         defer { close(descriptor) }

@@ -40,8 +40,8 @@ public struct PropertiesFileError: Error, Equatable, Sendable, CustomStringConve
 }
 
 public enum PropertiesFile {
-    /// The most a properties file may hold; Spark's files are a few kilobytes.
-    public static let limit = 1 << 20
+    /// The most a properties file may hold (`Daemon.smallFileLimit`); Spark's files are a few kilobytes.
+    public static let limit = Daemon.smallFileLimit
 
     /// The text of the properties file at `path`, read on the C library (a missing default file is
     /// the common case, and Foundation's reader builds a `CocoaError` for it at every start).

@@ -79,7 +79,7 @@ extension HostEnvironment {
 
     /// A small file (at most `limit` bytes, `Daemon.readFile`), decoded as UTF-8; nil when it cannot be
     /// read or is larger.
-    static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
+    static func readText(_ path: String, limit: Int = Daemon.smallFileLimit) -> String? {
         (try? Daemon.readFile(path, limit: limit)).map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import SparkModel
 import SparkWebUI
 import SparkWorker
 
@@ -62,19 +63,22 @@ struct WorkerWebResponder: HTTPResponder {
             }
         case "/":
             guard let status = monitor.status else { return Self.text("Worker is starting\n", status: .serviceUnavailable) }
+            func resources(_ assigned: [(String, ResourceInformation)]) -> [WorkerPage.Resource] {
+                assigned.map { .init(name: $0.0, addresses: $0.1.addresses) }
+            }
             func row(_ record: ExecutorRecord) -> WorkerPage.Executor {
                 .init(
                     executorId: Int64(record.key.execId), appId: record.key.appId, appName: record.appDesc.name,
                     user: record.appDesc.user, cores: Int64(record.cores), memoryMiB: Int64(record.memoryMiB),
                     state: record.state.description,
-                    resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) })
+                    resources: resources(record.resources))
             }
             // Spark's WorkerPage: the state is RUNNING until a final one.
             func row(_ record: DriverRecord) -> WorkerPage.Driver {
                 .init(
                     driverId: record.driverId, mainClass: record.description.userMainClass,
                     state: record.state.description, cores: Int64(record.description.cores), memoryMiB: Int64(record.description.mem),
-                    resources: record.resources.map { .init(name: $0.0, addresses: $0.1.addresses) },
+                    resources: resources(record.resources),
                     notes: record.finalException.map { "\($0)" } ?? "")
             }
             return WebResponses.html(WorkerPage.render(.init(
