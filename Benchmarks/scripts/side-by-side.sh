@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side by side on one machine: Spark's JVM Master and Worker (pyspark 4.3.0, `bin/spark-class`) and
 # spark-space's Swift `spark-master` and `spark-worker`, started in turn on loopback with free ports.
-# Prints the median of each figure over the runs and the Swift/JVM ratio:
+# Prints the median of each figure over the runs and the Swift/JVM ratio, with the median of the runs'
+# own ratios and, from 5 runs on, a 90% bootstrap interval of the ratio:
 #
 #   master start → RPC port accepting       (and → ALIVE on /json/), from the exec of the start command
 #   worker start → registered               worker ALIVE on the master's /json/
@@ -16,7 +17,11 @@
 #                                           Spark cluster with app ID" → first "Executor updated: … RUNNING",
 #                                           and how long after the master sent ExecutorUpdated(RUNNING) (on
 #                                           the capture) the driver logged it: the driver's own share
-#   seed job end to end                     wall time of `spark-shell` running sc.parallelize(1 to 1000000).reduce(_ + _)
+#   seed job end to end                     wall time of `spark-shell` running sc.parallelize(1 to 1000000).reduce(_ + _);
+#                                           from its log also the driver's start until "Connected to Spark cluster"
+#                                           (the driver JVM's own part), and app registered → executor registered
+#                                           with the driver (what a job waits for), with how long before the first
+#                                           job that was
 #   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
 #                                           a step holds when every worker registered, stayed ALIVE and had a
 #                                           lastheartbeat within one heartbeat interval + 2 s on /json/
@@ -262,6 +267,14 @@ logger.backend.name = org.apache.spark.scheduler.cluster.StandaloneSchedulerBack
 logger.backend.level = info
 logger.backend.additivity = false
 logger.backend.appenderRef.timing.ref = timing
+logger.endpoint.name = org.apache.spark.scheduler.cluster.StandaloneSchedulerBackend\$StandaloneDriverEndpoint
+logger.endpoint.level = info
+logger.endpoint.additivity = false
+logger.endpoint.appenderRef.timing.ref = timing
+logger.context.name = org.apache.spark.SparkContext
+logger.context.level = info
+logger.context.additivity = false
+logger.context.appenderRef.timing.ref = timing
 CFG
   printf 'sc.parallelize(1 to 1000000).reduce(_ + _)\n:quit\n' > "$work/$tag-shell.in"
   local capture="$work/$tag-master-port.pcap" capture_pid=""
@@ -295,29 +308,40 @@ CFG
     return 1
   fi
   record "$kind" "seed job wall ms" "$wall"
-  local to_running
-  to_running=$(python3 - "$timing" "$wire_running_ms" <<'PY'
+  local timeline
+  timeline=$(python3 - "$timing" "$t0" "$wire_running_ms" <<'PY'
 import re, sys
-registered = running = None
+first = {}
+patterns = {
+    "registered": r"Connected to Spark cluster with app ID",
+    "running": r"Executor updated: \S+ is now RUNNING",
+    "executor": r"Registered executor .* with ID",
+    "job": r"Starting job: ",
+}
 for line in open(sys.argv[1], errors="replace"):
     stamp, _, text = line.partition(" ")
-    if registered is None and "Connected to Spark cluster with app ID" in text:
-        registered = int(stamp)
-    elif registered is not None and running is None and re.search(r"Executor updated: \S+ is now RUNNING", text):
-        running = int(stamp)
-if registered is None or running is None:
-    print("")
+    for name, pattern in patterns.items():
+        if name not in first and re.search(pattern, text) and (name == "registered" or "registered" in first):
+            first[name] = int(stamp)
+show = lambda name, since: f"{first[name] - since:.0f}" if name in first else "-"
+registered = first.get("registered")
+if registered is None:
+    print("- - - - -")
 else:
     # How long after the master's ExecutorUpdated(RUNNING) left its port the driver logged it (same clock).
-    lag = f"{running - float(sys.argv[2]):.1f}" if sys.argv[2] else "-"
-    print(running - registered, lag)
+    lag = f"{first['running'] - float(sys.argv[3]):.1f}" if sys.argv[3] and "running" in first else "-"
+    idle = f"{first['job'] - first['executor']:.0f}" if "job" in first and "executor" in first else "-"
+    print(registered - int(sys.argv[2]), show("running", registered), lag, show("executor", registered), idle)
 PY
 )
-  if [ -n "$to_running" ]; then
-    local lag; read -r to_running lag <<< "$to_running"
-    record "$kind" "registered to RUNNING in driver log ms" "$to_running"
-    [ "$lag" = "-" ] || record "$kind" "  driver: logged after ExecutorUpdated sent ms" "$lag"
-  else echo "$kind: no registration/RUNNING lines in $timing" >&2; fi
+  local to_registered to_running lag to_executor executor_idle
+  read -r to_registered to_running lag to_executor executor_idle <<< "$timeline"
+  if [ "$to_registered" = "-" ]; then echo "$kind: no registration line in $timing" >&2; return 0; fi
+  record "$kind" "  driver: start to app registered ms" "$to_registered"
+  [ "$to_running" = "-" ] || record "$kind" "registered to RUNNING in driver log ms" "$to_running"
+  [ "$lag" = "-" ] || record "$kind" "  driver: logged after ExecutorUpdated sent ms" "$lag"
+  [ "$to_executor" = "-" ] || record "$kind" "registered to executor registered ms" "$to_executor"
+  [ "$executor_idle" = "-" ] || record "$kind" "  executor registered before the job ms" "$executor_idle"
 }
 
 # Captures the master's RPC port on lo (packets written as they come); sets capture_pid, or leaves it
@@ -488,9 +512,10 @@ if [ "$quick" = 0 ]; then
 fi
 
 echo
-echo "== medians over $runs run(s); ratio = Swift / JVM of the medians; paired = median of each run's Swift / JVM"
+echo "== medians over $runs run(s); ratio = Swift / JVM of the medians; paired = median of each run's Swift / JVM;"
+echo "   90% = the ratio's bootstrap interval (runs drawn with replacement, 2000 draws; from 5 runs on)"
 python3 - "$results" <<'PY'
-import statistics, sys
+import random, statistics, sys
 from collections import defaultdict
 values = defaultdict(lambda: defaultdict(list))
 order = []
@@ -508,15 +533,31 @@ for line in lines:
         by_run[(metric, run)][kind] = float(value)
     except ValueError:
         pass
-print(f'{"figure":40} {"JVM":>10} {"Swift":>10} {"Swift/JVM":>10} {"paired":>8}')
+def interval(pairs):
+    """5th and 95th percentile of the ratio of medians over runs drawn with replacement (fixed seed)."""
+    if len(pairs) < 5:
+        return "-"
+    draw = random.Random(7)
+    ratios = []
+    for _ in range(2000):
+        sample = [draw.choice(pairs) for _ in pairs]
+        jvm = statistics.median(j for j, _ in sample)
+        if jvm:
+            ratios.append(statistics.median(s for _, s in sample) / jvm)
+    if not ratios:
+        return "-"
+    ratios.sort()
+    return f"{ratios[len(ratios) * 5 // 100]:.3f}-{ratios[len(ratios) * 95 // 100]:.3f}"
+print(f'{"figure":40} {"JVM":>10} {"Swift":>10} {"Swift/JVM":>10} {"paired":>8} {"90%":>13}')
 for metric in order:
     jvm = statistics.median(values[metric]["jvm"]) if values[metric]["jvm"] else None
     swift = statistics.median(values[metric]["swift"]) if values[metric]["swift"] else None
     ratio = f"{swift / jvm:.3f}" if jvm and swift is not None else "-"
     pairs = [v["swift"] / v["jvm"] for (m, _), v in by_run.items() if m == metric and v.get("jvm") and "swift" in v]
     paired = f"{statistics.median(pairs):.3f}" if pairs else "-"
+    both = [(v["jvm"], v["swift"]) for (m, _), v in sorted(by_run.items()) if m == metric and "jvm" in v and "swift" in v]
     show = lambda v: "-" if v is None else f"{v:.2f}" if v < 10 else f"{v:.0f}"
-    print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10} {paired:>8}")
+    print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10} {paired:>8} {interval(both):>13}")
 PY
 if [ "$quick" = 0 ]; then
   for kind in $kinds; do echo "max simulated workers held ($kind): ${max_held[$kind]}"; done
