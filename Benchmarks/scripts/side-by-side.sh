@@ -19,7 +19,8 @@
 #                                           the capture) the driver logged it: the driver's own share
 #   seed job end to end                     wall time of `spark-shell` running sc.parallelize(1 to 1000000).reduce(_ + _);
 #                                           from its log also the driver's start until "Connected to Spark cluster"
-#                                           (the driver JVM's own part), and app registered → executor registered
+#                                           (the driver JVM's own part) and the rest of the wall time (where the
+#                                           cluster manager has a say), and app registered → executor registered
 #                                           with the driver (what a job waits for), with how long before the first
 #                                           job that was
 #   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
@@ -338,6 +339,7 @@ PY
   read -r to_registered to_running lag to_executor executor_idle <<< "$timeline"
   if [ "$to_registered" = "-" ]; then echo "$kind: no registration line in $timing" >&2; return 0; fi
   record "$kind" "  driver: start to app registered ms" "$to_registered"
+  record "$kind" "  from app registered to the end ms" "$(( wall - to_registered ))"
   [ "$to_running" = "-" ] || record "$kind" "registered to RUNNING in driver log ms" "$to_running"
   [ "$lag" = "-" ] || record "$kind" "  driver: logged after ExecutorUpdated sent ms" "$lag"
   [ "$to_executor" = "-" ] || record "$kind" "registered to executor registered ms" "$to_executor"
