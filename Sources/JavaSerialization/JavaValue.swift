@@ -123,20 +123,45 @@ public final class JavaClassDescriptor: @unchecked Sendable, CustomStringConvert
     public var isExternalizable: Bool { flags & JavaConstants.scExternalizable != 0 }
     public var isEnum: Bool { flags & JavaConstants.scEnum != 0 }
 
-    /// The hierarchy from the top-most serializable superclass down to this class.
+    /// The hierarchy from the top-most serializable superclass down to this class (at most
+    /// `JavaConstants.maxHierarchyDepth` levels). One allocation: the chain is counted, then filled
+    /// from the end.
     public var hierarchy: [JavaClassDescriptor] {
-        var chain: [JavaClassDescriptor] = []
-        var current: JavaClassDescriptor? = self
-        while let descriptor = current, chain.count < JavaConstants.maxHierarchyDepth {
-            chain.append(descriptor)
-            current = descriptor.superDescriptor
+        let depth = hierarchyDepth
+        return Array(unsafeUninitializedCapacity: depth) { buffer, initialized in
+            var current: JavaClassDescriptor? = self
+            var index = depth
+            // The same links as counted: a published descriptor no longer changes.
+            while index > 0, let descriptor = current {
+                index -= 1
+                buffer.initializeElement(at: index, to: descriptor)
+                current = descriptor.superDescriptor
+            }
+            initialized = depth
         }
-        return chain.reversed()
     }
 
-    /// Whether this class or one of its superclasses has the given name.
+    /// How many levels `hierarchy` has.
+    var hierarchyDepth: Int {
+        var depth = 0
+        var current: JavaClassDescriptor? = self
+        while let descriptor = current, depth < JavaConstants.maxHierarchyDepth {
+            depth += 1
+            current = descriptor.superDescriptor
+        }
+        return depth
+    }
+
+    /// Whether this class or one of its superclasses has the given name (walks the chain; no array).
     public func isSubclass(of className: String) -> Bool {
-        hierarchy.contains { $0.name == className }
+        var current: JavaClassDescriptor? = self
+        var depth = 0
+        while let descriptor = current, depth < JavaConstants.maxHierarchyDepth {
+            if descriptor.name == className { return true }
+            current = descriptor.superDescriptor
+            depth += 1
+        }
+        return false
     }
 
     public var description: String { "\(name) (suid \(serialVersionUID))" }

@@ -78,6 +78,29 @@ import Testing
         #expect(error?.path.hasPrefix("[0][0][0]") == true)
     }
 
+    @Test func hierarchyRunsFromTheTopMostSuperclassDown() {
+        let top = JavaClassDescriptor(name: "C", serialVersionUID: 3, flags: JavaConstants.scSerializable, fields: [])
+        let middle = JavaClassDescriptor(name: "B", serialVersionUID: 2, flags: JavaConstants.scSerializable, fields: [], superDescriptor: top)
+        let leaf = JavaClassDescriptor(name: "A", serialVersionUID: 1, flags: JavaConstants.scSerializable, fields: [], superDescriptor: middle)
+        #expect(leaf.hierarchy.map(\.name) == ["C", "B", "A"])
+        #expect(top.hierarchy.map(\.name) == ["C"])
+        #expect(leaf.isSubclass(of: "C") && leaf.isSubclass(of: "A"))
+        #expect(!middle.isSubclass(of: "A") && !leaf.isSubclass(of: "D"))
+    }
+
+    @Test func aClassThatIsItsOwnSuperclassIsWalkedToTheDepthLimit() throws {
+        // Class A (no fields) whose superclass descriptor is a reference to A's own handle.
+        var bytes: [UInt8] = [0xAC, 0xED, 0x00, 0x05, 0x73, 0x72] + Self.utf("A")
+        bytes += [0, 0, 0, 0, 0, 0, 0, 1, JavaConstants.scSerializable, 0x00, 0x00, 0x78]
+        bytes += [0x71, 0x00, 0x7E, 0x00, 0x00]
+        let object = try #require(try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: bytes)).object)
+        let hierarchy = object.descriptor.hierarchy
+        #expect(hierarchy.count == 64)  // JavaConstants.maxHierarchyDepth
+        #expect(hierarchy.allSatisfy { $0 === object.descriptor })
+        #expect(object.classData.count == 64)
+        #expect(object.descriptor.isSubclass(of: "A") && !object.descriptor.isSubclass(of: "B"))
+    }
+
     @Test func hugeArrayLengthsAreRefusedBeforeAllocating() {
         var bytes: [UInt8] = [0xAC, 0xED, 0x00, 0x05]
         bytes += [0x75, 0x72] + Self.utf("[J")
