@@ -127,18 +127,15 @@ public final class JavaClassDescriptor: @unchecked Sendable, CustomStringConvert
     /// `JavaConstants.maxHierarchyDepth` levels). One allocation: the chain is counted, then filled
     /// from the end.
     public var hierarchy: [JavaClassDescriptor] {
-        let depth = hierarchyDepth
-        return Array(unsafeUninitializedCapacity: depth) { buffer, initialized in
-            var current: JavaClassDescriptor? = self
-            var index = depth
-            // The same links as counted: a published descriptor no longer changes.
-            while index > 0, let descriptor = current {
-                index -= 1
-                buffer.initializeElement(at: index, to: descriptor)
-                current = descriptor.superDescriptor
-            }
-            initialized = depth
+        var chain = Array(repeating: self, count: hierarchyDepth)
+        var current: JavaClassDescriptor? = self
+        var index = chain.count
+        while index > 0, let descriptor = current {
+            index -= 1
+            chain[index] = descriptor
+            current = descriptor.superDescriptor
         }
+        return chain
     }
 
     /// How many levels `hierarchy` has.
