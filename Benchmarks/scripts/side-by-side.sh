@@ -555,9 +555,9 @@ for metric in order:
     jvm = statistics.median(values[metric]["jvm"]) if values[metric]["jvm"] else None
     swift = statistics.median(values[metric]["swift"]) if values[metric]["swift"] else None
     ratio = f"{swift / jvm:.3f}" if jvm and swift is not None else "-"
-    pairs = [v["swift"] / v["jvm"] for (m, _), v in by_run.items() if m == metric and v.get("jvm") and "swift" in v]
-    paired = f"{statistics.median(pairs):.3f}" if pairs else "-"
     both = [(v["jvm"], v["swift"]) for (m, _), v in sorted(by_run.items()) if m == metric and "jvm" in v and "swift" in v]
+    pairs = [s / j for j, s in both if j]
+    paired = f"{statistics.median(pairs):.3f}" if pairs else "-"
     show = lambda v: "-" if v is None else f"{v:.2f}" if v < 10 else f"{v:.0f}"
     print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10} {paired:>8} {interval(both):>13}")
 PY
