@@ -122,7 +122,7 @@ let package = Package(
         ),
         .target(
             name: "SparkWorkerServer",
-            dependencies: ["SparkWorker", "SparkRPC", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
+            dependencies: ["SparkWorker", "SparkRPC", "SparkProtocol", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
         ),
         .target(name: "ZooKeeperClient", dependencies: ["ZooKeeper", nioCore, nioPosix, logging]),
         // zlib from the system (libz-dev), for gzip responses and rolled logs.

@@ -36,6 +36,8 @@ public struct MasterConfiguration: Sendable, Equatable {
     public var useAppNameAsAppId = false
     /// Offset of local time from UTC, for the timestamps in application and driver ids.
     public var timeZoneOffsetSeconds = 0
+    /// The Spark release this master serves (`Running Spark version` at start).
+    public var sparkVersion = "4.3.0"
 
     public init(masterAddress: RpcAddress, masterWebUiUrl: String, restPort: Int32? = nil) {
         self.masterAddress = masterAddress

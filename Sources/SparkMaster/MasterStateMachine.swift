@@ -55,6 +55,7 @@ public struct MasterStateMachine: Sendable {
     public mutating func start(now: Int64) -> [MasterAction] {
         [
             .log(.info, "Starting Spark master at \(masterUrl)"),
+            .log(.info, "Running Spark version \(configuration.sparkVersion)"),
             .scheduleTimer(.checkForWorkerTimeOut, afterMs: configuration.workerTimeoutMs),
         ]
     }

@@ -27,7 +27,12 @@ public final class MasterService: Service, Sendable {
         public var conf: SparkConf
         /// Host in the web UI URL (`SPARK_PUBLIC_DNS`), defaults to `host`.
         public var publicHost: String?
+        /// The Spark line spoken on the wire and in recovery records.
         public var version: SparkVersion = .spark4_3
+        /// The release shown (`Running Spark version`, status pages).
+        public var release: String = SparkVersion.spark4_3.version
+        /// Said at start when the line is a guess.
+        public var versionWarning: String?
         /// Seed for the randomness Spark uses (driver placement).
         public var seed: UInt64 = UInt64.random(in: 0...UInt64.max)
 
@@ -39,9 +44,24 @@ public final class MasterService: Service, Sendable {
             self.publicHost = publicHost
         }
 
-        public init(arguments: MasterArguments, environment: [String: String]) {
+        /// The settings of the command line and environment; the Spark line from
+        /// `spark.space.sparkVersion`, else from the distribution at `SPARK_HOME`.
+        public init(arguments: MasterArguments, environment: [String: String]) throws(SparkConfError) {
             self.init(host: arguments.host, port: arguments.port, webUiPort: arguments.webUiPort, conf: arguments.conf,
                       publicHost: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 })
+            var jarNames: [String] = []
+            if let home = environment["SPARK_HOME"], !home.isEmpty {
+                jarNames = (try? FileManager.default.contentsOfDirectory(atPath: home + "/jars")) ?? []
+            }
+            let setting = conf["spark.space.sparkVersion"]
+            do {
+                let choice = try SparkVersion.choose(setting: setting, jarNames: jarNames)
+                (version, release, versionWarning) = (choice.version, choice.release, choice.warning)
+            } catch {
+                throw SparkConfError(
+                    key: "spark.space.sparkVersion", value: setting ?? "",
+                    expected: SparkVersion.all.map(\.line).joined(separator: " or "))
+            }
         }
     }
 
@@ -139,6 +159,8 @@ public final class MasterService: Service, Sendable {
         var configuration = MasterConfiguration(
             masterAddress: RpcAddress(host: settings.host, port: Int32(settings.port)), masterWebUiUrl: "")
         try configuration.apply(settings.conf)
+        configuration.sparkVersion = settings.release
+        if let warning = settings.versionWarning { logger.warning("\(warning)") }
         configuration.timeZoneOffsetSeconds = LocalTimeZone.current().offsetSeconds
 
         let env = try await RpcEnv.start(

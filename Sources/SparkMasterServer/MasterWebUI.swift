@@ -46,6 +46,6 @@ enum MasterWebUI {
         let proxyURL = conf["spark.ui.reverseProxyUrl"].flatMap { $0.isEmpty ? nil : $0 }
         return MasterWebOptions(
             killEnabled: flag("spark.ui.killEnabled", true), restURL: restURL, reverseProxy: flag("spark.ui.reverseProxy", false),
-            reverseProxyURL: proxyURL, zoneName: LocalTimeZone.current().abbreviation, version: settings.version.version)
+            reverseProxyURL: proxyURL, zoneName: LocalTimeZone.current().abbreviation, version: settings.release)
     }
 }

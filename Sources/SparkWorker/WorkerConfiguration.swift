@@ -29,6 +29,8 @@ public struct WorkerConfiguration: Sendable, Equatable {
     /// Facts for building executor command lines.
     public var commandContext: ExecutorCommandContext
     public var settings: WorkerSettings
+    /// The Spark release this worker runs executors of (`Running Spark version` at start).
+    public var sparkVersion = "4.3.0"
 
     public init(
         host: String, port: Int32, webUiPort: Int32, publicAddress: String? = nil, cores: Int32, memoryMiB: Int32,

@@ -155,6 +155,7 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
                                  host: configuration.host, port: configuration.port)
         actions.append(.log(.info, "Starting Spark worker \(configuration.host):\(configuration.port) with "
             + "\(configuration.cores) cores, \(Self.megabytesToString(Int64(configuration.memoryMiB))) RAM"))
+        actions.append(.log(.info, "Running Spark version \(configuration.sparkVersion)"))
         actions.append(.log(.info, "Spark home: \(configuration.sparkHome)"))
         actions.append(.log(.info, "Worker id: \(workerId)"))
         guard !configuration.masters.isEmpty else {

@@ -6,6 +6,7 @@ import Foundation
 import SparkConfig
 import SparkDaemon
 import SparkModel
+import SparkProtocol
 import SparkWorker
 
 /// Everything a `WorkerService` needs, resolved from the command line, the environment, the
@@ -36,6 +37,13 @@ public struct WorkerOptions: Sendable {
     public var localRootParents: [String]
     /// `spark.port.maxRetries`: further ports tried when a configured port is taken.
     public var portMaxRetries: Int
+    /// The Spark line spoken to masters and followed when launching (`spark.space.sparkVersion`,
+    /// else the distribution at `SPARK_HOME`).
+    public var sparkVersion: SparkVersion = .spark4_3
+    /// The release shown (`Running Spark version`, the status page).
+    public var sparkRelease: String = SparkVersion.spark4_3.version
+    /// Said at start when the line is a guess.
+    public var sparkVersionWarning: String?
 
     public init(
         host: String, port: Int, webUiPort: Int, webUiBindHost: String = "0.0.0.0", cores: Int, memoryMiB: Int,
@@ -109,7 +117,14 @@ public struct WorkerOptions: Sendable {
         } else {
             localRootParents = [HostEnvironment.absolutePath(HostEnvironment.temporaryDirectory(environment: environment))]
         }
-        return WorkerOptions(
+        let choice: SparkVersion.Choice
+        do {
+            choice = try SparkVersion.choose(
+                setting: conf["spark.space.sparkVersion"], jarNames: HostEnvironment.directoryEntries(sparkHome + "/jars") ?? [])
+        } catch {
+            throw WorkerOptionsError(.configuration, "\(SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.all.map(\.line).joined(separator: " or ")))")
+        }
+        var options = WorkerOptions(
             host: host, port: parsed.port, webUiPort: parsed.webUiPort,
             webUiBindHost: environment["SPARK_LOCAL_IP"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0",
             cores: parsed.cores ?? HostEnvironment.availableCores(),
@@ -118,6 +133,8 @@ public struct WorkerOptions: Sendable {
             publicAddress: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 },
             conf: conf, settings: settings, environment: environment, localRootParents: localRootParents,
             portMaxRetries: portMaxRetries)
+        (options.sparkVersion, options.sparkRelease, options.sparkVersionWarning) = (choice.version, choice.release, choice.warning)
+        return options
     }
 
     /// Where executor class-data archives live (`ExecutorClassDataSharing`), nil when off:
@@ -150,7 +167,10 @@ public struct WorkerOptions: Sendable {
             if let path = environment[variable], HostEnvironment.isDirectory(path) { context.directories.insert(path) }
         }
         let jars = HostEnvironment.directoryEntries(context.jarsDirectory) ?? []
-        context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
+        // Spark 4's launcher puts slf4j-api before the wildcard; Spark 3's does not.
+        if (Int(sparkVersion.line.prefix { $0 != "." }) ?? 4) >= 4 {
+            context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
+        }
         if let text = HostEnvironment.readText(confDirectory + "/java-opts") {
             context.javaOptsFileLines = text.split(whereSeparator: \.isNewline).map(String.init)
         }

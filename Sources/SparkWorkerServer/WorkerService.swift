@@ -77,11 +77,13 @@ public struct WorkerService: Service {
     }
 
     func configuration(rpcPort: Int32, webUiPort: Int32) -> WorkerConfiguration {
-        WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             host: options.host, port: rpcPort, webUiPort: webUiPort, publicAddress: options.publicAddress,
             cores: Int32(clamping: options.cores), memoryMiB: Int32(clamping: options.memoryMiB), masters: options.masters,
             workDirectory: options.workDirectory, localRootParents: options.localRootParents,
             commandContext: options.commandContext(), settings: options.settings)
+        configuration.sparkVersion = options.sparkRelease
+        return configuration
     }
 
     /// Spark: `FileAppender.apply`, with the worker's configuration; what it says is said once, at start.
@@ -93,6 +95,7 @@ public struct WorkerService: Service {
 
     /// Settings a JVM worker honours that this one does not yet: said once, at start.
     func warnAboutUnsupportedSettings() {
+        if let warning = options.sparkVersionWarning { logger.warning("\(warning)") }
         let resources = options.conf.sortedKeys.filter { $0.hasPrefix("spark.worker.resource.") || $0 == "spark.worker.resourcesFile" }
         if !resources.isEmpty {
             logger.warning("Custom worker resources are not supported; ignoring \(resources.joined(separator: ", "))")
@@ -123,7 +126,7 @@ public struct WorkerService: Service {
             let port = options.port == 0 ? 0 : options.port + attempt
             do {
                 let env = try await RpcEnv.start(
-                    configuration: .init(bindHost: options.host, port: port, advertisedHost: options.host),
+                    configuration: .init(bindHost: options.host, port: port, advertisedHost: options.host, version: options.sparkVersion),
                     group: eventLoopGroup, logger: Logger(label: "RpcEnv"))
                 logger.info("Successfully started service 'sparkWorker' on port \(env.address.port).")
                 return env
@@ -152,6 +155,7 @@ public struct WorkerService: Service {
         var responder = WorkerWebResponder(monitor: monitor, workDirectory: options.workDirectory)
         let cacheSize = (try? options.conf.int("spark.worker.ui.compressedLogFileLengthCacheSize", default: 100)) ?? 100
         responder.compressedLengths = CompressedLogLengths(capacity: cacheSize)
+        responder.sparkVersion = options.sparkRelease
         var uiLogger = Logger(label: "WorkerWebUI")
         uiLogger.logLevel = .warning
         for attempt in 0...retries {

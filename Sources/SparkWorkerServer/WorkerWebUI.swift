@@ -28,6 +28,8 @@ struct WorkerWebResponder: HTTPResponder {
     /// (an idle worker runs no pool threads).
     var threadPool: NIOThreadPool?
     var compressedLengths: CompressedLogLengths = .shared
+    /// The Spark release in the status page's footer.
+    var sparkVersion: String?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         guard request.method == .get || request.method == .head else {
@@ -86,7 +88,7 @@ struct WorkerWebResponder: HTTPResponder {
                 masterWebUiURL: status.masterWebUiUrl, cores: Int64(status.cores), coresUsed: Int64(status.coresUsed),
                 memoryMiB: Int64(status.memoryMiB), memoryUsedMiB: Int64(status.memoryUsedMiB),
                 executors: status.executors.map(row), finishedExecutors: status.finishedExecutors.map(row),
-                drivers: status.drivers.map(row), finishedDrivers: status.finishedDrivers.map(row))))
+                drivers: status.drivers.map(row), finishedDrivers: status.finishedDrivers.map(row), version: sparkVersion)))
         default:
             return Self.text("Not found\n", status: .notFound)
         }

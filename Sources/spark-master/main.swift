@@ -31,7 +31,14 @@ do {
     exit(1)
 }
 
-let service = MasterService(settings: .init(arguments: arguments, environment: environment), logger: logger)
+let settings: MasterService.Settings
+do {
+    settings = try MasterService.Settings(arguments: arguments, environment: environment)
+} catch {
+    Daemon.writeStandardError("spark-master: \(error)\n")
+    exit(1)
+}
+let service = MasterService(settings: settings, logger: logger)
 let group = ServiceGroup(configuration: .init(
     services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
     gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import SparkConfig
 import SparkDaemon
 @testable import SparkMaster
@@ -109,5 +110,27 @@ import Testing
             let error = #expect(throws: SparkConfError.self) { try bad.apply(SparkConf([key: value])) }
             #expect(error?.key == key)
         }
+    }
+    /// The master speaks the line of the distribution at SPARK_HOME unless spark.space.sparkVersion names one.
+    @Test func theSparkLineComesFromTheDistributionOrTheSetting() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("master-line-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("jars"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try Data().write(to: home.appendingPathComponent("jars/spark-core_2.12-3.5.9.jar"))
+        func settings(_ opts: String = "", home: String? = home.path) throws -> MasterService.Settings {
+            var environment = ["SPARK_MASTER_OPTS": opts]
+            environment["SPARK_HOME"] = home
+            return try MasterService.Settings(arguments: try MasterArguments(arguments: [], environment: environment), environment: environment)
+        }
+        let detected = try settings()
+        #expect(detected.version.version == "3.5.9")
+        #expect(detected.release == "3.5.9")
+        #expect(detected.versionWarning == nil)
+        #expect(try settings("-Dspark.space.sparkVersion=4.3").version.version == "4.3.0")
+        let none = try settings(home: nil)
+        #expect(none.version.version == "4.3.0")
+        #expect(none.release == "4.3.0")
+        let error = #expect(throws: SparkConfError.self) { try settings("-Dspark.space.sparkVersion=1.6") }
+        #expect(error?.description == "invalid value \"1.6\" for spark.space.sparkVersion: expected 4.3 or 3.5")
     }
 }

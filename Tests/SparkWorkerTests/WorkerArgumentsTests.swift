@@ -131,4 +131,45 @@ import Testing
         #expect(huge?.code == .configuration)
         #expect(huge?.message == "Properties file \(file.path) is larger than 1048576 bytes")
     }
+    /// The Spark line follows the distribution at SPARK_HOME (or spark.space.sparkVersion), and
+    /// with it what the executors' class path looks like.
+    @Test func theSparkLineComesFromTheDistribution() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("worker-line-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("jars"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        func jars(_ names: [String]) throws {
+            for name in try FileManager.default.contentsOfDirectory(atPath: home.path + "/jars") {
+                try FileManager.default.removeItem(atPath: home.path + "/jars/" + name)
+            }
+            for name in names { try Data().write(to: home.appendingPathComponent("jars/" + name)) }
+        }
+        let path = home.standardizedFileURL.path
+        func resolve(_ opts: String = "") throws -> WorkerOptions {
+            try WorkerOptions.resolve(arguments: ["spark://m:7077"], environment: ["SPARK_HOME": home.path, "SPARK_WORKER_OPTS": opts])
+        }
+
+        try jars(["spark-core_2.12-3.5.9.jar", "slf4j-api-2.0.7.jar"])
+        let spark35 = try resolve()
+        #expect(spark35.sparkVersion.version == "3.5.9")
+        #expect(spark35.sparkRelease == "3.5.9")
+        #expect(spark35.sparkVersionWarning == nil)
+        // Spark 3.5's launcher: the jars wildcard alone.
+        #expect(spark35.commandContext().slf4jApiJars.isEmpty)
+
+        try jars(["spark-core_2.13-4.3.0.jar", "slf4j-api-2.0.17.jar"])
+        let spark43 = try resolve()
+        #expect(spark43.sparkVersion.version == "4.3.0")
+        #expect(spark43.commandContext().slf4jApiJars == [path + "/jars/slf4j-api-2.0.17.jar"])
+        #expect(try resolve("-Dspark.space.sparkVersion=3.5").sparkVersion.version == "3.5.9")
+
+        try jars(["spark-core_2.13-4.1.1.jar"])
+        let guess = try resolve()
+        #expect(guess.sparkVersion.version == "4.3.0")
+        #expect(guess.sparkRelease == "4.1.1")
+        #expect(guess.sparkVersionWarning != nil)
+
+        let bad = #expect(throws: WorkerOptionsError.self) { try resolve("-Dspark.space.sparkVersion=2.4") }
+        #expect(bad?.code == .configuration)
+        #expect(bad?.message == "invalid value \"2.4\" for spark.space.sparkVersion: expected 4.3 or 3.5")
+    }
 }
