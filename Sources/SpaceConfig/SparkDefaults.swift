@@ -3,9 +3,26 @@ import SparkConfig
 /// `spark-defaults.conf` for drivers and shells in the space, rendered from config vars.
 public struct SparkDefaults: Sendable {
     public let environment: SpaceEnvironment
+    /// The Hadoop client release of the distribution (`jars/hadoop-client-api-<release>.jar`): the
+    /// S3A connector must match it. nil: pyspark 4.3's, 3.5.0.
+    public var hadoopVersion: String?
 
-    public init(environment: SpaceEnvironment) {
+    public init(environment: SpaceEnvironment, hadoopVersion: String? = nil) {
         self.environment = environment
+        self.hadoopVersion = hadoopVersion
+    }
+
+    /// The Hadoop client release in a `jars` folder's listing (pyspark 4.3: 3.5.0, 3.5: 3.3.4).
+    public static func hadoopVersion(inJarNames names: some Sequence<String>) -> String? {
+        let prefix = "hadoop-client-api-", suffix = ".jar"
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count < 100 {
+            let version = name.dropFirst(prefix.count).dropLast(suffix.count)
+            if let first = version.first, first.isASCII, first.isNumber,
+               version.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) {
+                return String(version)
+            }
+        }
+        return nil
     }
 
     /// Settings in output order.
@@ -61,8 +78,8 @@ public struct SparkDefaults: Sendable {
             if let region = value("\(prefix)_AWS_REGION") {
                 settings.append(("spark.hadoop.fs.s3a.endpoint.region", region))
             }
-            // pyspark 4.3 ships Hadoop 3.5.0 without the S3A connector; drivers fetch the matching one.
-            settings.append(("spark.jars.packages", value("SPARK_S3_PACKAGES") ?? "org.apache.hadoop:hadoop-aws:3.5.0"))
+            // pyspark ships the Hadoop client without the S3A connector; drivers fetch the matching one.
+            settings.append(("spark.jars.packages", value("SPARK_S3_PACKAGES") ?? "org.apache.hadoop:hadoop-aws:\(hadoopVersion ?? "3.5.0")"))
             return settings
         }
         return []

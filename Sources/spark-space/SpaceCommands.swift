@@ -23,7 +23,7 @@ struct RenderConfigCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let text = try SparkDefaults(environment: SpaceEnvironment(environment)).render()
+        let text = try SparkDefaults.forDistribution(environment: environment).render()
         let path = output ?? SparkConfLocation.defaultsFile(environment: environment)
         if path == "-" {
             print(text, terminator: "")
@@ -91,7 +91,7 @@ enum SparkLauncher {
             throw ValidationError("SPARK_HOME is not set: it must name the Spark distribution")
         }
         let space = SpaceEnvironment(environment)
-        let text = try SparkDefaults(environment: space).render()
+        let text = try SparkDefaults.forDistribution(environment: environment).render()
         let confFile = SparkConfLocation.defaultsFile(environment: environment)
         try FileManager.default.createDirectory(
             at: URL(fileURLWithPath: confFile).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -103,5 +103,16 @@ enum SparkLauncher {
         execv(path, cArguments)
         argv.removeAll()
         throw ValidationError("cannot run \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+extension SparkDefaults {
+    /// The defaults for the distribution at `SPARK_HOME` (its Hadoop client decides the S3A connector).
+    static func forDistribution(environment: [String: String]) -> SparkDefaults {
+        var jarNames: [String] = []
+        if let home = environment["SPARK_HOME"], !home.isEmpty {
+            jarNames = (try? FileManager.default.contentsOfDirectory(atPath: home + "/jars")) ?? []
+        }
+        return SparkDefaults(environment: SpaceEnvironment(environment), hadoopVersion: hadoopVersion(inJarNames: jarNames))
     }
 }

@@ -20,8 +20,9 @@ final class ClusterHarness: @unchecked Sendable {
 
     var masterURL: String { "spark://127.0.0.1:\(masterPort)" }
 
-    init(name: String) throws {
-        sparkHome = try #require(TestEnvironment.sparkHome(), "pyspark 4.3.0 is not installed: run .ci/setup")
+    init(name: String, sparkVersion: String = "4.3.0") throws {
+        sparkHome = try #require(
+            TestEnvironment.sparkHome(version: sparkVersion), "pyspark \(sparkVersion) is not installed: run .ci/setup")
         directory = try TestEnvironment.temporaryDirectory("cluster-\(name)")
         masterPort = try freePort()
         masterWebUIPort = try freePort()
@@ -49,6 +50,16 @@ final class ClusterHarness: @unchecked Sendable {
             logDirectory: directory)
         master = process
         try await process.waitForLog(waitFor, timeout: .seconds(30))
+    }
+
+    /// Starts Spark's own JVM master of the harness's distribution in the Swift master's place.
+    func startJVMMaster() async throws {
+        masterStarts += 1
+        let process = try SparkDaemons.master(
+            sparkHome: sparkHome, port: masterPort, webUIPort: masterWebUIPort, logDirectory: directory,
+            name: "jvm-master-\(masterStarts)")
+        master = process
+        try await process.waitForLog("I have been elected leader", timeout: .seconds(60))
     }
 
     /// Ends the master abruptly (SIGKILL) and waits for it to be gone.

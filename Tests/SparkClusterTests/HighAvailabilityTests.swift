@@ -20,8 +20,8 @@ struct HighAvailabilityTests {
         var worker: ChildProcess?
         private var starts = 0
 
-        init(name: String) throws {
-            sparkHome = try #require(TestEnvironment.sparkHome())
+        init(name: String, sparkVersion: String = "4.3.0") throws {
+            sparkHome = try #require(TestEnvironment.sparkHome(version: sparkVersion), "pyspark \(sparkVersion) is not installed")
             zooKeeper = try ZooKeeperServer()
             directory = try TestEnvironment.temporaryDirectory("ha-\(name)")
             ports = [try freePort(), try freePort()]
@@ -54,7 +54,14 @@ struct HighAvailabilityTests {
                 logDirectory: directory)
         }
 
-        func startWorker() async throws {
+        /// Starts the Swift worker, or Spark's own JVM worker of the distribution.
+        func startWorker(jvm: Bool = false) async throws {
+            if jvm {
+                worker = try SparkDaemons.worker(
+                    sparkHome: sparkHome, masterURL: masterURL, port: try freePort(), webUIPort: try freePort(), cores: 2,
+                    memory: "2g", workDirectory: directory.appendingPathComponent("work"), logDirectory: directory)
+                return
+            }
             worker = try ChildProcess(
                 name: "worker", executable: TestEnvironment.product("spark-worker"),
                 arguments: [
@@ -88,8 +95,8 @@ struct HighAvailabilityTests {
 
     /// Runs the failover scenario, ending the leader with `signal`; returns seconds from the
     /// signal to the standby's completed recovery.
-    func failover(ending signal: Int32, name: String) async throws -> Double {
-        let cluster = try HACluster(name: name)
+    func failover(ending signal: Int32, name: String, sparkVersion: String = "4.3.0", jvmWorker: Bool = false) async throws -> Double {
+        let cluster = try HACluster(name: name, sparkVersion: sparkVersion)
         defer { cluster.stopAll() }
         try await cluster.zooKeeper.start()
         try cluster.startMaster(0)
@@ -99,7 +106,7 @@ struct HighAvailabilityTests {
         try await Task.sleep(for: .seconds(2))
         #expect(await cluster.status(1) == "STANDBY")
         #expect(!cluster.masters[1]!.log().contains("elected leader"))
-        try await cluster.startWorker()
+        try await cluster.startWorker(jvm: jvmWorker)
         try await cluster.masters[0]!.waitForLog("Registering worker", timeout: .seconds(60))
 
         async let shell = SparkApplications.sparkShell(
@@ -126,6 +133,14 @@ struct HighAvailabilityTests {
     @Test func theStandbyTakesOverWhenTheLeaderIsKilled() async throws {
         let seconds = try await failover(ending: SIGKILL, name: "sigkill")
         // Session timeout (3 s) plus recovery; a bound far below Curator's 60 s sessions.
+        #expect(seconds < 15, "failover took \(seconds) s")
+    }
+
+    /// The same with Spark 3.5: its own JVM worker and a 3.5 spark-shell follow the new leader
+    /// (MasterChanged, WorkerSchedulerStateResponse, MasterChangeAcknowledged in 3.5's encoding).
+    @Test(.enabled(if: TestEnvironment.sparkHome(version: "3.5.9") != nil || TestEnvironment.isCI))
+    func theStandbyTakesOverASpark35Cluster() async throws {
+        let seconds = try await failover(ending: SIGKILL, name: "spark35", sparkVersion: "3.5.9", jvmWorker: true)
         #expect(seconds < 15, "failover took \(seconds) s")
     }
 

@@ -73,6 +73,19 @@ import Testing
             "BUCKETEER_AWS_ACCESS_KEY_ID": "A1", "BUCKETEER_AWS_SECRET_ACCESS_KEY": "S1",
         ])).settings()
         #expect(Dictionary(aliased, uniquingKeysWith: { $1 })["spark.hadoop.fs.s3a.access.key"] == "A2")
+        #expect(map["spark.jars.packages"] == "org.apache.hadoop:hadoop-aws:3.5.0")
+    }
+
+    /// The S3A connector matches the distribution's Hadoop client (pyspark 3.5 has Hadoop 3.3.4).
+    @Test func theS3AConnectorMatchesTheHadoopClient() throws {
+        let jars = ["hadoop-client-runtime-3.3.4.jar", "hadoop-client-api-3.3.4.jar", "spark-core_2.12-3.5.9.jar"]
+        #expect(SparkDefaults.hadoopVersion(inJarNames: jars) == "3.3.4")
+        #expect(SparkDefaults.hadoopVersion(inJarNames: ["hadoop-client-api-.jar", "hadoop-client-api-x;y.jar"]) == nil)
+        let space = SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "BUCKETEER_AWS_ACCESS_KEY_ID": "AK", "BUCKETEER_AWS_SECRET_ACCESS_KEY": "SK",
+        ])
+        let settings = try SparkDefaults(environment: space, hadoopVersion: "3.3.4").settings()
+        #expect(Dictionary(settings, uniquingKeysWith: { $1 })["spark.jars.packages"] == "org.apache.hadoop:hadoop-aws:3.3.4")
     }
 
     @Test(arguments: [
