@@ -159,7 +159,7 @@ let package = Package(
             ]
         ),
         // How the two daemons' mains run their services and exit.
-        .target(name: "SparkDaemon"),
+        .target(name: "SparkDaemon", dependencies: [logging]),
         .executableTarget(
             name: "spark-master", dependencies: ["SparkMasterServer", "SparkDaemon", serviceLifecycle, logging],
             linkerSettings: daemonLinkerSettings("spark-master")),

@@ -179,9 +179,15 @@ public final class MasterService: Service, Sendable {
             },
             logger: logger)
 
+        // The UI stops gracefully at the end, not by cancellation (which Hummingbird logs as an error).
+        let webServer = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        let (webStopped, webStoppedSink) = AsyncStream.makeStream(of: Void.self)
         do {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await application.runService() }
+                group.addTask {
+                    defer { webStoppedSink.finish() }
+                    try await webServer.run()
+                }
                 group.addTask {
                     for await event in endpoint.events { self.eventSink.yield(.endpoint(event)) }
                 }
@@ -211,6 +217,13 @@ public final class MasterService: Service, Sendable {
                 await engine.close()
                 endpoint.finish()
                 await env.shutdown()
+                await webServer.triggerGracefulShutdown()
+                await withTaskGroup(of: Void.self) { race in
+                    race.addTask { for await _ in webStopped {} }
+                    race.addTask { try? await Task.sleep(for: .seconds(5)) }
+                    await race.next()
+                    race.cancelAll()
+                }
                 group.cancelAll()
             }
         } catch {

@@ -13,12 +13,10 @@ import SparkMasterServer
 
 // spark-master: Spark's standalone Master, same command line and environment.
 let environment = ProcessInfo.processInfo.environment
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = Logger.Level(rawValue: environment["SPARK_LOG_LEVEL"]?.lowercased() ?? "info") ?? .info
-    return handler
-}
-let logger = Logger(label: "spark.master")
+// Lines as Spark's daemons print them (`2026-11-26 01:30:12.361 INFO Master: ...`), like the worker's.
+let level = SparkLogHandler.level(environment: environment)
+LoggingSystem.bootstrap { SparkLogHandler(label: $0, level: level) }
+let logger = Logger(label: "Master")
 
 let arguments: MasterArguments
 do {

@@ -13,9 +13,10 @@ import ServiceLifecycle
 import SparkDaemon
 import SparkWorkerServer
 
-LoggingSystem.bootstrap { SparkLogHandler(label: $0) }
-let logger = Logger(label: "Worker")
 let environment = ProcessInfo.processInfo.environment
+let level = SparkLogHandler.level(environment: environment)
+LoggingSystem.bootstrap { SparkLogHandler(label: $0, level: level) }
+let logger = Logger(label: "Worker")
 
 let options: WorkerOptions
 do {

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Logging
-import SparkDaemon
 
 /// Writes log lines the way Spark's daemons print them, so operators' greps keep working:
 /// `2026-11-26 01:30:16.370 INFO Worker: Successfully registered with master spark://...`.
@@ -36,6 +35,18 @@ public struct SparkLogHandler: LogHandler {
         let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let line = "\(Self.timestamp()) \(Self.levelName(event.level)) \(label): \(event.message)\(suffix)\n"
         Daemon.write(line, to: stream == .standardError ? STDERR_FILENO : STDOUT_FILENO)
+    }
+
+    /// The level `SPARK_LOG_LEVEL` names, in log4j's words (`WARN`, `FATAL`) or swift-log's
+    /// (`warning`, `critical`); `info` when unset or unknown.
+    public static func level(environment: [String: String]) -> Logger.Level {
+        guard let name = environment["SPARK_LOG_LEVEL"]?.lowercased() else { return .info }
+        switch name {
+        case "warn": return .warning
+        case "fatal": return .critical
+        case "all": return .trace
+        default: return Logger.Level(rawValue: name) ?? .info
+        }
     }
 
     static func levelName(_ level: Logger.Level) -> String {
