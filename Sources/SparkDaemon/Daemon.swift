@@ -99,6 +99,16 @@ public enum Daemon {
         }
         return true
     }
+
+    /// Waits until `stream` finishes (a server that was asked to stop), at most `timeout`.
+    public static func waitUntilFinished(_ stream: AsyncStream<Void>, atMost timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { race in
+            race.addTask { for await _ in stream {} }
+            race.addTask { try? await Task.sleep(for: timeout) }
+            await race.next()
+            race.cancelAll()
+        }
+    }
 }
 
 /// Why `Daemon.readFile` returned no bytes.

@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SparkConfig
+import SparkDaemon
 import SparkMaster
 import SparkModel
 import SparkProtocol
@@ -218,12 +219,7 @@ public final class MasterService: Service, Sendable {
                 endpoint.finish()
                 await env.shutdown()
                 await webServer.triggerGracefulShutdown()
-                await withTaskGroup(of: Void.self) { race in
-                    race.addTask { for await _ in webStopped {} }
-                    race.addTask { try? await Task.sleep(for: .seconds(5)) }
-                    await race.next()
-                    race.cancelAll()
-                }
+                await Daemon.waitUntilFinished(webStopped, atMost: .seconds(5))
                 group.cancelAll()
             }
         } catch {

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SparkDaemon
 import SparkModel
 import SparkRPC
 import SparkWebUI
@@ -204,12 +205,7 @@ struct RunningWebUI: Sendable {
     /// Shuts the server down gracefully and waits (at most `timeout`) until it stopped.
     func stop(timeout: Duration) async {
         await server.triggerGracefulShutdown()
-        await withTaskGroup(of: Void.self) { race in
-            race.addTask { for await _ in stopped {} }
-            race.addTask { try? await Task.sleep(for: timeout) }
-            await race.next()
-            race.cancelAll()
-        }
+        await Daemon.waitUntilFinished(stopped, atMost: timeout)
     }
 }
 
