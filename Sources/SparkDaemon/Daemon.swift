@@ -100,6 +100,23 @@ public enum Daemon {
         return true
     }
 
+    /// The names in a directory (`readdir`, without `.` and `..`), unsorted; nil when it cannot be
+    /// opened or read to the end.
+    public static func directoryEntries(_ path: String) -> [String]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else { break }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return errno == 0 ? names : nil
+    }
+
     /// Waits until `stream` finishes (a server that was asked to stop), at most `timeout`.
     public static func waitUntilFinished(_ stream: AsyncStream<Void>, atMost timeout: Duration) async {
         await withTaskGroup(of: Void.self) { race in

@@ -52,7 +52,7 @@ public final class MasterService: Service, Sendable {
                       publicHost: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 })
             var jarNames: [String] = []
             if let home = environment["SPARK_HOME"], !home.isEmpty {
-                jarNames = (try? FileManager.default.contentsOfDirectory(atPath: home + "/jars")) ?? []
+                jarNames = Daemon.directoryEntries(home + "/jars") ?? []
             }
             let setting = conf["spark.space.sparkVersion"]
             do {

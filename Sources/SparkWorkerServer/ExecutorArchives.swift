@@ -1,3 +1,4 @@
+import SparkDaemon
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -112,7 +113,7 @@ final class ExecutorArchives: Sendable {
 
     /// Keeps the newest `keptArchives` archives and removes stale temporary files.
     func prune() {
-        guard let directory, let names = HostEnvironment.directoryEntries(directory) else { return }
+        guard let directory, let names = Daemon.directoryEntries(directory) else { return }
         let now = Date().timeIntervalSince1970
         var archives: [(path: String, modified: Double)] = []
         for name in names where name.hasPrefix("executor-") {

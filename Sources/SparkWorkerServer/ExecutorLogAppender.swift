@@ -194,7 +194,7 @@ final class ExecutorLogAppender: Sendable {
 
     private func deleteOldFiles() {
         guard rolling.maxRetainedFiles > 0 else { return }
-        guard let names = HostEnvironment.directoryEntries(directory) else {
+        guard let names = Daemon.directoryEntries(directory) else {
             logger.error("Error cleaning logs in directory \(directory)")
             return
         }

@@ -60,23 +60,6 @@ extension HostEnvironment {
         return close(descriptor) == 0 && complete
     }
 
-    /// The names in a directory (`readdir`, without `.` and `..`), unsorted; nil when it cannot be
-    /// opened or read to the end.
-    static func directoryEntries(_ path: String) -> [String]? {
-        guard let directory = opendir(path) else { return nil }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(directory) else { break }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        return errno == 0 ? names : nil
-    }
-
     /// A small file (at most `limit` bytes, `Daemon.readFile`), decoded as UTF-8; nil when it cannot be
     /// read or is larger.
     static func readText(_ path: String, limit: Int = Daemon.smallFileLimit) -> String? {

@@ -1,3 +1,4 @@
+import SparkDaemon
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -59,7 +60,7 @@ enum WorkerLogs {
         let directory = ([workDirectory] + parts).joined(separator: "/")
         let file = "\(directory)/\(logType)"
         // The stream's rolled files, oldest first, then the active one (Spark: getSortedRolledOverFiles).
-        let names = HostEnvironment.directoryEntries(directory).map { ExecutorLogRolling.streamFiles(in: $0, active: logType) } ?? []
+        let names = Daemon.directoryEntries(directory).map { ExecutorLogRolling.streamFiles(in: $0, active: logType) } ?? []
         var pieces: [(path: String, length: Int64)] = []
         do {
             for name in names {

@@ -120,7 +120,7 @@ public struct WorkerOptions: Sendable {
         let choice: SparkVersion.Choice
         do {
             choice = try SparkVersion.choose(
-                setting: conf["spark.space.sparkVersion"], jarNames: HostEnvironment.directoryEntries(sparkHome + "/jars") ?? [])
+                setting: conf["spark.space.sparkVersion"], jarNames: Daemon.directoryEntries(sparkHome + "/jars") ?? [])
         } catch {
             throw WorkerOptionsError(.configuration, "\(SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.all.map(\.line).joined(separator: " or ")))")
         }
@@ -166,7 +166,7 @@ public struct WorkerOptions: Sendable {
         for variable in ["HADOOP_CONF_DIR", "YARN_CONF_DIR"] {
             if let path = environment[variable], HostEnvironment.isDirectory(path) { context.directories.insert(path) }
         }
-        let jars = HostEnvironment.directoryEntries(context.jarsDirectory) ?? []
+        let jars = Daemon.directoryEntries(context.jarsDirectory) ?? []
         // Spark 4's launcher puts slf4j-api before the wildcard; Spark 3's does not.
         if (Int(sparkVersion.line.prefix { $0 != "." }) ?? 4) >= 4 {
             context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
