@@ -167,8 +167,9 @@ public struct WorkerOptions: Sendable {
             if let path = environment[variable], HostEnvironment.isDirectory(path) { context.directories.insert(path) }
         }
         let jars = Daemon.directoryEntries(context.jarsDirectory) ?? []
-        // Spark 4's launcher puts slf4j-api before the wildcard; Spark 3's does not.
-        if (Int(sparkVersion.line.prefix { $0 != "." }) ?? 4) >= 4 {
+        // Spark 4's launcher puts slf4j-api before the wildcard; Spark 3's does not (the release's
+        // own major version: a guessed line keeps the distribution's launcher behaviour).
+        if (Int(sparkRelease.prefix { $0 != "." }) ?? 4) >= 4 {
             context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
         }
         if let text = HostEnvironment.readText(confDirectory + "/java-opts") {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SparkModel
+import SparkDaemon
 import SparkWorker
 @testable import SparkWorkerServer
 import Testing
@@ -46,7 +47,7 @@ import Testing
 
         let java = try fakeJDK(in: root, version: "17.0.15")
         _ = ExecutorArchives(directory: directory, environment: [:], logger: Logger(label: "test")).prepare(launch(java: java, execId: 0))
-        let left = try #require(HostEnvironment.directoryEntries(directory)).sorted()
+        let left = try #require(Daemon.directoryEntries(directory)).sorted()
         #expect(left == ["executor-0.jsa", "executor-1.jsa", "executor-2.jsa", "executor-3.jsa",
                          "executor-8.jsa.tmp-2-app-2-0", "other.jsa"])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SparkDaemon
 import SparkWorker
 @testable import SparkWorkerServer
 import Testing
@@ -170,9 +171,9 @@ import Testing
         #expect(HostEnvironment.readText(root.path) == nil)
         #expect(HostEnvironment.readText(root.appendingPathComponent("missing").path) == nil)
         #expect(HostEnvironment.writeFile(root.appendingPathComponent("stdout").path, ""))
-        #expect(HostEnvironment.directoryEntries(root.path)?.sorted() == ["stderr", "stdout"])
-        #expect(HostEnvironment.directoryEntries(root.appendingPathComponent("missing").path) == nil)
-        #expect(HostEnvironment.directoryEntries(path) == nil)
+        #expect(Daemon.directoryEntries(root.path)?.sorted() == ["stderr", "stdout"])
+        #expect(Daemon.directoryEntries(root.appendingPathComponent("missing").path) == nil)
+        #expect(Daemon.directoryEntries(path) == nil)
 
         let then = Date(timeIntervalSince1970: 1_700_000_000.25)
         try FileManager.default.setAttributes([.modificationDate: then], ofItemAtPath: path)
