@@ -207,13 +207,16 @@ struct JavaGraphBuilder {
         try list(elements.map { string($0) })
     }
 
-    /// An immutable `ArraySeq` of references (Spark 4.x `Command.javaOpts`).
+    /// An array-backed sequence of references, as `Command.javaOpts` (`sparkJavaOpts ++ extraJavaOpts`)
+    /// arrives: Scala 2.13's immutable `ArraySeq$ofRef`; Scala 2.12's `WrappedArray ++` builds a
+    /// `mutable.ArraySeq` (what Spark 3.5's driver sends, seen in its capture).
     mutating func arraySeq(_ elements: [JavaValue]) throws(SparkProtocolError) -> JavaValue {
         switch flavor {
         case .scala213:
             return try object("scala.collection.immutable.ArraySeq$ofRef", ["unsafeArray": try objectArray(elements)])
         case .scala212:
-            return try object("scala.collection.mutable.WrappedArray$ofRef", ["array": try objectArray(elements)])
+            return try object(
+                "scala.collection.mutable.ArraySeq", ["length": .int(Int32(clamping: elements.count)), "array": try objectArray(elements)])
         }
     }
 

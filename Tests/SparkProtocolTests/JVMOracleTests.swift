@@ -40,6 +40,68 @@ import Testing
 
     static let relayedAsSubmitted: Set<String> = ["RequestSubmitDriver-sysenv"]
 
+    /// Spark 3.5.9's classes (Scala 2.12) read every message our encoder writes for that line, and
+    /// find in it what the JVM's 4.3 fixture holds: the same fields with the same values, in 2.12's
+    /// collection classes.
+    @Test(.enabled(if: TestEnvironment.sparkHome(version: "3.5.9") != nil || TestEnvironment.isCI))
+    func spark35ReadsEveryMessageWeEncodeForIt() throws {
+        let home = try #require(TestEnvironment.sparkHome(version: "3.5.9"), "pyspark 3.5.9 is not installed: run .ci/setup")
+        let oracle = try JVMOracle.build(sparkHome: home)
+        let candidates = try TestEnvironment.temporaryDirectory("spark35-candidates")
+        defer { try? FileManager.default.removeItem(at: candidates) }
+        var refused: [String] = []
+        var written: [String] = []
+        for fixture in Golden.messages {
+            let message = try SparkMessageCodec.decode(stream: fixture.buffer).withoutPreservedObjects
+            do {
+                let encoded = try SparkMessageCodec.encode(message, version: .spark3_5)
+                FileManager.default.createFile(
+                    atPath: candidates.appendingPathComponent("\(fixture.name).bin").path, contents: Data(encoded.readableBytesView))
+                written.append(fixture.name)
+            } catch {
+                refused.append(fixture.name)
+            }
+        }
+        // Spark 4.0 added these; 3.5 has no such classes, and the encoder says so.
+        #expect(refused.sorted() == ["KillAllDriversResponse", "RequestKillAllDrivers"])
+
+        let result = try oracle.run(["dumpdir", candidates.path])
+        #expect(result.status == 0, "\(result.output)")
+        var dumps: [String: [String]] = [:]
+        var current: String?
+        for line in result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("== ") {
+                current = String(line.dropFirst(3))
+                dumps[current!] = []
+            } else if let name = current {
+                dumps[name, default: []].append(line)
+            }
+        }
+        #expect(Set(dumps.keys) == Set(written))
+        var compared = 0
+        for name in written where !Self.relayedAsSubmitted.contains(name) {
+            let golden = try String(contentsOf: TestEnvironment.goldenDirectory().appendingPathComponent("\(name).txt"), encoding: .utf8)
+            let expected = golden.split(separator: "\n").map(String.init).filter { !Self.absentIn35($0) }
+            let ours = (dumps[name] ?? []).filter { !$0.isEmpty }.map(Self.as213)
+            #expect(ours == expected, "\(name):\n\(ours.joined(separator: "\n"))\n-- expected --\n\(expected.joined(separator: "\n"))")
+            compared += 1
+        }
+        #expect(compared >= 60)
+    }
+
+    /// Lines of a 4.3 dump for fields Spark 3.5's classes do not have (SparkException.sqlState came in 4.0).
+    static func absentIn35(_ line: String) -> Bool {
+        line.trimmingCharacters(in: .whitespaces).hasPrefix("sqlState=")
+    }
+
+    /// A 3.5 dump line with Scala 2.12's runtime collection classes named as 2.13's.
+    static func as213(_ line: String) -> String {
+        line.replacingOccurrences(of: "scala.collection.immutable.HashMap$HashTrieMap", with: "scala.collection.immutable.HashMap")
+            .replacingOccurrences(
+                of: "scala.collection.mutable.ArraySeq of java.lang.Object[]",
+                with: "scala.collection.immutable.ArraySeq$ofRef of java.lang.Object[]")
+    }
+
     /// The oracle's serialVersionUID table (`ObjectStreamClass.lookup` on the real jars) is the committed one,
     /// and our generated Swift table agrees with it for every class both know.
     @Test(.enabled(if: sparkHome != nil || TestEnvironment.isCI))

@@ -322,11 +322,20 @@ final class Dumper {
      * array is part of the serialized form (e.g. Object[] vs String[] inside ArraySeq$ofRef).
      */
     private static String backingArray(Object v) {
-        Object arr = null;
-        if (v instanceof scala.collection.immutable.ArraySeq) {
-            arr = ((scala.collection.immutable.ArraySeq<?>) v).unsafeArray();
-        } else if (v instanceof scala.collection.mutable.ArraySeq) {
-            arr = ((scala.collection.mutable.ArraySeq<?>) v).array();
+        // By name and reflection: immutable.ArraySeq is Scala 2.13's, WrappedArray 2.12's.
+        String name = v.getClass().getName();
+        String accessor = null;
+        if (name.startsWith("scala.collection.immutable.ArraySeq")) {
+            accessor = "unsafeArray";
+        } else if (name.startsWith("scala.collection.mutable.ArraySeq") || name.startsWith("scala.collection.mutable.WrappedArray")) {
+            accessor = "array";
+        }
+        if (accessor == null) return "";
+        Object arr;
+        try {
+            arr = v.getClass().getMethod(accessor).invoke(v);
+        } catch (ReflectiveOperationException e) {
+            return "";
         }
         return arr == null ? "" : " of " + arr.getClass().getComponentType().getName() + "[]";
     }

@@ -14,4 +14,13 @@ if [ ! -d "$spark_home/jars" ]; then
   exit 1
 fi
 mkdir -p "$outdir"
-javac -nowarn -encoding UTF-8 --release 17 -cp "$spark_home/jars/*" -d "$outdir" "$src_dir"/*.java
+# The golden fixtures are built with Scala 2.13 collections (Spark 4.x): a Scala 2.12 distribution
+# (Spark 3.5) gets every subcommand but `golden`.
+sources=("$src_dir"/*.java)
+if compgen -G "$spark_home/jars/scala-library-2.12.*.jar" > /dev/null; then
+  sources=()
+  for file in "$src_dir"/*.java; do
+    [ "$(basename "$file")" = Fixtures.java ] || sources+=("$file")
+  done
+fi
+javac -nowarn -encoding UTF-8 --release 17 -cp "$spark_home/jars/*" -d "$outdir" "${sources[@]}"
