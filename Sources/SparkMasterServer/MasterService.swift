@@ -59,9 +59,7 @@ public final class MasterService: Service, Sendable {
                 let choice = try SparkVersion.choose(setting: setting, jarNames: jarNames)
                 (version, release, versionWarning) = (choice.version, choice.release, choice.warning)
             } catch {
-                throw SparkConfError(
-                    key: "spark.space.sparkVersion", value: setting ?? "",
-                    expected: SparkVersion.all.map(\.line).joined(separator: " or "))
+                throw SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.UnknownLine.expected)
             }
         }
     }

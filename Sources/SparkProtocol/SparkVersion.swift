@@ -124,9 +124,9 @@ extension SparkVersion {
     public struct UnknownLine: Error, Sendable, Equatable, CustomStringConvertible {
         public var name: String
         public init(name: String) { self.name = name }
-        public var description: String {
-            "unknown Spark version \"\(name)\": this build speaks " + SparkVersion.all.map(\.line).joined(separator: " and ")
-        }
+        /// What a setting may name: `4.3 or 3.5`.
+        public static var expected: String { SparkVersion.all.map(\.line).joined(separator: " or ") }
+        public var description: String { "unknown Spark version \"\(name)\": expected \(Self.expected)" }
     }
 
     /// The line to speak: the one `setting` names (`4.3`, `3.5`, or a release of those lines),

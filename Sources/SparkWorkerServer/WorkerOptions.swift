@@ -122,7 +122,8 @@ public struct WorkerOptions: Sendable {
             choice = try SparkVersion.choose(
                 setting: conf["spark.space.sparkVersion"], jarNames: Daemon.directoryEntries(sparkHome + "/jars") ?? [])
         } catch {
-            throw WorkerOptionsError(.configuration, "\(SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.all.map(\.line).joined(separator: " or ")))")
+            let problem = SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.UnknownLine.expected)
+            throw WorkerOptionsError(.configuration, problem.description)
         }
         var options = WorkerOptions(
             host: host, port: parsed.port, webUiPort: parsed.webUiPort,
@@ -169,7 +170,7 @@ public struct WorkerOptions: Sendable {
         let jars = Daemon.directoryEntries(context.jarsDirectory) ?? []
         // Spark 4's launcher puts slf4j-api before the wildcard; Spark 3's does not (the release's
         // own major version: a guessed line keeps the distribution's launcher behaviour).
-        if (Int(sparkRelease.prefix { $0 != "." }) ?? 4) >= 4 {
+        if (Int(SparkRelease(version: sparkRelease, scalaVersion: "").major) ?? 4) >= 4 {
             context.slf4jApiJars = jars.filter { $0.hasPrefix("slf4j-api-") }.sorted().map { context.jarsDirectory + "/" + $0 }
         }
         if let text = HostEnvironment.readText(confDirectory + "/java-opts") {
