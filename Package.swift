@@ -89,6 +89,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // TLS for the worker's downloads of drivers' https: jars.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Layer 1: pure codecs.
@@ -122,7 +124,10 @@ let package = Package(
         ),
         .target(
             name: "SparkWorkerServer",
-            dependencies: ["SparkWorker", "SparkRPC", "SparkProtocol", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging, hummingbird, serviceLifecycle]
+            dependencies: [
+                "SparkWorker", "SparkRPC", "SparkProtocol", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging,
+                hummingbird, serviceLifecycle, .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .target(name: "ZooKeeperClient", dependencies: ["ZooKeeper", nioCore, nioPosix, logging]),
         // zlib from the system (libz-dev), for gzip responses and rolled logs.

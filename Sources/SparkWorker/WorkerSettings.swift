@@ -41,6 +41,9 @@ public struct WorkerSettings: Sendable, Equatable {
     public var proxyBase: String = ""
     /// `spark.worker.ui.retainedDrivers`.
     public var retainedDrivers: Int = 1000
+    /// `spark.files.fetchTimeout` (s): connecting to, and each read from, the server of a driver's
+    /// `http:`/`https:` jar.
+    public var fetchTimeoutSeconds: Double = 60
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
 
@@ -66,6 +69,7 @@ public struct WorkerSettings: Sendable, Equatable {
         driverTerminateTimeoutSeconds = try conf.seconds("spark.worker.driverTerminateTimeout", default: 10, defaultUnit: .milliseconds)
         proxyBase = conf.string("spark.ui.proxyBase", default: "")
         retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)
+        fetchTimeoutSeconds = try conf.seconds("spark.files.fetchTimeout", default: 60)
     }
 
     /// Heartbeat period: `timeout * 1000 / 4` ms, integer division as in Spark.

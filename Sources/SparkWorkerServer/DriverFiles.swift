@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import SparkDaemon
 import SparkModel
 import SparkWorker
@@ -37,19 +38,34 @@ enum DriverFiles {
     /// Copies are made in pieces of this size.
     static let copyChunk = 1 << 20
 
-    static func prepare(_ launch: DriverLaunch, logger: Logger) throws(Failure) {
+    /// The working directory and the user's jar, fetched when not there yet (several workers of one
+    /// machine may share the directory). `http:`/`https:` jars come through `download`; `file:`
+    /// jars are copied on NIO's thread pool.
+    static func obtainJar(_ launch: DriverLaunch, download: JarDownload, logger: Logger) async throws {
         let directory = launch.workingDirectory
-        guard HostEnvironment.makeDirectory(directory, intermediates: true) == 0 else {
-            throw Failure(className: "java.io.IOException", message: "Failed to create directory \(directory)")
-        }
-        if access(launch.localJarPath, F_OK) != 0 {
-            logger.info("Copying user jar \(launch.jarUrl) to \(launch.localJarPath)")
-            try fetch(launch.jarUrl, to: launch.localJarPath)
-            guard access(launch.localJarPath, F_OK) == 0 else {
-                let name = launch.localJarPath.split(separator: "/").last.map(String.init) ?? launch.localJarPath
-                throw Failure(className: "java.io.IOException", message: "Can not find expected jar \(name) which should have been loaded in \(directory)")
+        let present = try await NIOThreadPool.singleton.runIfActive { () throws -> Bool in
+            guard HostEnvironment.makeDirectory(directory, intermediates: true) == 0 else {
+                throw Failure(className: "java.io.IOException", message: "Failed to create directory \(directory)")
             }
+            return access(launch.localJarPath, F_OK) == 0
         }
+        if present { return }
+        logger.info("Copying user jar \(launch.jarUrl) to \(launch.localJarPath)")
+        if JarDownload.handles(launch.jarUrl) {
+            try await download.download(launch.jarUrl, to: launch.localJarPath, logger: logger)
+        } else {
+            try await NIOThreadPool.singleton.runIfActive { () throws in try fetch(launch.jarUrl, to: launch.localJarPath) }
+        }
+        guard access(launch.localJarPath, F_OK) == 0 else {
+            let name = launch.localJarPath.split(separator: "/").last.map(String.init) ?? launch.localJarPath
+            throw Failure(className: "java.io.IOException", message: "Can not find expected jar \(name) which should have been loaded in \(directory)")
+        }
+    }
+
+    /// What each attempt needs besides the jar (`obtainJar` first): the resources file and the log
+    /// files. Blocking.
+    static func prepareFiles(_ launch: DriverLaunch) throws(Failure) {
+        let directory = launch.workingDirectory
         if let resources = launch.resourcesFile, !HostEnvironment.writeFile(resources.path, resources.contents) {
             throw Failure(className: "java.io.IOException", message: "Cannot write \(resources.path)")
         }
@@ -66,8 +82,8 @@ enum DriverFiles {
     }
 
     /// The local file a jar URL names: `file:` URLs and plain paths (Hadoop's default file system
-    /// is the local one), decoded as Java's `URI.getPath`. Other schemes need a fetcher this worker
-    /// does not have.
+    /// is the local one), decoded as Java's `URI.getPath`. `http:`/`https:` go to `JarDownload`;
+    /// other schemes (Hadoop file systems, `ftp:`) need a fetcher this worker does not have.
     static func localPath(of jarUrl: String) throws(Failure) -> String {
         guard let url = JarURL(jarUrl) else {
             throw Failure(className: "java.net.URISyntaxException", message: "Malformed escape in \(jarUrl)")
@@ -75,7 +91,7 @@ enum DriverFiles {
         if let scheme = url.scheme?.lowercased(), scheme != "file" {
             throw Failure(
                 className: "java.io.IOException",
-                message: "This worker cannot fetch \(scheme): URLs (\(jarUrl)); submit a jar at a path every worker can read (file:)")
+                message: "This worker cannot fetch \(scheme): URLs (\(jarUrl)); submit the jar at an http:, https: or file: URL every worker can reach")
         }
         if let host = url.authority, !host.isEmpty, host != "localhost" {
             throw Failure(className: "java.io.IOException", message: "Cannot fetch \(jarUrl): the file is on another host")

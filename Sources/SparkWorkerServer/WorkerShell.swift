@@ -32,6 +32,8 @@ struct WorkerShell {
     let monitor: WorkerMonitor
     let logger: Logger
     let environment: [String: String]
+    /// Fetches drivers' `http:`/`https:` jars.
+    let jarDownload: JarDownload
 
     private var timerGenerations: [WorkerTimer: UInt64] = [:]
     private var nextGeneration: UInt64 = 0
@@ -50,7 +52,7 @@ struct WorkerShell {
     init(
         configuration: WorkerConfiguration, env: RpcEnv, sink: AsyncStream<WorkerShellEvent>.Continuation,
         processes: ChildProcesses, archives: ExecutorArchives, logRolling: ExecutorLogRolling? = nil, monitor: WorkerMonitor,
-        logger: Logger, environment: [String: String]
+        logger: Logger, environment: [String: String], jarDownload: JarDownload? = nil
     ) {
         machine = WorkerStateMachine(configuration: configuration, random: SystemRandomNumberGenerator())
         self.env = env
@@ -61,6 +63,8 @@ struct WorkerShell {
         self.monitor = monitor
         self.logger = logger
         self.environment = environment
+        self.jarDownload = jarDownload ?? JarDownload(
+            timeout: .milliseconds(Int64(configuration.settings.fetchTimeoutSeconds * 1000)), environment: environment)
     }
 
     /// Runs until the core says `exit`, or the event stream ends; returns the exit code.
@@ -219,16 +223,18 @@ struct WorkerShell {
         return .executorStarted(key, pid: pid)
     }
 
-    /// Starts one attempt of a driver off the message loop: its directory, jar and files on NIO's
-    /// thread pool (a jar may take a while to copy), then the process, then waits for it.
+    /// Starts one attempt of a driver off the message loop: its directory and jar (a jar may take a
+    /// while to copy or download), its files on NIO's thread pool, then the process; then waits for it.
     private func startDriver(_ launch: DriverLaunch, group: inout DiscardingTaskGroup) {
         let processes = processes, sink = sink, logger = logger, environment = environment
         let cancelled = cancelledDriverLaunches
+        let jarDownload = jarDownload
         group.addTask {
             let pid: Int32?
             do {
+                try await DriverFiles.obtainJar(launch, download: jarDownload, logger: logger)
                 pid = try await NIOThreadPool.singleton.runIfActive { () throws -> Int32? in
-                    try DriverFiles.prepare(launch, logger: logger)
+                    try DriverFiles.prepareFiles(launch)
                     var childEnvironment = environment
                     for variable in launch.environment { childEnvironment[variable.name] = variable.value }
                     // Spark: DriverRunner checks `killed` under its lock before starting the process.

@@ -5,9 +5,10 @@ import FoundationNetworking
 import SparkTestKit
 import Testing
 
-/// `spark-submit --deploy-mode cluster` on an all-Swift cluster: the Swift worker fetches the jar,
-/// runs Spark's `DriverWrapper` with the application, reports its end; `--supervise` drivers are
-/// restarted after failures and can be killed through the master.
+/// `spark-submit --deploy-mode cluster` on an all-Swift cluster: the Swift worker fetches the jar
+/// (from an HTTP server, or a `file:` path), runs Spark's `DriverWrapper` with the application,
+/// reports its end; `--supervise` drivers are restarted after failures and can be killed through
+/// the master.
 @Suite(.serialized, .enabled(if: TestEnvironment.sparkHome() != nil || TestEnvironment.isCI))
 struct ClusterModeDriverTests {
     /// The seed's job as a Java application; a negative count makes it fail (for supervision).
@@ -39,8 +40,13 @@ struct ClusterModeDriverTests {
         defer { cluster.stopAll() }
         try await cluster.startMaster()
         try await cluster.startWorker(.swift, cores: 3, memory: "3g")
+        // The jar from an HTTP server, through a redirect (the worker downloads it; the driver's
+        // executors fetch the same URL themselves).
+        let server = try await FileHTTPServer.start(serving: cluster.directory, logDirectory: cluster.directory)
+        defer { server.stop() }
         let driverId = try await submitSeedJob(
-            to: cluster, options: ["--driver-cores", "1", "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000)
+            to: cluster, options: ["--driver-cores", "1", "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000,
+            jarURL: { "\(server.baseURL)/redirect/0/\($0.lastPathComponent)" })
 
         let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
@@ -50,7 +56,9 @@ struct ClusterModeDriverTests {
         let stderr = try String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)
         #expect(stderr.hasPrefix("Launch Command: \""))
         #expect(stderr.contains("\"org.apache.spark.deploy.worker.DriverWrapper\" \"spark://Worker@127.0.0.1:\(cluster.workerPorts[0])\" \"\(directory.path)/SeedJob.jar\""))
-        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("SeedJob.jar").path))
+        #expect(FileManager.default.contents(atPath: directory.appendingPathComponent("SeedJob.jar").path)
+            == FileManager.default.contents(atPath: cluster.directory.appendingPathComponent("SeedJob.jar").path))
+        #expect(cluster.workers[0].log().contains("Copying user jar \(server.baseURL)/redirect/0/SeedJob.jar"))
         #expect(cluster.workers[0].log().contains("Driver \(driverId) exited successfully"))
         // The application the driver ran had its executors on the same worker.
         let json = try await cluster.masterJSON()
@@ -75,8 +83,12 @@ struct ClusterModeDriverTests {
         defer { cluster.stopAll() }
         try await cluster.startMaster()
         try await cluster.startWorker(.jvm, cores: 3, memory: "3g")
+        // The same kind of jar URL as the Swift worker's test: the JVM worker fetches it alike.
+        let server = try await FileHTTPServer.start(serving: cluster.directory, logDirectory: cluster.directory)
+        defer { server.stop() }
         let driverId = try await submitSeedJob(
-            to: cluster, options: ["--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000)
+            to: cluster, options: ["--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000,
+            jarURL: { "\(server.baseURL)/redirect/0/\($0.lastPathComponent)" })
         let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
         let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
@@ -108,14 +120,17 @@ struct ClusterModeDriverTests {
         #expect(stdout.components(separatedBy: "ATTEMPT").count - 1 >= 2, "\(stdout)")  // appended across attempts
     }
 
-    /// Builds the application jar and submits it in cluster mode (512 MiB driver); its driver id.
-    private func submitSeedJob(to cluster: ClusterHarness, options: [String], count: Int) async throws -> String {
+    /// Builds the application jar and submits it in cluster mode (512 MiB driver) at the URL
+    /// `jarURL` makes of its path (`file:` by default); its driver id.
+    private func submitSeedJob(
+        to cluster: ClusterHarness, options: [String], count: Int, jarURL: (URL) -> String = { "file:\($0.path)" }
+    ) async throws -> String {
         let jar = try SparkApplications.javaApplicationJar(
             className: "SeedJob", source: Self.seedJob, sparkHome: cluster.sparkHome, in: cluster.directory)
         let submit = try await SparkApplications.sparkSubmit(
             sparkHome: cluster.sparkHome, master: cluster.masterURL,
             arguments: ["--deploy-mode", "cluster", "--class", "SeedJob", "--driver-memory", "512m"] + options
-                + ["file:\(jar.path)", "\(count)"],
+                + [jarURL(jar), "\(count)"],
             workDirectory: cluster.directory)
         #expect(submit.status == 0, "\(submit.stderr.suffix(3000))")
         return try #require(Self.driverId(in: submit.stdout + submit.stderr), "\(submit.stderr.suffix(3000))")

@@ -36,7 +36,13 @@ import Testing
         #expect(DriverLaunch.jarFileName("https://host/jobs/app%201.jar?download=1") == "app 1.jar")
     }
 
-    @Test func prepareCopiesTheJarOnceAndKeepsLogsAcrossAttempts() throws {
+    /// Both steps of an attempt, as the worker runs them.
+    static func prepare(_ launch: DriverLaunch) async throws {
+        try await DriverFiles.obtainJar(launch, download: JarDownload(timeout: .seconds(5), environment: [:]), logger: Logger(label: "test"))
+        try DriverFiles.prepareFiles(launch)
+    }
+
+    @Test func prepareCopiesTheJarOnceAndKeepsLogsAcrossAttempts() async throws {
         let root = try scratchDirectory("driver-files")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let source = root + "/app.jar"
@@ -46,7 +52,7 @@ import Testing
             driverId: "driver-1", jarUrl: "file:" + source, localJarPath: directory + "/app.jar", argv: ["/bin/true"],
             environment: [], workingDirectory: directory, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr",
             stderrHeader: "Launch Command: \"/bin/true\"\n========================================\n\n", resourcesFile: nil)
-        try DriverFiles.prepare(launch, logger: Logger(label: "test"))
+        try await Self.prepare(launch)
         #expect(FileManager.default.contents(atPath: launch.localJarPath) == FileManager.default.contents(atPath: source))
         #expect(!FileManager.default.fileExists(atPath: launch.localJarPath + ".fetching"))
         #expect(HostEnvironment.writeFile(launch.stdoutPath, "first attempt\n"))
@@ -55,13 +61,13 @@ import Testing
 
         // The second attempt: the jar is there already (a changed source is not fetched again).
         #expect(HostEnvironment.writeFile(source, "changed"))
-        try DriverFiles.prepare(launch, logger: Logger(label: "test"))
+        try await Self.prepare(launch)
         #expect(try String(contentsOfFile: launch.localJarPath, encoding: .utf8).hasPrefix("jar bytes"))
         #expect(try String(contentsOfFile: launch.stdoutPath, encoding: .utf8) == "first attempt\n")
         #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == launch.stderrHeader + "first failure\n" + launch.stderrHeader)
     }
 
-    @Test func missingJarIsAnError() throws {
+    @Test func missingJarIsAnError() async throws {
         let root = try scratchDirectory("driver-files-missing")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/driver-2"
@@ -69,8 +75,8 @@ import Testing
             driverId: "driver-2", jarUrl: "file:\(root)/absent.jar", localJarPath: directory + "/absent.jar", argv: ["/bin/true"],
             environment: [], workingDirectory: directory, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr",
             stderrHeader: "", resourcesFile: nil)
-        #expect {
-            try DriverFiles.prepare(launch, logger: Logger(label: "test"))
+        await #expect {
+            try await Self.prepare(launch)
         } throws: { error in
             (error as? DriverFiles.Failure)?.className == "java.io.FileNotFoundException"
         }

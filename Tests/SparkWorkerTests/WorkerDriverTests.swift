@@ -184,6 +184,14 @@ import Testing
         #expect(WorkerSettings().driverTerminateTimeout == .seconds(10))
     }
 
+    /// Spark: `spark.files.fetchTimeout`, seconds without a unit, 60 s by default.
+    @Test func jarFetchTimeoutIsInSecondsWithoutAUnit() throws {
+        #expect(try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "90"])).fetchTimeoutSeconds == 90)
+        #expect(try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "1500ms"])).fetchTimeoutSeconds == 1.5)
+        #expect(WorkerSettings().fetchTimeoutSeconds == 60)
+        #expect(throws: SparkConfError.self) { try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "soon"])) }
+    }
+
     @Test func logURLsUnderAReverseProxy() throws {
         var settings = WorkerSettings()
         settings.reverseProxy = true
