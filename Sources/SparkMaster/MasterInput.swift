@@ -29,4 +29,6 @@ public enum MasterInput: Sendable {
     case killApplication(id: String)
     /// The web UI asks to kill a driver.
     case killDriver(id: String)
+    /// The REST server's `clear`: forget the completed drivers and applications.
+    case clearCompletedDriversAndApps
 }

@@ -86,6 +86,10 @@ public struct MasterStateMachine: Sendable {
             }
         case .killDriver(let id):
             _ = killDriver(id, now: now, &actions)
+        case .clearCompletedDriversAndApps:
+            actions.append(.log(.info, "Asked to clear \(completedDrivers.count) completed drivers and \(completedApps.count) completed apps."))
+            completedDrivers.removeAll()
+            completedApps.removeAll()
         }
         return actions
     }

@@ -34,6 +34,8 @@ public final class MasterService: Service, Sendable {
         public var release: String = SparkVersion.spark4_3.version
         /// Said at start when the line is a guess.
         public var versionWarning: String?
+        /// The daemon's environment (`{{NAME}}` placeholders in REST submissions).
+        public var environment: [String: String] = [:]
         /// Seed for the randomness Spark uses (driver placement).
         public var seed: UInt64 = UInt64.random(in: 0...UInt64.max)
 
@@ -50,6 +52,7 @@ public final class MasterService: Service, Sendable {
         public init(arguments: MasterArguments, environment: [String: String]) throws(SparkConfError) {
             self.init(host: arguments.host, port: arguments.port, webUiPort: arguments.webUiPort, conf: arguments.conf,
                       publicHost: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 })
+            self.environment = environment
             var jarNames: [String] = []
             if let home = environment["SPARK_HOME"], !home.isEmpty {
                 jarNames = Daemon.directoryEntries(home + "/jars") ?? []
@@ -79,6 +82,21 @@ public final class MasterService: Service, Sendable {
         case leadership(LeaderLatchEvent)
         /// A status page asks for the state as of every event queued before it.
         case snapshot(CheckedContinuation<MasterStateMachine?, Never>)
+        /// The REST submission server asks the master as a peer would (`RequestSubmitDriver`, …).
+        case ask(SparkMessage, CheckedContinuation<SparkMessage, Never>)
+    }
+
+    /// An ask waiting for the master's reply: from a peer over RPC, or from inside the process.
+    enum PendingCall {
+        case remote(RpcCall)
+        case local(CheckedContinuation<SparkMessage, Never>)
+
+        func reply(_ message: SparkMessage) {
+            switch self {
+            case .remote(let call): call.reply(message)
+            case .local(let continuation): continuation.resume(returning: message)
+            }
+        }
     }
 
     /// Whether the event loop takes snapshot requests.
@@ -148,6 +166,25 @@ public final class MasterService: Service, Sendable {
         }
     }
 
+    /// Asks the master as a peer would and returns its reply; an `RpcFailure` while the master
+    /// starts or after it stopped.
+    public func ask(_ message: SparkMessage) async -> SparkMessage {
+        await withCheckedContinuation { continuation in
+            let running = phase.withLockedValue { phase -> Bool in
+                guard case .running = phase else { return false }
+                if case .terminated = eventSink.yield(.ask(message, continuation)) { return false }
+                return true
+            }
+            if !running {
+                continuation.resume(returning: .rpcFailure(JavaExceptionInfo(
+                    className: "org.apache.spark.SparkException", message: "The master is not running")))
+            }
+        }
+    }
+
+    /// Forgets the completed drivers and applications (the REST server's `clear`).
+    public func clearCompletedDriversAndApps() { eventSink.yield(.input(.clearCompletedDriversAndApps)) }
+
     /// Asks the master to kill an application, as the web UI's kill button does.
     public func killApplication(id: String) { eventSink.yield(.input(.killApplication(id: id))) }
 
@@ -162,33 +199,42 @@ public final class MasterService: Service, Sendable {
         if let warning = settings.versionWarning { logger.warning("\(warning)") }
         configuration.timeZoneOffsetSeconds = LocalTimeZone.current().offsetSeconds
 
+        let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let env = try await RpcEnv.start(
             configuration: .init(bindHost: settings.host, port: settings.port, version: settings.version), logger: logger)
         let endpoint = MasterEndpoint()
         env.register("Master", endpoint)
         configuration.masterAddress = env.address
         configuration.masterRef = env.ref("Master")
-        let bound = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: MasterWebUI.router(service: self),
-            configuration: .init(address: .hostname(settings.host, port: settings.webUiPort), serverName: nil),
-            onServerRunning: { channel in
-                bound.continuation.yield(channel.localAddress?.port ?? 0)
-                bound.continuation.finish()
-            },
-            logger: logger)
-
-        // The UI stops gracefully at the end, not by cancellation (which Hummingbird logs as an error).
-        let webServer = ServiceGroup(configuration: .init(services: [application], logger: logger))
         let (webStopped, webStoppedSink) = AsyncStream.makeStream(of: Void.self)
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
+                    for await event in endpoint.events { self.eventSink.yield(.endpoint(event)) }
+                }
+                var restServer: RestSubmissionServer.Running?
+                if rest.enabled {
+                    let context = RestSubmission.Context(
+                        serverVersion: settings.release, line: settings.version, masterURL: env.address.sparkURL, restPort: rest.port,
+                        allowedAppResourcePatterns: rest.allowedAppResourcePatterns, environment: settings.environment)
+                    restServer = try await RestSubmissionServer.start(
+                        RestSubmissionServer(service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes),
+                        host: rest.host ?? settings.host, port: rest.port, retries: rest.portMaxRetries, logger: logger, group: &group)
+                }
+                let bound = AsyncStream.makeStream(of: Int.self)
+                let application = Application(
+                    router: MasterWebUI.router(service: self, restPort: restServer?.port),
+                    configuration: .init(address: .hostname(settings.host, port: settings.webUiPort), serverName: nil),
+                    onServerRunning: { channel in
+                        bound.continuation.yield(channel.localAddress?.port ?? 0)
+                        bound.continuation.finish()
+                    },
+                    logger: logger)
+                // The UI stops gracefully at the end, not by cancellation (which Hummingbird logs as an error).
+                let webServer = ServiceGroup(configuration: .init(services: [application], logger: logger))
+                group.addTask {
                     defer { webStoppedSink.finish() }
                     try await webServer.run()
-                }
-                group.addTask {
-                    for await event in endpoint.events { self.eventSink.yield(.endpoint(event)) }
                 }
                 var webPort = 0
                 for await port in bound.stream { webPort = port }
@@ -216,6 +262,7 @@ public final class MasterService: Service, Sendable {
                 await engine.close()
                 endpoint.finish()
                 await env.shutdown()
+                await restServer?.stop()
                 await webServer.triggerGracefulShutdown()
                 await Daemon.waitUntilFinished(webStopped, atMost: .seconds(5))
                 group.cancelAll()
@@ -286,7 +333,7 @@ public final class MasterService: Service, Sendable {
     private func runLoop(configuration: MasterConfiguration, env: RpcEnv, engine: any PersistenceEngine, leadsAtStart: Bool) async {
         var master = MasterStateMachine(configuration: configuration, seed: settings.seed)
         var timers = TimerTable(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), sink: eventSink)
-        var pendingCalls: [CallID: RpcCall] = [:]
+        var pendingCalls: [CallID: PendingCall] = [:]
         var nextCall: UInt64 = 1
         await perform(master.start(now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
         if leadsAtStart {
@@ -312,22 +359,14 @@ public final class MasterService: Service, Sendable {
                 continuation.resume(returning: master)
                 continue
             case .endpoint(.call(let call)):
-                var id: CallID?
-                if call.isAsk {
-                    id = CallID(nextCall)
-                    nextCall += 1
-                    pendingCalls[id!] = call
-                }
                 logger.debug("received", metadata: ["master/message": "\(call.message.name)", "master/from": "\(call.senderAddress)"])
-                actions = master.handle(.message(call.message, sender: call.senderAddress, call: id), now: now)
-                if let id, let call = pendingCalls.removeValue(forKey: id) {
-                    // Every ask is answered exactly once, even by a handler that forgot to.
-                    if !actions.contains(where: { if case .reply(id, _) = $0 { return true } else { return false } }) {
-                        call.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "No reply to \(call.message.name)")))
-                    } else {
-                        pendingCalls[id] = call
-                    }
-                }
+                actions = handleAsk(
+                    call.message, sender: call.senderAddress, pending: call.isAsk ? .remote(call) : nil, master: &master,
+                    calls: &pendingCalls, nextCall: &nextCall, now: now)
+            case .ask(let message, let continuation):
+                actions = handleAsk(
+                    message, sender: configuration.masterAddress, pending: .local(continuation), master: &master,
+                    calls: &pendingCalls, nextCall: &nextCall, now: now)
             case .endpoint(.disconnected(let addresses)):
                 for address in addresses {
                     actions += master.handle(.disconnected(address), now: now)
@@ -360,14 +399,44 @@ public final class MasterService: Service, Sendable {
         phase.withLockedValue { $0 = .ended(master) }
         eventSink.finish()
         while let event = await pending.next() {
-            if case .snapshot(let continuation) = event { continuation.resume(returning: master) }
+            switch event {
+            case .snapshot(let continuation):
+                continuation.resume(returning: master)
+            case .ask(_, let continuation):
+                continuation.resume(returning: .rpcFailure(JavaExceptionInfo(
+                    className: "org.apache.spark.SparkException", message: "The master is not running")))
+            default:
+                break
+            }
         }
+        // Asks the loop took but that no action answered (it ended first).
+        for call in pendingCalls.values {
+            call.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "The master stopped")))
+        }
+    }
+
+    /// Hands a message to the state machine; an ask (`pending`) is answered exactly once, by the
+    /// reply among the actions, else at once with an `RpcFailure`.
+    private func handleAsk(
+        _ message: SparkMessage, sender: RpcAddress, pending: PendingCall?, master: inout MasterStateMachine,
+        calls: inout [CallID: PendingCall], nextCall: inout UInt64, now: Int64
+    ) -> [MasterAction] {
+        guard let pending else { return master.handle(.message(message, sender: sender, call: nil), now: now) }
+        let id = CallID(nextCall)
+        nextCall += 1
+        let actions = master.handle(.message(message, sender: sender, call: id), now: now)
+        if actions.contains(where: { if case .reply(id, _) = $0 { true } else { false } }) {
+            calls[id] = pending
+        } else {
+            pending.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "No reply to \(message.name)")))
+        }
+        return actions
     }
 
     /// Performs actions in order; returns an exit status if one was requested.
     @discardableResult
     private func perform(
-        _ actions: [MasterAction], env: RpcEnv, timers: inout TimerTable, calls: inout [CallID: RpcCall],
+        _ actions: [MasterAction], env: RpcEnv, timers: inout TimerTable, calls: inout [CallID: PendingCall],
         engine: any PersistenceEngine
     ) async -> Int32? {
         var exit: Int32?

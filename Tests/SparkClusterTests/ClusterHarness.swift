@@ -53,13 +53,21 @@ final class ClusterHarness: @unchecked Sendable {
     }
 
     /// Starts Spark's own JVM master of the harness's distribution in the Swift master's place.
-    func startJVMMaster() async throws {
+    func startJVMMaster(options: [String] = []) async throws {
         masterStarts += 1
         let process = try SparkDaemons.master(
             sparkHome: sparkHome, port: masterPort, webUIPort: masterWebUIPort, logDirectory: directory,
-            name: "jvm-master-\(masterStarts)")
+            name: "jvm-master-\(masterStarts)", options: options)
         master = process
         try await process.waitForLog("I have been elected leader", timeout: .seconds(60))
+    }
+
+    /// The port of the master's REST submission server, from the line both masters log.
+    func masterRESTPort() async throws -> Int {
+        let line = "Started REST server for submitting applications on 127.0.0.1 with port "
+        try await waitForMasterLog(line, timeout: .seconds(30))
+        let text = try #require(masterLogLines(containing: line).last)
+        return try #require(Int(text[text.range(of: line)!.upperBound...].prefix { $0.isNumber }))
     }
 
     /// Ends the master abruptly (SIGKILL) and waits for it to be gone.

@@ -48,7 +48,7 @@ struct ClusterModeDriverTests {
             to: cluster, options: ["--driver-cores", "1", "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000,
             jarURL: { "\(server.baseURL)/redirect/0/\($0.lastPathComponent)" })
 
-        let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
+        let driver = try await Self.waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
         let directory = cluster.directory.appendingPathComponent("work-0/\(driverId)")
         let stdout = try String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)
@@ -89,7 +89,7 @@ struct ClusterModeDriverTests {
         let driverId = try await submitSeedJob(
             to: cluster, options: ["--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=2"], count: 1_000_000,
             jarURL: { "\(server.baseURL)/redirect/0/\($0.lastPathComponent)" })
-        let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
+        let driver = try await Self.waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "FINISHED", "\(driver)\n\(cluster.logs)")
         let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
         #expect(stdout.contains("SEED=1784293664"), "\(stdout.suffix(2000))\n\(cluster.logs)")
@@ -108,12 +108,12 @@ struct ClusterModeDriverTests {
         let active = try #require(json["activedrivers"] as? [[String: Any]])
         #expect(active.first?["id"] as? String == driverId && active.first?["state"] as? String == "RUNNING", "\(active)")
 
-        // The legacy client (`spark-submit --kill` needs the REST server, which this master does not run).
+        // The legacy client over RPC (`spark-submit --kill` goes through the REST server: RestSubmissionTests).
         let kill = try await SparkApplications.sparkClass(
             sparkHome: cluster.sparkHome, className: "org.apache.spark.deploy.Client",
             arguments: ["kill", cluster.masterURL, driverId], workDirectory: cluster.directory)
         #expect(kill.status == 0, "\(kill.stderr.suffix(2000))")
-        let driver = try await waitForCompletedDriver(driverId, cluster: cluster)
+        let driver = try await Self.waitForCompletedDriver(driverId, cluster: cluster)
         #expect(driver["state"] as? String == "KILLED", "\(driver)\n\(cluster.logs)")
         #expect(cluster.workers[0].log().contains("Driver \(driverId) was killed by user"))
         let stdout = try String(contentsOf: cluster.directory.appendingPathComponent("work-0/\(driverId)/stdout"), encoding: .utf8)
@@ -141,7 +141,7 @@ struct ClusterModeDriverTests {
         return String(match.output)
     }
 
-    private func waitForCompletedDriver(_ driverId: String, cluster: ClusterHarness) async throws -> [String: Any] {
+    static func waitForCompletedDriver(_ driverId: String, cluster: ClusterHarness) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .seconds(180)
         while ContinuousClock.now < deadline {
             let json = try await cluster.masterJSON()
