@@ -41,6 +41,9 @@ public enum RestSubmission {
             self.status = status
             self.body = body
         }
+
+        /// Jetty's answer to a method the servlet does not take.
+        static let methodNotAllowed = Answer(status: 405, body: nil)
     }
 
     /// The server's settings.
@@ -85,19 +88,19 @@ public enum RestSubmission {
             let isGet = method == "GET" || method == "HEAD"
             switch segments[2] {
             case "create":
-                return method == "POST" ? .create : .answer(Answer(status: 405, body: nil))
+                return method == "POST" ? .create : .answer(.methodNotAllowed)
             case "kill":
-                guard method == "POST" else { return .answer(Answer(status: 405, body: nil)) }
+                guard method == "POST" else { return .answer(.methodNotAllowed) }
                 return id.isEmpty ? .answer(error(400, "Submission ID is missing in kill request.", context)) : .kill(id)
             case "status":
-                guard isGet else { return .answer(Answer(status: 405, body: nil)) }
+                guard isGet else { return .answer(.methodNotAllowed) }
                 return id.isEmpty ? .answer(error(400, "Submission ID is missing in status request.", context)) : .status(id)
             case "killall" where context.isSpark4:
-                return method == "POST" ? .killAll : .answer(Answer(status: 405, body: nil))
+                return method == "POST" ? .killAll : .answer(.methodNotAllowed)
             case "clear" where context.isSpark4:
-                return method == "POST" ? .clear : .answer(Answer(status: 405, body: nil))
+                return method == "POST" ? .clear : .answer(.methodNotAllowed)
             case "readyz" where context.isSpark4:
-                return isGet ? .readyz : .answer(Answer(status: 405, body: nil))
+                return isGet ? .readyz : .answer(.methodNotAllowed)
             default:
                 break
             }
@@ -116,11 +119,9 @@ public enum RestSubmission {
             return error(400, "Missing an action: please specify one of \(actions)." + suffix, context)
         }
         // Any other first segment, the server's own version included (`/v1/x`), is an unknown version.
-        var answer = error(unknownProtocolVersion, "Unknown protocol version '\(parts[0])'." + suffix, context)
-        answer.body = message("ErrorResponse", context, [
+        return Answer(status: unknownProtocolVersion, body: message("ErrorResponse", context, [
             ("highestProtocolVersion", .string(protocolVersion)), ("message", .string("Unknown protocol version '\(parts[0])'." + suffix)),
-        ])
-        return answer
+        ]))
     }
 
     // MARK: - Messages
@@ -280,7 +281,8 @@ public enum RestSubmission {
         let missing = "org.apache.spark.deploy.rest.SubmitRestMissingFieldException"
         guard let mainClass = request.mainClass else { throw Refusal(className: missing, message: "Main class is missing.") }
         if !context.allowedAppResourcePatterns.isEmpty {
-            let allowed = context.allowedAppResourcePatterns.contains { pattern in
+            // Bounded before any pattern backtracks over it (a URL, not a document).
+            let allowed = request.appResource.utf8.count <= 8192 && context.allowedAppResourcePatterns.contains { pattern in
                 (try? Regex(pattern)).map { request.appResource.wholeMatch(of: $0) != nil } ?? false
             }
             guard allowed else {

@@ -7,6 +7,11 @@ import SparkConfig
 import SparkDaemon
 import SparkModel
 import SparkProtocol
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The master's REST submission server (Spark: `StandaloneRestServer`, port 6066): what
 /// `spark-submit --status`/`--kill` and cluster-mode submissions with `spark.master.rest.enabled`
@@ -97,7 +102,12 @@ struct RestSubmissionServer: HTTPResponder {
                 do {
                     try await server.run()
                 } catch {
-                    sink.yield(.failure(BindFailure(reason: "\(error)")))
+                    let inUse = (error as? IOError)?.errnoCode == EADDRINUSE
+                    if responder.boundPort.withLockedValue({ $0 }) != 0 {
+                        logger.error("The REST server stopped: \(error)")
+                    } else {
+                        sink.yield(.failure(BindFailure(reason: "\(error)", addressInUse: inUse)))
+                    }
                 }
                 sink.finish()
                 stoppedSink.finish()
@@ -111,22 +121,32 @@ struct RestSubmissionServer: HTTPResponder {
                 return Running(port: bound, server: server, stopped: stopped)
             case .failure(let error):
                 failure = error.reason
+                guard error.addressInUse else { break }
                 if attempt < attempts {
                     logger.warning("Service could not bind on port \(candidate). Attempting port \(candidate + 1).")
                 }
+                continue
             case nil:
                 failure = "the server stopped before it was bound"
             }
+            break
         }
-        throw BindFailure(reason: "Failed to start the REST server on \(host):\(port) after \(attempts + 1) attempts: \(failure)")
+        throw BindFailure(reason: "Failed to start the REST server on \(host):\(port): \(failure)")
     }
 
     struct BindFailure: Error, CustomStringConvertible {
         var reason: String
+        var addressInUse = false
         var description: String { reason }
     }
 
     func respond(to request: Request, context requestContext: Context) async throws -> Response {
+        let response = await response(request)
+        // Jetty answers HEAD as GET, without the body.
+        return request.method == .head ? response.createHeadResponse() : response
+    }
+
+    func response(_ request: Request) async -> Response {
         let answer = await answer(request)
         var headers = HTTPFields()
         guard let body = answer.body else {
@@ -150,8 +170,10 @@ struct RestSubmissionServer: HTTPResponder {
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: maxRequestBodyBytes)
-            } catch {
+            } catch let error as HTTPResponseError where error.status == .contentTooLarge {
                 return RestSubmission.error(413, "The request body exceeds spark.master.rest.maxRequestBodySize (\(maxRequestBodyBytes) bytes).", context)
+            } catch {
+                return RestSubmission.error(400, "Malformed request: the body could not be read: \(error)", context)
             }
             let description: DriverDescription
             let unknownFields: [String]

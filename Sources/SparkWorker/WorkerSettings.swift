@@ -42,7 +42,7 @@ public struct WorkerSettings: Sendable, Equatable {
     /// `spark.worker.ui.retainedDrivers`.
     public var retainedDrivers: Int = 1000
     /// `spark.files.fetchTimeout` (s): connecting to, and each read from, the server of a driver's
-    /// `http:`/`https:` jar.
+    /// `http:`/`https:` jar; 0 for none.
     public var fetchTimeoutSeconds: Double = 60
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
@@ -70,6 +70,11 @@ public struct WorkerSettings: Sendable, Equatable {
         proxyBase = conf.string("spark.ui.proxyBase", default: "")
         retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)
         fetchTimeoutSeconds = try conf.seconds("spark.files.fetchTimeout", default: 60)
+        // 0 is no timeout, as in Java; beyond a day is taken as a day.
+        guard fetchTimeoutSeconds >= 0 else {
+            throw SparkConfError(key: "spark.files.fetchTimeout", value: conf.string("spark.files.fetchTimeout", default: ""), expected: "a duration, 0 for none")
+        }
+        fetchTimeoutSeconds = min(fetchTimeoutSeconds, 86_400)
     }
 
     /// Heartbeat period: `timeout * 1000 / 4` ms, integer division as in Spark.

@@ -14,7 +14,7 @@ import Darwin
 /// `initialize`). Blocking: run it off the message loop.
 enum DriverFiles {
     /// What failed, as the Java exception `DriverStateChanged(ERROR)` carries.
-    struct Failure: Error, CustomStringConvertible {
+    struct Failure: Error, Equatable, CustomStringConvertible {
         var className: String
         var message: String
         var exception: JavaExceptionInfo { JavaExceptionInfo(className: className, message: message) }
@@ -41,7 +41,9 @@ enum DriverFiles {
     /// The working directory and the user's jar, fetched when not there yet (several workers of one
     /// machine may share the directory). `http:`/`https:` jars come through `download`; `file:`
     /// jars are copied on NIO's thread pool.
-    static func obtainJar(_ launch: DriverLaunch, download: JarDownload, logger: Logger) async throws {
+    static func obtainJar(
+        _ launch: DriverLaunch, download: JarDownload, cancellation: DownloadCancellation? = nil, logger: Logger
+    ) async throws {
         let directory = launch.workingDirectory
         let present = try await NIOThreadPool.singleton.runIfActive { () throws -> Bool in
             guard HostEnvironment.makeDirectory(directory, intermediates: true) == 0 else {
@@ -52,7 +54,7 @@ enum DriverFiles {
         if present { return }
         logger.info("Copying user jar \(launch.jarUrl) to \(launch.localJarPath)")
         if JarDownload.handles(launch.jarUrl) {
-            try await download.download(launch.jarUrl, to: launch.localJarPath, logger: logger)
+            try await download.download(launch.jarUrl, to: launch.localJarPath, cancellation: cancellation, logger: logger)
         } else {
             try await NIOThreadPool.singleton.runIfActive { () throws in try fetch(launch.jarUrl, to: launch.localJarPath) }
         }
@@ -99,7 +101,8 @@ enum DriverFiles {
         return url.path
     }
 
-    /// Copies the jar to `target` through a temporary file in the same directory, renamed into place.
+    /// Copies the jar to `target` through a temporary file of its own in the same directory (workers
+    /// of one machine may share it), renamed into place.
     static func fetch(_ jarUrl: String, to target: String) throws(Failure) {
         let source = try localPath(of: jarUrl)
         let input = open(source, O_RDONLY | O_CLOEXEC)
@@ -107,8 +110,8 @@ enum DriverFiles {
             throw Failure(className: "java.io.FileNotFoundException", message: "\(source) (\(String(cString: strerror(errno))))")
         }
         defer { close(input) }
-        let temporary = target + ".fetching"
-        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        let temporary = target + ".fetching-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard output >= 0 else {
             throw Failure(className: "java.io.IOException", message: "Cannot create \(temporary): \(String(cString: strerror(errno)))")
         }

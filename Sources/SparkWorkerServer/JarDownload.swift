@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -14,12 +15,14 @@ import Darwin
 /// Downloads a cluster-mode driver's jar from an `http:` or `https:` URL, as Spark's worker does
 /// through `Utils.fetchFile` and Java's `URLConnection`: one GET per URL, redirects followed (at
 /// most 20, Java's `http.maxRedirects`; never from `https` to `http`), `spark.files.fetchTimeout`
-/// for connecting and for each read. The body streams to `<target>.fetching`, renamed into place
-/// once complete; an error leaves nothing behind.
+/// for connecting and for each read (0: none). The body streams to a file of its own next to the
+/// target (workers of one machine may share the directory), written on a thread of the download's
+/// own and renamed into place once complete; an error or a cancellation leaves nothing behind.
 ///
 /// Trust for `https` is the system's CA bundle, or the PEM file `SSL_CERT_FILE` names.
 struct JarDownload: Sendable {
-    var timeout: TimeAmount
+    /// Nil: no timeout of our own (the system's for connecting, none for reading).
+    var timeout: TimeAmount?
     var trustRootsFile: String?
     var eventLoopGroup: any EventLoopGroup
     /// Larger bodies are refused (a fat jar is a few hundred MiB).
@@ -32,7 +35,7 @@ struct JarDownload: Sendable {
     typealias Failure = DriverFiles.Failure
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    init(timeout: TimeAmount, environment: [String: String], eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    init(timeout: TimeAmount?, environment: [String: String], eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.timeout = timeout
         self.trustRootsFile = environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         self.eventLoopGroup = eventLoopGroup
@@ -44,19 +47,25 @@ struct JarDownload: Sendable {
         return scheme == "http" || scheme == "https"
     }
 
-    func download(_ url: String, to target: String, logger: Logger) async throws(Failure) {
+    func download(_ url: String, to target: String, cancellation: DownloadCancellation? = nil, logger: Logger) async throws(Failure) {
         guard var location = HTTPLocation(url) else {
             throw Failure(className: "java.net.MalformedURLException", message: "Not an http(s) URL a worker can fetch: \(url)")
         }
-        let temporary = target + ".fetching"
+        let temporary = target + ".fetching-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let writer = NIOThreadPool(numberOfThreads: 1)
+        writer.start()
+        defer { writer.shutdownGracefully { _ in } }
+        var tls: NIOSSLContext?
         var redirects = 0
         while true {
+            if cancellation?.isCancelled == true { throw Self.cancelled }
+            if location.secure, tls == nil { tls = try tlsContext() }
             let outcome: Outcome
             do {
-                outcome = try await fetch(location, to: temporary)
+                outcome = try await fetch(location, tls: tls, to: temporary, writer: writer, cancellation: cancellation)
             } catch {
                 unlink(temporary)
-                throw error
+                throw cancellation?.isCancelled == true ? Self.cancelled : error
             }
             switch outcome {
             case .saved(let bytes):
@@ -84,6 +93,8 @@ struct JarDownload: Sendable {
         }
     }
 
+    static let cancelled = Failure(className: "java.lang.InterruptedException", message: "The download was cancelled")
+
     enum Outcome {
         case saved(Int64)
         case redirect(String)
@@ -92,10 +103,11 @@ struct JarDownload: Sendable {
     /// A read that waited longer than the timeout.
     struct ReadTimedOut: Error {}
 
-    /// Turns the idle-read event into an error that ends the response stream.
+    /// Turns the idle-read event into an error that ends the response stream. Next to the socket:
+    /// any bytes (a TLS handshake, a slow response head) count as reads.
     final class ReadTimeoutHandler: ChannelInboundHandler, Sendable {
-        typealias InboundIn = HTTPClientResponsePart
-        typealias InboundOut = HTTPClientResponsePart
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
@@ -107,28 +119,36 @@ struct JarDownload: Sendable {
         }
     }
 
-    private func fetch(_ location: HTTPLocation, to path: String) async throws(Failure) -> Outcome {
-        let tls = location.secure ? try tlsContext() : nil
+    private func fetch(
+        _ location: HTTPLocation, tls: NIOSSLContext?, to path: String, writer: NIOThreadPool, cancellation: DownloadCancellation?
+    ) async throws(Failure) -> Outcome {
         let connection: Connection
         do {
             let timeout = timeout
             connection = try await ClientBootstrap(group: eventLoopGroup)
-                .connectTimeout(timeout)
+                .connectTimeout(timeout ?? .minutes(5))
                 .connect(host: location.host, port: location.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
+                        if let timeout {
+                            try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
+                            try pipeline.addHandler(ReadTimeoutHandler())
+                        }
                         if let tls {
                             try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: location.hostIsAddress ? nil : location.host))
                         }
                         try pipeline.addHTTPClientHandlers()
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
-                        try pipeline.addHandler(ReadTimeoutHandler())
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
             throw Failure(className: "java.net.ConnectException", message: "Cannot connect to \(location.hostHeader): \(error)")
         }
+        guard cancellation?.attach(connection.channel) != false else {
+            connection.channel.close(promise: nil)
+            throw Self.cancelled
+        }
+        defer { cancellation?.detach() }
         do {
             return try await connection.executeThenClose { inbound, outbound in
                 var headers = HTTPHeaders()
@@ -138,13 +158,17 @@ struct JarDownload: Sendable {
                 headers.add(name: "Connection", value: "close")
                 try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: location.target, headers: headers)))
                 try await outbound.write(.end(nil))
-                return try await receive(inbound, from: location, into: path)
+                return try await receive(inbound, from: location, into: path, writer: writer)
             }
         } catch let failure as Failure {
             throw failure
         } catch is ReadTimedOut {
             throw Failure(className: "java.net.SocketTimeoutException", message: "Read timed out (\(location))")
+        } catch NIOSSLError.uncleanShutdown {
+            throw Failure(className: "java.io.IOException", message: "Premature EOF: \(location) closed the connection without ending TLS")
         } catch let error as NIOSSLError {
+            throw Failure(className: "javax.net.ssl.SSLHandshakeException", message: "\(location): \(error)")
+        } catch let error as NIOSSLExtraError {
             throw Failure(className: "javax.net.ssl.SSLHandshakeException", message: "\(location): \(error)")
         } catch let error as BoringSSLError {
             throw Failure(className: "javax.net.ssl.SSLHandshakeException", message: "\(location): \(error)")
@@ -166,21 +190,19 @@ struct JarDownload: Sendable {
     /// Reads one response: a 200's body into `path`, a redirect's `Location`, or the error Java's
     /// `HttpURLConnection.getInputStream` would throw.
     private func receive(
-        _ inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>, from location: HTTPLocation, into path: String
+        _ inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>, from location: HTTPLocation, into path: String,
+        writer: NIOThreadPool
     ) async throws -> Outcome {
         var file: Int32 = -1
         defer { if file >= 0 { close(file) } }
         var expected: Int64?
         var received: Int64 = 0
         var pending = ByteBuffer()
-        var answered = false
         for try await part in inbound {
             switch part {
             case .head(let head):
                 // Informational answers (100 Continue) come before the real one.
                 if head.status.code < 200 { continue }
-                guard !answered else { throw Failure(className: "java.io.IOException", message: "\(location) sent a second response") }
-                answered = true
                 switch head.status.code {
                 case 200:
                     if let length = head.headers.first(name: "Content-Length") {
@@ -190,7 +212,7 @@ struct JarDownload: Sendable {
                         guard value <= maximumBytes else { throw tooLarge(location) }
                         expected = value
                     }
-                    file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+                    file = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
                     guard file >= 0 else {
                         throw Failure(className: "java.io.IOException", message: "Cannot create \(path): \(String(cString: strerror(errno)))")
                     }
@@ -210,11 +232,11 @@ struct JarDownload: Sendable {
                 guard received <= maximumBytes else { throw tooLarge(location) }
                 pending.writeBuffer(&chunk)
                 if pending.readableBytes >= Self.writeChunk {
-                    try await write(&pending, to: file, path: path)
+                    try await write(&pending, to: file, path: path, writer: writer)
                 }
             case .end:
-                guard answered else { continue }
-                try await write(&pending, to: file, path: path)
+                guard file >= 0 else { continue }
+                try await write(&pending, to: file, path: path, writer: writer)
                 if let expected, expected != received {
                     throw Failure(className: "java.io.IOException", message: "Premature EOF: \(received) of \(expected) bytes from \(location)")
                 }
@@ -233,16 +255,46 @@ struct JarDownload: Sendable {
         Failure(className: "java.io.IOException", message: "\(location) is larger than \(maximumBytes) bytes")
     }
 
-    /// Writes and empties `buffer`, off the event loops and the cooperative pool.
-    private func write(_ buffer: inout ByteBuffer, to file: Int32, path: String) async throws {
+    /// Writes and empties `buffer` on the download's own thread (off the event loops, the
+    /// cooperative pool and the shared thread pool, whose long jobs would stall the reads).
+    private func write(_ buffer: inout ByteBuffer, to file: Int32, path: String, writer: NIOThreadPool) async throws {
         guard buffer.readableBytes > 0 else { return }
         let bytes = buffer
         buffer.clear()
-        let error = try await NIOThreadPool.singleton.runIfActive { () -> Int32 in
-            bytes.withUnsafeReadableBytes { Daemon.write($0, to: file) } ? 0 : errno
+        let error = try await writer.runIfActive { () -> Int32 in
+            // A write of nothing sets no errno.
+            bytes.withUnsafeReadableBytes { Daemon.write($0, to: file) } ? 0 : (errno == 0 ? EIO : errno)
         }
         guard error == 0 else {
             throw Failure(className: "java.io.IOException", message: "Cannot write \(path): \(String(cString: strerror(error)))")
         }
     }
+}
+
+/// Ends a download early (the driver it is for was killed): closes its connection and makes it
+/// throw `JarDownload.cancelled`.
+final class DownloadCancellation: Sendable {
+    private let state = NIOLockedValueBox<(cancelled: Bool, channel: (any Channel)?)>((false, nil))
+
+    var isCancelled: Bool { state.withLockedValue { $0.cancelled } }
+
+    func cancel() {
+        let channel = state.withLockedValue { state -> (any Channel)? in
+            state.cancelled = true
+            defer { state.channel = nil }
+            return state.channel
+        }
+        channel?.close(promise: nil)
+    }
+
+    /// The connection `cancel()` closes; false when already cancelled.
+    func attach(_ channel: any Channel) -> Bool {
+        state.withLockedValue { state in
+            guard !state.cancelled else { return false }
+            state.channel = channel
+            return true
+        }
+    }
+
+    func detach() { state.withLockedValue { $0.channel = nil } }
 }

@@ -40,6 +40,8 @@ struct WorkerShell {
     private var outboxes: [RpcAddress: AsyncStream<OutboxItem>.Continuation] = [:]
     /// Drivers killed while being prepared: not to be started (see `startDriver`).
     private let cancelledDriverLaunches = NIOLockedValueBox<Set<String>>([])
+    /// The jar downloads of drivers being prepared, ended when a driver is killed.
+    private let driverDownloads = NIOLockedValueBox<[String: DownloadCancellation]>([:])
     private var exitCode: Int32?
 
     /// Messages to one master, delivered in order.
@@ -63,8 +65,9 @@ struct WorkerShell {
         self.monitor = monitor
         self.logger = logger
         self.environment = environment
+        let seconds = configuration.settings.fetchTimeoutSeconds
         self.jarDownload = jarDownload ?? JarDownload(
-            timeout: .milliseconds(Int64(configuration.settings.fetchTimeoutSeconds * 1000)), environment: environment)
+            timeout: seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : nil, environment: environment)
     }
 
     /// Runs until the core says `exit`, or the event stream ends; returns the exit code.
@@ -140,6 +143,7 @@ struct WorkerShell {
             startDriver(launch, group: &group)
         case .cancelDriverLaunch(let driverId):
             _ = cancelledDriverLaunches.withLockedValue { $0.insert(driverId) }
+            driverDownloads.withLockedValue { $0[driverId] }?.cancel()
         case .scheduleTimer(let timer, let delay):
             nextGeneration += 1
             let generation = nextGeneration
@@ -228,11 +232,17 @@ struct WorkerShell {
     private func startDriver(_ launch: DriverLaunch, group: inout DiscardingTaskGroup) {
         let processes = processes, sink = sink, logger = logger, environment = environment
         let cancelled = cancelledDriverLaunches
+        let downloads = driverDownloads
         let jarDownload = jarDownload
         group.addTask {
             let pid: Int32?
+            // Registered before the check, so a kill either finds it or is seen by the check.
+            let cancellation = DownloadCancellation()
+            downloads.withLockedValue { $0[launch.driverId] = cancellation }
+            if cancelled.withLockedValue({ $0.contains(launch.driverId) }) { cancellation.cancel() }
+            defer { downloads.withLockedValue { $0[launch.driverId] = nil } }
             do {
-                try await DriverFiles.obtainJar(launch, download: jarDownload, logger: logger)
+                try await DriverFiles.obtainJar(launch, download: jarDownload, cancellation: cancellation, logger: logger)
                 pid = try await NIOThreadPool.singleton.runIfActive { () throws -> Int32? in
                     try DriverFiles.prepareFiles(launch)
                     var childEnvironment = environment
@@ -250,7 +260,12 @@ struct WorkerShell {
                     }
                 }
             } catch let failure as DriverFiles.Failure {
-                sink.yield(.input(.driverLaunchFailed(launch.driverId, reason: failure.exception)))
+                if cancelled.withLockedValue({ $0.remove(launch.driverId) != nil }) {
+                    // Killed while its jar was coming: ended as a kill before the start.
+                    sink.yield(.input(.driverExited(launch.driverId, exitCode: -1, ranForMilliseconds: 0)))
+                } else {
+                    sink.yield(.input(.driverLaunchFailed(launch.driverId, reason: failure.exception)))
+                }
                 return
             } catch {
                 sink.yield(.input(.driverLaunchFailed(

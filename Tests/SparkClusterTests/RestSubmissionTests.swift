@@ -38,6 +38,7 @@ struct RestSubmissionTests {
         Probe(method: "PUT", path: "/v1/submissions/create", compare: .status),
         Probe(method: "GET", path: "/v1/submissions/create", compare: .status),
         Probe(method: "POST", path: "/v1/submissions/status/x", compare: .status),
+        Probe(method: "HEAD", path: "/v1/submissions/status/driver-x"),
         // Bodies: nothing, not JSON, no action, another message, a request missing what it needs.
         Probe(method: "POST", path: "/v1/submissions/create", body: "", compare: .prefix(60)),
         Probe(method: "POST", path: "/v1/submissions/create", body: "{\"appResource\": ", compare: .prefix(60)),

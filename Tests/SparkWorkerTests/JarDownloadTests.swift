@@ -148,6 +148,59 @@ import Testing
         #expect(noFile?.className == "javax.net.ssl.SSLException", "\(String(describing: noFile))")
     }
 
+    /// Two workers of one machine fetching the same jar into a shared directory at once: each
+    /// writes its own temporary file, and what ends in place is whole.
+    @Test func concurrentDownloadsOfOneTarget() async throws {
+        let (directory, jar) = try Self.jarDirectory("jar-download-concurrent")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await FileHTTPServer.start(serving: directory, logDirectory: directory)
+        defer { server.stop() }
+        let target = directory.appendingPathComponent("shared.jar").path
+        let download = JarDownload(timeout: .seconds(10), environment: [:])
+        let logger = logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await download.download("\(server.baseURL)/app.jar", to: target, logger: logger) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(FileManager.default.contents(atPath: target) == jar)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".fetching") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// A kill ends a download that is waiting on a silent server at once, timeout or not.
+    @Test func cancellationEndsAStalledDownload() async throws {
+        let (directory, _) = try Self.jarDirectory("jar-download-cancel")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await FileHTTPServer.start(serving: directory, logDirectory: directory)
+        defer { server.stop() }
+        let target = directory.appendingPathComponent("stalled.jar").path
+        for timeout in [TimeAmount.seconds(120), nil] {
+            let cancellation = DownloadCancellation()
+            let download = JarDownload(timeout: timeout, environment: [:])
+            let logger = logger
+            let started = ContinuousClock.now
+            let task = Task {
+                try await download.download("\(server.baseURL)/stall/app.jar", to: target, cancellation: cancellation, logger: logger)
+            }
+            try await Task.sleep(for: .milliseconds(700))
+            cancellation.cancel()
+            await #expect(throws: JarDownload.cancelled) { try await task.value }
+            #expect(ContinuousClock.now - started < .seconds(20))
+            #expect(!FileManager.default.fileExists(atPath: target))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".fetching") }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+        // Cancelled before it starts: no connection is made.
+        let early = DownloadCancellation()
+        early.cancel()
+        await #expect(throws: JarDownload.cancelled) {
+            try await JarDownload(timeout: .seconds(5), environment: [:])
+                .download("\(server.baseURL)/app.jar", to: target, cancellation: early, logger: Logger(label: "test"))
+        }
+    }
+
     /// The worker's step before each attempt, with an `http:` jar: fetched once, kept for later attempts.
     @Test func driverJarFromHTTP() async throws {
         let (directory, jar) = try Self.jarDirectory("jar-download-driver")

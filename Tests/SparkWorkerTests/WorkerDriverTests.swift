@@ -189,6 +189,9 @@ import Testing
         #expect(try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "90"])).fetchTimeoutSeconds == 90)
         #expect(try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "1500ms"])).fetchTimeoutSeconds == 1.5)
         #expect(WorkerSettings().fetchTimeoutSeconds == 60)
+        #expect(try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "0"])).fetchTimeoutSeconds == 0)
+        #expect(try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "9999999999d"])).fetchTimeoutSeconds == 86_400)
+        #expect(throws: SparkConfError.self) { try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "-5"])) }
         #expect(throws: SparkConfError.self) { try WorkerSettings(conf: SparkConf(["spark.files.fetchTimeout": "soon"])) }
     }
 
