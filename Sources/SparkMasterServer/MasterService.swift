@@ -64,6 +64,8 @@ public final class MasterService: Service, Sendable {
             } catch {
                 throw SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.UnknownLine.expected)
             }
+            // The REST server's settings are refused before anything starts.
+            _ = try RestSubmissionServer.Settings(conf: conf, line: version)
         }
     }
 

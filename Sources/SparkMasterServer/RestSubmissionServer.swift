@@ -50,6 +50,13 @@ struct RestSubmissionServer: HTTPResponder {
             for pattern in allowedAppResourcePatterns where (try? Regex(pattern)) == nil {
                 throw SparkConfError(key: "spark.master.rest.allowedAppResourcePatterns", value: pattern, expected: "regular expressions")
             }
+            // Servlet filters (Spark's JWSFilter among them) guard Spark's server; serving without
+            // the guard asked for would leave submissions open, so the master does not start.
+            if enabled, let filters = conf["spark.master.rest.filters"], !filters.isEmpty {
+                throw SparkConfError(
+                    key: "spark.master.rest.filters", value: filters,
+                    expected: "nothing: this master runs no servlet filters (set spark.master.rest.enabled=false to start without the REST server)")
+            }
         }
     }
 

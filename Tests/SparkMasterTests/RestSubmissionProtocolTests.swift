@@ -146,6 +146,10 @@ import Testing
             ]), line: .spark3_5)
         #expect(custom.host == "0.0.0.0" && custom.port == 16066 && custom.maxRequestBodyBytes == 1 << 20)
         #expect(custom.allowedAppResourcePatterns == ["file:.*", "https://x/.*"])
+        // Filters are refused while the server would run, and ignored when it does not.
+        let filter = ["spark.master.rest.filters": "org.apache.spark.ui.JWSFilter"]
+        #expect(throws: SparkConfError.self) { try RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark4_3) }
+        #expect(try !RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark3_5).enabled)
         for (key, value) in [("spark.master.rest.port", "70000"), ("spark.master.rest.maxRequestBodySize", "0"),
                              ("spark.master.rest.allowedAppResourcePatterns", "(unclosed"), ("spark.master.rest.enabled", "maybe")] {
             #expect(throws: SparkConfError.self, "\(key)") { try RestSubmissionServer.Settings(conf: SparkConf([key: value]), line: .spark4_3) }
