@@ -101,6 +101,12 @@ enum DriverFiles {
         return url.path
     }
 
+    /// A name next to `target` no other fetch uses (workers of one machine may share the directory);
+    /// the file is created with `O_EXCL`.
+    static func temporaryPath(for target: String) -> String {
+        target + ".fetching-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
     /// Copies the jar to `target` through a temporary file of its own in the same directory (workers
     /// of one machine may share it), renamed into place.
     static func fetch(_ jarUrl: String, to target: String) throws(Failure) {
@@ -110,7 +116,7 @@ enum DriverFiles {
             throw Failure(className: "java.io.FileNotFoundException", message: "\(source) (\(String(cString: strerror(errno))))")
         }
         defer { close(input) }
-        let temporary = target + ".fetching-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let temporary = temporaryPath(for: target)
         let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard output >= 0 else {
             throw Failure(className: "java.io.IOException", message: "Cannot create \(temporary): \(String(cString: strerror(errno)))")

@@ -51,7 +51,7 @@ struct JarDownload: Sendable {
         guard var location = HTTPLocation(url) else {
             throw Failure(className: "java.net.MalformedURLException", message: "Not an http(s) URL a worker can fetch: \(url)")
         }
-        let temporary = target + ".fetching-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let temporary = DriverFiles.temporaryPath(for: target)
         let writer = NIOThreadPool(numberOfThreads: 1)
         writer.start()
         defer { writer.shutdownGracefully { _ in } }

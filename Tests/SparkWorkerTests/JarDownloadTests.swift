@@ -79,12 +79,17 @@ import Testing
         do {
             try await JarDownload(timeout: timeout, environment: environment).download(url, to: target, logger: logger)
         } catch {
-            #expect(!FileManager.default.fileExists(atPath: target + ".fetching"), "a partial file was left for \(url)")
+            #expect(Self.leftovers(in: directory).isEmpty, "a partial file was left for \(url)")
             #expect(!FileManager.default.fileExists(atPath: target))
             return (nil, error)
         }
-        #expect(!FileManager.default.fileExists(atPath: target + ".fetching"))
+        #expect(Self.leftovers(in: directory).isEmpty)
         return (FileManager.default.contents(atPath: target), nil)
+    }
+
+    /// Temporary download files left in `directory`.
+    static func leftovers(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.contains(".fetching") }
     }
 
     @Test func plainHTTPThroughRedirectsAndErrors() async throws {
@@ -165,8 +170,7 @@ import Testing
             try await group.waitForAll()
         }
         #expect(FileManager.default.contents(atPath: target) == jar)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".fetching") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(Self.leftovers(in: directory).isEmpty)
     }
 
     /// A kill ends a download that is waiting on a silent server at once, timeout or not.
@@ -189,8 +193,7 @@ import Testing
             await #expect(throws: JarDownload.cancelled) { try await task.value }
             #expect(ContinuousClock.now - started < .seconds(20))
             #expect(!FileManager.default.fileExists(atPath: target))
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".fetching") }
-            #expect(leftovers.isEmpty, "\(leftovers)")
+            #expect(Self.leftovers(in: directory).isEmpty)
         }
         // Cancelled before it starts: no connection is made.
         let early = DownloadCancellation()
