@@ -23,6 +23,10 @@
 #                                           cluster manager has a say), and app registered → executor registered
 #                                           with the driver (what a job waits for), with how long before the first
 #                                           job that was
+#   seed job with no cluster manager        with --floor: the same spark-shell and job with --master local[2] (tasks in
+#                                           the driver JVM: no master, worker or executor JVM), between the two sides
+#                                           in every run; the least wall time any cluster manager could reach on
+#                                           these cores, printed with what it leaves for the ≤ 0.9 target
 #   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
 #                                           a step holds when every worker registered, stayed ALIVE and had a
 #                                           lastheartbeat within one heartbeat interval + 2 s on /json/
@@ -33,6 +37,7 @@
 #                            holds the jars and the Swift worker's executor archive exists, as in the
 #                            runs after; 0 measures a cold first run too
 #   --quick                  skip the max-workers sweep
+#   --floor                  also run the seed job in local[2] in every run (and warm-up)
 #   --sweep-only             only the max-workers sweep
 #   --sweep "N1 N2 ..."      sweep steps (default "100 500 1000 2000 5000 10000"); stops at the first step not held
 #   --step-cap S             spark-load --duration per sweep step, seconds (default 45)
@@ -54,12 +59,13 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 
 runs=1 warmup=1 quick=0 sweep_only=0 steps="100 500 1000 2000 5000 10000" step_cap=45 register_rate=1000 hb_interval=15
-idle=10 cpu_window=20 swift_bin="" load_bin="" decode_bin="" kinds="jvm swift"
+idle=10 cpu_window=20 swift_bin="" load_bin="" decode_bin="" kinds="jvm swift" floor=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --floor) floor=1; shift ;;
     --sweep-only) sweep_only=1; shift ;;
     --sweep) steps=$2; shift 2 ;;
     --step-cap) step_cap=$2; shift 2 ;;
@@ -244,9 +250,13 @@ PY
 }
 
 # Runs the seed job in a real spark-shell; records its wall time and, from the driver's own log, the
-# time from "application registered" to the first executor RUNNING.
+# time from "application registered" to the first executor RUNNING. Kind `local`: the same shell with
+# --master local[2] and no daemons, wall time only.
 run_shell() { # kind tag
-  local kind=$1 tag=$2 timing="$work/$tag-driver-timing.log" cfg="$work/$tag-log4j2.properties"
+  local kind=$1 tag=$2
+  local timing="$work/$tag-driver-timing.log" cfg="$work/$tag-log4j2.properties"  # after: `local` expands all its words first
+  local master_url="spark://127.0.0.1:${master_port:-}"
+  [ "$kind" != local ] || master_url="local[2]"
   cat > "$cfg" <<CFG
 rootLogger.level = warn
 rootLogger.appenderRef.console.ref = console
@@ -279,11 +289,11 @@ logger.context.appenderRef.timing.ref = timing
 CFG
   printf 'sc.parallelize(1 to 1000000).reduce(_ + _)\n:quit\n' > "$work/$tag-shell.in"
   local capture="$work/$tag-master-port.pcap" capture_pid=""
-  [ -z "$decode_bin" ] || start_capture "$capture" "$work/$tag-tcpdump.err"
+  [ -z "$decode_bin" ] || [ "$kind" = local ] || start_capture "$capture" "$work/$tag-tcpdump.err"
   local t0 status=0; t0=$(now_ms)
   # Its own session, so the launcher scripts and the driver JVM end together.
   setsid env SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=127.0.0.1 SPARK_CONF_DIR="$work/conf-empty" \
-    "$SPARK_HOME/bin/spark-shell" --master "spark://127.0.0.1:$master_port" --conf spark.ui.enabled=false \
+    "$SPARK_HOME/bin/spark-shell" --master "$master_url" --conf spark.ui.enabled=false \
     --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
     --driver-java-options "-Dlog4j2.configurationFile=file:$cfg" \
     < "$work/$tag-shell.in" > "$work/$tag-shell.out" 2> "$work/$tag-shell.err" &
@@ -308,6 +318,7 @@ CFG
     echo "$kind seed job did not print its result (status $status; see $work/$tag-shell.out/.err)" >&2
     return 1
   fi
+  if [ "$kind" = local ]; then record floor "seed job wall ms" "$wall"; return 0; fi
   record "$kind" "seed job wall ms" "$wall"
   local timeline
   timeline=$(python3 - "$timing" "$t0" "$wire_running_ms" <<'PY'
@@ -490,11 +501,18 @@ warm_up() { # kind n
 if [ "$sweep_only" = 0 ]; then
   for n in $(seq 1 "$warmup"); do
     for kind in $kinds; do warm_up "$kind" "$n"; done
+    [ "$floor" = 0 ] || { recording=0; echo "== local[2], warm-up $n (not recorded)"; run_shell local "local-warmup$n" || true; recording=1; }
   done
   for run in $(seq 1 "$runs"); do
-    # Alternate which side goes first, so neither always runs on a warmer machine.
+    # Alternate which side goes first, so neither always runs on a warmer machine; the floor goes between them.
     if [ $(( run % 2 )) = 1 ]; then order="$kinds"; else order="$(echo "$kinds" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')"; fi
+    first=1
     for kind in $order; do
+      if [ "$floor" = 1 ] && [ "$first" = 0 ]; then
+        echo "== local[2], run $run"
+        run_shell local "local-run$run" || echo "local[2] run $run failed" >&2
+      fi
+      first=0
       measure_daemons "$kind" "$run" || { echo "$kind run $run failed; its figures are incomplete" >&2; stop_daemons; }
     done
   done
@@ -560,6 +578,21 @@ for metric in order:
     paired = f"{statistics.median(pairs):.3f}" if pairs else "-"
     show = lambda v: "-" if v is None else f"{v:.2f}" if v < 10 else f"{v:.0f}"
     print(f"{metric:40} {show(jvm):>10} {show(swift):>10} {ratio:>10} {paired:>8} {interval(both):>13}")
+# The floor: the seed job with no cluster manager (local[2]), against the JVM side of the same runs.
+wall = "seed job wall ms"
+floor_runs = [(v["jvm"], v["floor"], v.get("swift")) for (m, _), v in sorted(by_run.items()) if m == wall and "jvm" in v and "floor" in v]
+if floor_runs:
+    jvm = statistics.median(j for j, _, _ in floor_runs)
+    low = statistics.median(f for _, f, _ in floor_runs)
+    ratio = low / jvm
+    pairs = [f / j for j, f, _ in floor_runs if j]
+    print(f"seed job in local[2], no cluster manager: {low:.0f} ms = {ratio:.3f} of the JVM side's {jvm:.0f} ms "
+          f"(paired {statistics.median(pairs):.3f}, interval {interval([(j, f) for j, f, _ in floor_runs])})")
+    swift = [s for _, _, s in floor_runs if s is not None]
+    if swift:
+        above = statistics.median(swift) - low
+        print(f"  above that floor: JVM {jvm - low:.0f} ms, Swift {above:.0f} ms; a seed job at 0.9 of the JVM side "
+              f"leaves {0.9 * jvm - low:.0f} ms above it")
 PY
 if [ "$quick" = 0 ]; then
   for kind in $kinds; do echo "max simulated workers held ($kind): ${max_held[$kind]}"; done
