@@ -135,7 +135,10 @@ let package = Package(
         // HTML pages and HTTP helpers shared by the master's and workers' web UIs.
         .target(
             name: "SparkWebUI",
-            dependencies: ["CZlib", "SparkModel", "SparkMaster", hummingbird, nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: [
+                "CZlib", "SparkModel", "SparkMaster", "SparkDaemon", hummingbird, nioCore, nioPosix, serviceLifecycle,
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .target(name: "SparkInspector", dependencies: ["SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]),
         .executableTarget(
@@ -195,7 +198,7 @@ let package = Package(
             name: "SparkWebUITests",
             dependencies: [
                 "SparkWebUI", "SparkMaster", "SparkMasterServer", "SparkModel", "SparkTestKit", "SparkRPC", "SparkConfig", "CZlib",
-                hummingbird, nioCore, serviceLifecycle, logging,
+                hummingbird, nioCore, nioPosix, serviceLifecycle, logging,
             ]
         ),
         .testTarget(

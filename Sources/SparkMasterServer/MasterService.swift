@@ -15,6 +15,7 @@ import SparkMaster
 import SparkModel
 import SparkProtocol
 import SparkRPC
+import SparkWebUI
 import ZooKeeper
 import ZooKeeperClient
 
@@ -64,8 +65,9 @@ public final class MasterService: Service, Sendable {
             } catch {
                 throw SparkConfError(key: "spark.space.sparkVersion", value: error.name, expected: SparkVersion.UnknownLine.expected)
             }
-            // The REST server's settings are refused before anything starts.
+            // The servers' settings are refused before anything starts.
             _ = try RestSubmissionServer.Settings(conf: conf, line: version)
+            _ = try conf.int("spark.port.maxRetries", default: 16)
         }
     }
 
@@ -120,7 +122,8 @@ public final class MasterService: Service, Sendable {
     let settings: Settings
     let logger: Logger
     private let phase = NIOLockedValueBox<LoopPhase>(.starting)
-    private let readiness = NIOLockedValueBox<(Endpoints?, [CheckedContinuation<Endpoints, any Error>])>((nil, []))
+    /// How the start ended (once it has), and who waits to know.
+    private let readiness = NIOLockedValueBox<(Result<Endpoints, any Error>?, [CheckedContinuation<Endpoints, any Error>])>((nil, []))
     private let exitStatus = NIOLockedValueBox<Int32>(0)
     private let events: AsyncStream<LoopEvent>
     private let eventSink: AsyncStream<LoopEvent>.Continuation
@@ -156,36 +159,46 @@ public final class MasterService: Service, Sendable {
         }
     }
 
-    /// Waits until the RPC port and the web UI are bound.
+    /// Waits until the RPC port and the web UI are bound; throws why when the master could not start.
     public func endpoints() async throws -> Endpoints {
         try await withCheckedThrowingContinuation { continuation in
-            let ready = readiness.withLockedValue { readiness -> Endpoints? in
-                if let endpoints = readiness.0 { return endpoints }
+            let ready = readiness.withLockedValue { readiness -> Result<Endpoints, any Error>? in
+                if let result = readiness.0 { return result }
                 readiness.1.append(continuation)
                 return nil
             }
-            if let ready { continuation.resume(returning: ready) }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 
-    /// Asks the master as a peer would and returns its reply; an `RpcFailure` while the master
-    /// starts or after it stopped.
+    /// Asks the master as a peer would and returns its reply. An ask made while the master starts
+    /// waits for its event loop, which answers it in whatever state it then is (a standby refuses
+    /// submissions as Spark's does); after the master stopped, or when it could not start, the
+    /// reply is an `RpcFailure`.
     public func ask(_ message: SparkMessage) async -> SparkMessage {
         await withCheckedContinuation { continuation in
-            let running = phase.withLockedValue { phase -> Bool in
-                guard case .running = phase else { return false }
+            let queued = phase.withLockedValue { phase -> Bool in
+                if case .ended = phase { return false }
                 if case .terminated = eventSink.yield(.ask(message, continuation)) { return false }
                 return true
             }
-            if !running {
-                continuation.resume(returning: .rpcFailure(JavaExceptionInfo(
-                    className: "org.apache.spark.SparkException", message: "The master is not running")))
-            }
+            if !queued { continuation.resume(returning: Self.notRunning) }
         }
     }
 
-    /// Forgets the completed drivers and applications (the REST server's `clear`).
-    public func clearCompletedDriversAndApps() { eventSink.yield(.input(.clearCompletedDriversAndApps)) }
+    static let notRunning = SparkMessage.rpcFailure(JavaExceptionInfo(
+        className: "org.apache.spark.SparkException", message: "The master is not running"))
+
+    /// Forgets the completed drivers and applications (the REST server's `clear`); false when the
+    /// master has stopped.
+    @discardableResult
+    public func clearCompletedDriversAndApps() -> Bool {
+        phase.withLockedValue { phase in
+            if case .ended = phase { return false }
+            if case .terminated = eventSink.yield(.input(.clearCompletedDriversAndApps)) { return false }
+            return true
+        }
+    }
 
     /// Asks the master to kill an application, as the web UI's kill button does.
     public func killApplication(id: String) { eventSink.yield(.input(.killApplication(id: id))) }
@@ -194,6 +207,38 @@ public final class MasterService: Service, Sendable {
     public func killDriver(id: String) { eventSink.yield(.input(.killDriver(id: id))) }
 
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            failReady(error)
+            await answerQueuedEvents()
+            throw error
+        }
+    }
+
+    /// When the master could not start its event loop: the asks queued meanwhile get their
+    /// failure now, and later ones at once.
+    private func answerQueuedEvents() async {
+        let starting = phase.withLockedValue { phase -> Bool in
+            guard case .starting = phase else { return false }
+            phase = .ended(nil)
+            return true
+        }
+        guard starting else { return }
+        eventSink.finish()
+        for await event in events { Self.answerAfterEnd(event, master: nil) }
+    }
+
+    /// An event that arrived after the event loop ended, or that it never took.
+    private static func answerAfterEnd(_ event: LoopEvent, master: MasterStateMachine?) {
+        switch event {
+        case .snapshot(let continuation): continuation.resume(returning: master)
+        case .ask(_, let continuation): continuation.resume(returning: notRunning)
+        default: break
+        }
+    }
+
+    private func serve() async throws {
         var configuration = MasterConfiguration(
             masterAddress: RpcAddress(host: settings.host, port: Int32(settings.port)), masterWebUiUrl: "")
         try configuration.apply(settings.conf)
@@ -202,50 +247,49 @@ public final class MasterService: Service, Sendable {
         configuration.timeZoneOffsetSeconds = LocalTimeZone.current().offsetSeconds
 
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
+        let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
         let env = try await RpcEnv.start(
             configuration: .init(bindHost: settings.host, port: settings.port, version: settings.version), logger: logger)
         let endpoint = MasterEndpoint()
         env.register("Master", endpoint)
         configuration.masterAddress = env.address
         configuration.masterRef = env.ref("Master")
-        let (webStopped, webStoppedSink) = AsyncStream.makeStream(of: Void.self)
         do {
+            let recovery = try makeRecovery()
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     for await event in endpoint.events { self.eventSink.yield(.endpoint(event)) }
                 }
-                var restServer: RestSubmissionServer.Running?
+                var restServer: WebUIServer?
                 if rest.enabled {
                     let context = RestSubmission.Context(
                         serverVersion: settings.release, line: settings.version, masterURL: env.address.sparkURL, restPort: rest.port,
                         allowedAppResourcePatterns: rest.allowedAppResourcePatterns, environment: settings.environment)
                     restServer = try await RestSubmissionServer.start(
-                        RestSubmissionServer(service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes),
-                        host: rest.host ?? settings.host, port: rest.port, retries: rest.portMaxRetries, logger: logger, group: &group)
+                        RestSubmissionServer(
+                            service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes, maxThreads: rest.maxThreads),
+                        host: rest.host ?? settings.host, port: rest.port, retries: portRetries, logger: logger, group: &group)
                 }
-                let bound = AsyncStream.makeStream(of: Int.self)
-                let application = Application(
-                    router: MasterWebUI.router(service: self, restPort: restServer?.port),
-                    configuration: .init(address: .hostname(settings.host, port: settings.webUiPort), serverName: nil),
-                    onServerRunning: { channel in
-                        bound.continuation.yield(channel.localAddress?.port ?? 0)
-                        bound.continuation.finish()
-                    },
-                    logger: logger)
-                // The UI stops gracefully at the end, not by cancellation (which Hummingbird logs as an error).
-                let webServer = ServiceGroup(configuration: .init(services: [application], logger: logger))
-                group.addTask {
-                    defer { webStoppedSink.finish() }
-                    try await webServer.run()
+                var uiLogger = Logger(label: "MasterWebUI")
+                uiLogger.logLevel = .warning
+                // The servers stop gracefully, not by cancellation (which Hummingbird logs as an error).
+                let webServer: WebUIServer
+                do {
+                    webServer = try await WebUIServer.start(
+                        serviceName: "MasterUI", responder: MasterWebUI.router(service: self, restPort: restServer?.port).buildResponder(),
+                        idleTimeout: WebUIServer.idleTimeout, host: settings.host, port: settings.webUiPort, retries: portRetries,
+                        logger: logger, serverLogger: uiLogger
+                    ) { task in group.addTask { await task() } }
+                } catch {
+                    await restServer?.stop()
+                    throw error
                 }
-                var webPort = 0
-                for await port in bound.stream { webPort = port }
+                let webPort = webServer.port
                 let publicHost = settings.publicHost ?? settings.host
                 configuration.masterWebUiUrl = "http://\(publicHost):\(webPort)"
                 let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: configuration.masterWebUiUrl)
                 publishReady(endpoints)
                 logger.info("Bound MasterWebUI to \(settings.host), and started at \(configuration.masterWebUiUrl)")
-                let recovery = try makeRecovery()
                 let engine = recovery.engine
                 if let client = recovery.client, let latch = recovery.latch {
                     client.start()
@@ -265,12 +309,10 @@ public final class MasterService: Service, Sendable {
                 endpoint.finish()
                 await env.shutdown()
                 await restServer?.stop()
-                await webServer.triggerGracefulShutdown()
-                await Daemon.waitUntilFinished(webStopped, atMost: .seconds(5))
+                await webServer.stop()
                 group.cancelAll()
             }
         } catch {
-            failReady(error)
             await env.shutdown()
             throw error
         }
@@ -315,7 +357,7 @@ public final class MasterService: Service, Sendable {
 
     private func publishReady(_ endpoints: Endpoints) {
         let waiting = readiness.withLockedValue { readiness -> [CheckedContinuation<Endpoints, any Error>] in
-            readiness.0 = endpoints
+            readiness.0 = .success(endpoints)
             defer { readiness.1 = [] }
             return readiness.1
         }
@@ -324,6 +366,7 @@ public final class MasterService: Service, Sendable {
 
     private func failReady(_ error: any Error) {
         let waiting = readiness.withLockedValue { readiness -> [CheckedContinuation<Endpoints, any Error>] in
+            if readiness.0 == nil { readiness.0 = .failure(error) }
             defer { readiness.1 = [] }
             return readiness.1
         }
@@ -400,17 +443,7 @@ public final class MasterService: Service, Sendable {
         // Requests queued before the loop ended still get an answer; later ones get this state at once.
         phase.withLockedValue { $0 = .ended(master) }
         eventSink.finish()
-        while let event = await pending.next() {
-            switch event {
-            case .snapshot(let continuation):
-                continuation.resume(returning: master)
-            case .ask(_, let continuation):
-                continuation.resume(returning: .rpcFailure(JavaExceptionInfo(
-                    className: "org.apache.spark.SparkException", message: "The master is not running")))
-            default:
-                break
-            }
-        }
+        while let event = await pending.next() { Self.answerAfterEnd(event, master: master) }
         // Asks the loop took but that no action answered (it ended first).
         for call in pendingCalls.values {
             call.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "The master stopped")))

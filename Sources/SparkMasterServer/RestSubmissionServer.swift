@@ -2,16 +2,10 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import ServiceLifecycle
 import SparkConfig
-import SparkDaemon
 import SparkModel
 import SparkProtocol
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SparkWebUI
 
 /// The master's REST submission server (Spark: `StandaloneRestServer`, port 6066): what
 /// `spark-submit --status`/`--kill` and cluster-mode submissions with `spark.master.rest.enabled`
@@ -26,15 +20,14 @@ struct RestSubmissionServer: HTTPResponder {
         var host: String?
         var port: Int
         var maxRequestBodyBytes: Int
+        /// `spark.master.rest.maxThreads`: requests served at once (Spark: the server's threads).
+        var maxThreads: Int
         var allowedAppResourcePatterns: [String]
-        /// `spark.port.maxRetries`: the ports after `port` tried when it is taken.
-        var portMaxRetries: Int
 
         /// Spark 4.1 and later start the server unless told not to; 3.5 only when told to.
         init(conf: SparkConf, line: SparkVersion) throws(SparkConfError) {
             enabled = try conf.bool("spark.master.rest.enabled", default: line.scalaVersion == "2.13")
             host = conf["spark.master.rest.host"].flatMap { $0.isEmpty ? nil : $0 }
-            portMaxRetries = try conf.int("spark.port.maxRetries", default: 16)
             port = try conf.int("spark.master.rest.port", default: 6066)
             guard (0...65535).contains(port) else {
                 throw SparkConfError(key: "spark.master.rest.port", value: String(port), expected: "a port number (0 to 65535)")
@@ -44,6 +37,10 @@ struct RestSubmissionServer: HTTPResponder {
                 throw SparkConfError(key: "spark.master.rest.maxRequestBodySize", value: size, expected: "a positive size up to 2g")
             }
             maxRequestBodyBytes = Int(bytes)
+            maxThreads = try conf.int("spark.master.rest.maxThreads", default: 200)
+            guard maxThreads >= 1 else {
+                throw SparkConfError(key: "spark.master.rest.maxThreads", value: String(maxThreads), expected: "a positive number")
+            }
             allowedAppResourcePatterns = (conf["spark.master.rest.allowedAppResourcePatterns"] ?? "")
                 .split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
                 .filter { !$0.isEmpty }
@@ -60,29 +57,23 @@ struct RestSubmissionServer: HTTPResponder {
         }
     }
 
+    /// How long a connection may stay silent, between requests or inside one, before it is closed
+    /// (Jetty's connector default; Spark sets none for this server).
+    static let idleTimeout = TimeAmount.seconds(30)
+
     let service: MasterService
     let context: RestSubmission.Context
     let maxRequestBodyBytes: Int
+    let limit: RequestLimit
     /// The port bound, once it is: submissions naming it in `spark.master` are pointed at the RPC
     /// port (Spark uses the configured port, which misses when the server moved on to the next one).
     let boundPort = NIOLockedValueBox(0)
 
-    init(service: MasterService, context: RestSubmission.Context, maxRequestBodyBytes: Int) {
+    init(service: MasterService, context: RestSubmission.Context, maxRequestBodyBytes: Int, maxThreads: Int) {
         self.service = service
         self.context = context
         self.maxRequestBodyBytes = maxRequestBodyBytes
-    }
-
-    /// A bound server, stopped gracefully with the master.
-    struct Running: Sendable {
-        let port: Int
-        let server: ServiceGroup
-        let stopped: AsyncStream<Void>
-
-        func stop() async {
-            await server.triggerGracefulShutdown()
-            await Daemon.waitUntilFinished(stopped, atMost: .seconds(5))
-        }
+        self.limit = RequestLimit(maxThreads)
     }
 
     /// Binds `port`, else the next ones (Spark: `Utils.startServiceOnPort`), and serves from a
@@ -90,67 +81,22 @@ struct RestSubmissionServer: HTTPResponder {
     static func start(
         _ responder: RestSubmissionServer, host: String, port: Int, retries: Int, logger: Logger,
         group: inout ThrowingDiscardingTaskGroup<any Error>
-    ) async throws -> Running {
+    ) async throws -> WebUIServer {
         var serverLogger = Logger(label: "StandaloneRestServer")
         serverLogger.logLevel = .warning
-        let attempts = port == 0 ? 0 : max(0, min(retries, 65535 - port))
-        var failure = ""
-        for attempt in 0...attempts {
-            let candidate = port == 0 ? 0 : port + attempt
-            let (events, sink) = AsyncStream.makeStream(of: Result<Int, BindFailure>.self)
-            let application = Application(
-                responder: responder,
-                configuration: .init(address: .hostname(host, port: candidate), serverName: nil, reuseAddress: true),
-                onServerRunning: { channel in sink.yield(.success(channel.localAddress?.port ?? candidate)) },
-                logger: serverLogger)
-            let server = ServiceGroup(configuration: .init(services: [application], logger: serverLogger))
-            let (stopped, stoppedSink) = AsyncStream.makeStream(of: Void.self)
-            group.addTask {
-                do {
-                    try await server.run()
-                } catch {
-                    let inUse = (error as? IOError)?.errnoCode == EADDRINUSE
-                    if responder.boundPort.withLockedValue({ $0 }) != 0 {
-                        logger.error("The REST server stopped: \(error)")
-                    } else {
-                        sink.yield(.failure(BindFailure(reason: "\(error)", addressInUse: inUse)))
-                    }
-                }
-                sink.finish()
-                stoppedSink.finish()
-            }
-            var iterator = events.makeAsyncIterator()
-            switch await iterator.next() {
-            case .success(let bound):
-                responder.boundPort.withLockedValue { $0 = bound }
-                logger.info("Successfully started service on port \(bound).")
-                logger.info("Started REST server for submitting applications on \(host) with port \(bound)")
-                return Running(port: bound, server: server, stopped: stopped)
-            case .failure(let error):
-                failure = error.reason
-                guard error.addressInUse else { break }
-                if attempt < attempts {
-                    logger.warning("Service could not bind on port \(candidate). Attempting port \(candidate + 1).")
-                }
-                continue
-            case nil:
-                failure = "the server stopped before it was bound"
-            }
-            break
-        }
-        throw BindFailure(reason: "Failed to start the REST server on \(host):\(port): \(failure)")
-    }
-
-    struct BindFailure: Error, CustomStringConvertible {
-        var reason: String
-        var addressInUse = false
-        var description: String { reason }
+        let server = try await WebUIServer.start(
+            serviceName: nil, responder: responder, idleTimeout: idleTimeout, host: host, port: port, retries: retries,
+            logger: logger, serverLogger: serverLogger
+        ) { task in group.addTask { await task() } }
+        responder.boundPort.withLockedValue { $0 = server.port }
+        logger.info("Started REST server for submitting applications on \(host) with port \(server.port)")
+        return server
     }
 
     func respond(to request: Request, context requestContext: Context) async throws -> Response {
-        let response = await response(request)
+        let reply = try await limit.run { await self.response(request) }
         // Jetty answers HEAD as GET, without the body.
-        return request.method == .head ? response.createHeadResponse() : response
+        return request.method == .head ? reply.createHeadResponse() : reply
     }
 
     func response(_ request: Request) async -> Response {
@@ -214,7 +160,7 @@ struct RestSubmissionServer: HTTPResponder {
             case let other: return unexpected(other)
             }
         case .clear:
-            service.clearCompletedDriversAndApps()
+            guard service.clearCompletedDriversAndApps() else { return RestSubmission.internalError("The master is not running", context: context) }
             return RestSubmission.cleared(context: context)
         case .readyz:
             let state = await service.snapshot()?.state

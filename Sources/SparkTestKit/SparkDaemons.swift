@@ -42,7 +42,13 @@ public enum SparkDaemons {
                 "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "\(port)",
                 "--webui-port", "\(webUIPort)",
             ],
-            environment: environment(sparkHome: sparkHome, extra: ["SPARK_MASTER_OPTS": options.joined(separator: " ")]),
+            environment: environment(sparkHome: sparkHome, extra: ["SPARK_MASTER_OPTS": masterOptions(options).joined(separator: " ")]),
             logDirectory: logDirectory)
+    }
+
+    /// A master's `-D` options with its REST submission server on a free port (Spark 4 starts
+    /// one on 6066 by default), unless they choose the port.
+    public static func masterOptions(_ options: [String]) -> [String] {
+        options.contains { $0.contains("spark.master.rest.port=") } ? options : options + ["-Dspark.master.rest.port=0"]
     }
 }

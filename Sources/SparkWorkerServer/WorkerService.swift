@@ -65,7 +65,7 @@ public struct WorkerService: Service {
             }
             sink.finish()
             // The UI stops like a service, not by cancellation (which Hummingbird logs as errors).
-            await webUI.stop(timeout: .seconds(5))
+            await webUI.stop(atMost: .seconds(5))
             group.cancelAll()
             return code
         }
@@ -142,70 +142,27 @@ public struct WorkerService: Service {
         }
     }
 
-    private enum WebUIEvent: Sendable {
-        case bound(Int)
-        case failed(String)
-    }
-
     /// Starts the web UI in `group`, trying further ports when the configured one is taken;
     /// returns the running server, or nil when none could be bound.
-    private func startWebUI(group: inout DiscardingTaskGroup) async -> RunningWebUI? {
-        let (events, sink) = AsyncStream.makeStream(of: WebUIEvent.self)
-        var iterator = events.makeAsyncIterator()
-        let retries = options.webUiPort == 0 ? 0 : options.portMaxRetries
+    private func startWebUI(group: inout DiscardingTaskGroup) async -> WebUIServer? {
         var responder = WorkerWebResponder(monitor: monitor, workDirectory: options.workDirectory)
         let cacheSize = (try? options.conf.int("spark.worker.ui.compressedLogFileLengthCacheSize", default: 100)) ?? 100
         responder.compressedLengths = CompressedLogLengths(capacity: cacheSize)
         responder.sparkVersion = options.sparkRelease
         var uiLogger = Logger(label: "WorkerWebUI")
         uiLogger.logLevel = .warning
-        for attempt in 0...retries {
-            let port = options.webUiPort == 0 ? 0 : options.webUiPort + attempt
-            let application = Application(
-                responder: GzipResponder(responder),
-                configuration: ApplicationConfiguration(address: .hostname(options.webUiBindHost, port: port), reuseAddress: true),
-                onServerRunning: { channel in sink.yield(.bound(channel.localAddress?.port ?? port)) },
-                eventLoopGroupProvider: .shared(eventLoopGroup), logger: uiLogger)
-            let server = ServiceGroup(configuration: .init(services: [application], logger: uiLogger))
-            let (stopped, stoppedSink) = AsyncStream.makeStream(of: Void.self)
-            group.addTask {
-                do {
-                    try await server.run()
-                } catch {
-                    sink.yield(.failed("\(error)"))
-                }
-                stoppedSink.finish()
-            }
-            switch await iterator.next() {
-            case .bound(let bound):
-                logger.info("Successfully started service 'WorkerUI' on port \(bound).")
-                logger.info("Bound WorkerWebUI to \(options.webUiBindHost), and started at http://\(options.publicAddress):\(bound)")
-                return RunningWebUI(port: bound, server: server, stopped: stopped)
-            case .failed(let reason):
-                if attempt < retries {
-                    logger.warning("Service 'WorkerUI' could not bind on port \(port). Attempting port \(port + 1).")
-                } else {
-                    logger.error("Service 'WorkerUI' could not bind on port \(port): \(reason)")
-                }
-            case nil:
-                return nil
-            }
+        do {
+            let server = try await WebUIServer.start(
+                serviceName: "WorkerUI", responder: GzipResponder(responder), idleTimeout: WebUIServer.idleTimeout,
+                host: options.webUiBindHost, port: options.webUiPort, retries: options.portMaxRetries, eventLoopGroup: eventLoopGroup,
+                logger: logger, serverLogger: uiLogger
+            ) { task in group.addTask { await task() } }
+            logger.info("Bound WorkerWebUI to \(options.webUiBindHost), and started at http://\(options.publicAddress):\(server.port)")
+            return server
+        } catch {
+            logger.error("\(error)")
+            return nil
         }
-        return nil
-    }
-}
-
-/// The web UI server running in the service's task group.
-struct RunningWebUI: Sendable {
-    let port: Int
-    let server: ServiceGroup
-    /// Finishes when the server stopped.
-    let stopped: AsyncStream<Void>
-
-    /// Shuts the server down gracefully and waits (at most `timeout`) until it stopped.
-    func stop(timeout: Duration) async {
-        await server.triggerGracefulShutdown()
-        await Daemon.waitUntilFinished(stopped, atMost: timeout)
     }
 }
 

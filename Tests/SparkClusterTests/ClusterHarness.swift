@@ -44,7 +44,7 @@ final class ClusterHarness: @unchecked Sendable {
             name: "spark-master-\(masterStarts)", executable: TestEnvironment.product("spark-master"),
             arguments: ["--host", "127.0.0.1", "--port", "\(masterPort)", "--webui-port", "\(masterWebUIPort)"],
             environment: [
-                "SPARK_HOME": sparkHome.path, "SPARK_MASTER_OPTS": options.joined(separator: " "),
+                "SPARK_HOME": sparkHome.path, "SPARK_MASTER_OPTS": SparkDaemons.masterOptions(options).joined(separator: " "),
                 "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
             ],
             logDirectory: directory)

@@ -45,11 +45,11 @@ struct HighAvailabilityTests {
                 arguments: ["--host", "127.0.0.1", "--port", "\(ports[index])", "--webui-port", "\(webPorts[index])"],
                 environment: [
                     "SPARK_HOME": sparkHome.path, "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
-                    "SPARK_MASTER_OPTS": [
+                    "SPARK_MASTER_OPTS": SparkDaemons.masterOptions([
                         "-Dspark.deploy.recoveryMode=ZOOKEEPER", "-Dspark.deploy.zookeeper.url=\(zooKeeper.connectString)",
                         "-Dspark.deploy.zookeeper.dir=/spark-ha", "-Dspark.deploy.recoveryTimeout=20s",
                         "-Dspark.deploy.zookeeper.sessionTimeout=3s",
-                    ].joined(separator: " "),
+                    ]).joined(separator: " "),
                 ],
                 logDirectory: directory)
         }

@@ -132,5 +132,9 @@ import Testing
         #expect(none.release == "4.3.0")
         let error = #expect(throws: SparkConfError.self) { try settings("-Dspark.space.sparkVersion=1.6") }
         #expect(error?.description == "invalid value \"1.6\" for spark.space.sparkVersion: expected 4.3 or 3.5")
+        // The servers' settings are checked here too, before anything binds.
+        for opts in ["-Dspark.port.maxRetries=many", "-Dspark.master.rest.maxThreads=0"] {
+            #expect(throws: SparkConfError.self, "\(opts)") { try settings(opts) }
+        }
     }
 }

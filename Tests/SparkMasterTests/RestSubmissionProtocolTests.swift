@@ -136,22 +136,23 @@ import Testing
 
     @Test func settingsFollowTheSparkLine() throws {
         let spark4 = try RestSubmissionServer.Settings(conf: SparkConf(), line: .spark4_3)
-        #expect(spark4.enabled && spark4.port == 6066 && spark4.host == nil && spark4.maxRequestBodyBytes == 100 << 20 && spark4.portMaxRetries == 16)
+        #expect(spark4.enabled && spark4.port == 6066 && spark4.host == nil && spark4.maxRequestBodyBytes == 100 << 20 && spark4.maxThreads == 200)
         #expect(try !RestSubmissionServer.Settings(conf: SparkConf(), line: .spark3_5).enabled)
         #expect(try !RestSubmissionServer.Settings(conf: SparkConf(["spark.master.rest.enabled": "false"]), line: .spark4_3).enabled)
         let custom = try RestSubmissionServer.Settings(
             conf: SparkConf([
                 "spark.master.rest.host": "0.0.0.0", "spark.master.rest.port": "16066", "spark.master.rest.maxRequestBodySize": "1m",
-                "spark.master.rest.allowedAppResourcePatterns": "file:.*, https://x/.*",
+                "spark.master.rest.allowedAppResourcePatterns": "file:.*, https://x/.*", "spark.master.rest.maxThreads": "8",
             ]), line: .spark3_5)
-        #expect(custom.host == "0.0.0.0" && custom.port == 16066 && custom.maxRequestBodyBytes == 1 << 20)
+        #expect(custom.host == "0.0.0.0" && custom.port == 16066 && custom.maxRequestBodyBytes == 1 << 20 && custom.maxThreads == 8)
         #expect(custom.allowedAppResourcePatterns == ["file:.*", "https://x/.*"])
         // Filters are refused while the server would run, and ignored when it does not.
         let filter = ["spark.master.rest.filters": "org.apache.spark.ui.JWSFilter"]
         #expect(throws: SparkConfError.self) { try RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark4_3) }
         #expect(try !RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark3_5).enabled)
         for (key, value) in [("spark.master.rest.port", "70000"), ("spark.master.rest.maxRequestBodySize", "0"),
-                             ("spark.master.rest.allowedAppResourcePatterns", "(unclosed"), ("spark.master.rest.enabled", "maybe")] {
+                             ("spark.master.rest.allowedAppResourcePatterns", "(unclosed"), ("spark.master.rest.enabled", "maybe"),
+                             ("spark.master.rest.maxThreads", "0")] {
             #expect(throws: SparkConfError.self, "\(key)") { try RestSubmissionServer.Settings(conf: SparkConf([key: value]), line: .spark4_3) }
         }
     }

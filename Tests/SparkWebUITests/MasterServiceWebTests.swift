@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import SparkConfig
 import SparkMaster
 import SparkMasterServer
@@ -13,9 +14,11 @@ import Testing
 @Suite(.serialized)
 struct MasterServiceWebTests {
     static func withMaster<T: Sendable>(
-        conf: [String: String] = [:], _ body: (MasterService, MasterService.Endpoints) async throws -> T
+        conf: [String: String] = [:], webUiPort: Int? = nil, _ body: (MasterService, MasterService.Endpoints) async throws -> T
     ) async throws -> T {
-        let settings = MasterService.Settings(host: "127.0.0.1", port: try freePort(), webUiPort: try freePort(), conf: SparkConf(conf))
+        // The REST server on a free port unless the test chooses one (Spark 4's default is 6066).
+        let conf = conf["spark.master.rest.port"] == nil ? conf.merging(["spark.master.rest.port": "0"]) { $1 } : conf
+        let settings = MasterService.Settings(host: "127.0.0.1", port: try freePort(), webUiPort: try webUiPort ?? freePort(), conf: SparkConf(conf))
         let service = MasterService(settings: settings)
         return try await ServiceRunner.run([service]) {
             let endpoints = try await service.endpoints()
@@ -78,12 +81,32 @@ struct MasterServiceWebTests {
         await driver.shutdown()
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aTakenWebUIPortMovesTheUIToANextOne() async throws {
+        // Spark's `startServiceOnPort`: the next of `spark.port.maxRetries` ports.
+        let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(taken.localAddress?.port)
+        do {
+            try await Self.withMaster(conf: ["spark.port.maxRetries": "8"], webUiPort: port) { _, endpoints in
+                #expect(endpoints.webUiPort != port && (port + 1...port + 8).contains(endpoints.webUiPort))
+                #expect(endpoints.webUiUrl.hasSuffix(":\(endpoints.webUiPort)"))
+                let json = try #require(try await HTTP.json(port: endpoints.webUiPort, "/json/") as? [String: Any])
+                #expect(json["status"] as? String == "ALIVE")
+            }
+        } catch {
+            try? await taken.close().get()
+            throw error
+        }
+        try await taken.close().get()
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func settingsFromSparkConf() async throws {
         let driver = try await FakeDriver.start()
         do {
+            let restPort = try freePort()
             try await Self.withMaster(conf: [
-                "spark.ui.killEnabled": "false", "spark.master.rest.enabled": "true", "spark.master.rest.port": "16066",
+                "spark.ui.killEnabled": "false", "spark.master.rest.enabled": "true", "spark.master.rest.port": "\(restPort)",
                 "spark.ui.reverseProxy": "true", "spark.ui.reverseProxyUrl": "https://gw.example/spark/",
             ]) { service, endpoints in
                 let port = endpoints.webUiPort
@@ -91,7 +114,7 @@ struct MasterServiceWebTests {
                     MasterFixture.application(appUiUrl: "http://127.0.0.1:4040"), masterPort: Int(endpoints.rpc.port))
                 let home = try await HTTP.request(port: port, "/")
                 #expect(!home.text.contains("<form"))
-                #expect(home.text.contains("<dt>REST URL</dt><dd>spark://127.0.0.1:16066 "))
+                #expect(home.text.contains("<dt>REST URL</dt><dd>spark://127.0.0.1:\(restPort) "))
                 #expect(home.text.contains("<a href=\"https://gw.example/spark/proxy/\(appId)/\">Spark shell</a>"))
                 let kill = try await HTTP.request("POST", port: port, "/app/kill/", body: "id=\(appId)&terminate=true")
                 #expect(kill.status == 405)

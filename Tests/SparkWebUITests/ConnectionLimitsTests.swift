@@ -1,0 +1,141 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SparkMasterServer
+import SparkTestKit
+import Testing
+
+/// What the master's HTTP servers do with clients that hold connections: silent connections are
+/// closed as Spark's Jetty connectors close them (web UI after 8 s, REST server after 30 s), and
+/// the REST server serves at most `spark.master.rest.maxThreads` requests at once.
+@Suite(.serialized)
+struct ConnectionLimitsTests {
+    @Test(.timeLimit(.minutes(2)))
+    func silentConnectionsAreClosed() async throws {
+        let restPort = try freePort()
+        try await MasterServiceWebTests.withMaster(conf: ["spark.master.rest.port": "\(restPort)"]) { _, endpoints in
+            let start = ContinuousClock.now
+            let web = try await RawConnection.open(port: endpoints.webUiPort)
+            let webHalfRequest = try await RawConnection.open(port: endpoints.webUiPort)
+            try await webHalfRequest.send("GET /json/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            let rest = try await RawConnection.open(port: restPort)
+            let restHalfBody = try await RawConnection.open(port: restPort)
+            try await restHalfBody.send(
+                "POST /v1/submissions/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ac")
+            let restKeptAlive = try await RawConnection.open(port: restPort)
+            try await restKeptAlive.send("GET /v1/submissions/status/driver-x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try await restKeptAlive.waitForText("\"success\" : false")
+            #expect(restKeptAlive.text.hasPrefix("HTTP/1.1 200 OK"))
+
+            #expect(await web.waitForClose(within: .seconds(20)), "an idle web UI connection stays open")
+            #expect(await webHalfRequest.waitForClose(within: .seconds(5)), "a web UI request whose head never ends stays open")
+            let webClosed = ContinuousClock.now - start
+            #expect(webClosed >= .seconds(7), "the web UI closed a connection after \(webClosed), before its 8 s")
+            #expect(rest.isOpen && restHalfBody.isOpen && restKeptAlive.isOpen, "the REST server closed a connection within 8 s")
+
+            #expect(await rest.waitForClose(within: .seconds(45)), "an idle REST connection stays open")
+            #expect(await restHalfBody.waitForClose(within: .seconds(5)), "a REST request whose body never ends stays open")
+            #expect(await restKeptAlive.waitForClose(within: .seconds(5)), "an idle kept-alive REST connection stays open")
+            let restClosed = ContinuousClock.now - start
+            #expect(restClosed >= .seconds(29), "the REST server closed a connection after \(restClosed), before its 30 s")
+            #expect(!restHalfBody.text.contains("\"success\" : true"))
+
+            // Both still serve.
+            #expect(try await HTTP.request(port: endpoints.webUiPort, "/json/").status == 200)
+            #expect(try await HTTP.request(port: restPort, "/v1/submissions/status/driver-x").status == 200)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func restRequestsBeyondMaxThreadsWaitForASlot() async throws {
+        let restPort = try freePort()
+        let conf = ["spark.master.rest.port": "\(restPort)", "spark.master.rest.maxThreads": "2"]
+        try await MasterServiceWebTests.withMaster(conf: conf) { _, _ in
+            // Two submissions whose bodies have not all arrived hold both slots.
+            let head = "POST /v1/submissions/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            let body = #"{"action": "CreateSubmissionRequest", "appResource": "#  // cut short: refused as malformed
+            var slow: [RawConnection] = []
+            for _ in 0..<2 {
+                let connection = try await RawConnection.open(port: restPort)
+                try await connection.send(head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body.prefix(10))
+                slow.append(connection)
+            }
+            try await Task.sleep(for: .milliseconds(500))
+
+            let status = try await RawConnection.open(port: restPort)
+            try await status.send("GET /v1/submissions/status/driver-x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try await Task.sleep(for: .seconds(2))
+            #expect(status.text.isEmpty, "a third request was served while two held the slots: \(status.text)")
+
+            // One submission's body arrives (and is refused); its slot goes to the waiting request.
+            try await slow[0].send(String(body.dropFirst(10)))
+            try await slow[0].waitForText("Malformed request")
+            #expect(slow[0].text.hasPrefix("HTTP/1.1 400 Bad Request"))
+            try await status.waitForText("\"success\" : false")
+            #expect(status.text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(slow[1].text.isEmpty)
+            for connection in slow + [status] { await connection.close() }
+        }
+    }
+}
+
+/// A TCP connection written and read by hand, to act as a slow or silent client.
+final class RawConnection: Sendable {
+    private let channel: any Channel
+    private let received: NIOLockedValueBox<[UInt8]>
+
+    private init(channel: any Channel, received: NIOLockedValueBox<[UInt8]>) {
+        self.channel = channel
+        self.received = received
+    }
+
+    static func open(port: Int) async throws -> RawConnection {
+        let received = NIOLockedValueBox<[UInt8]>([])
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(received: received)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel, received: received)
+    }
+
+    func send(_ text: String) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: text)).get()
+    }
+
+    /// What the server sent so far.
+    var text: String { String(decoding: received.withLockedValue { $0 }, as: UTF8.self) }
+
+    var isOpen: Bool { channel.isActive }
+
+    /// Whether the server closed the connection within `timeout`.
+    func waitForClose(within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while channel.isActive, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return !channel.isActive
+    }
+
+    func waitForText(_ needle: String, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !text.contains(needle) {
+            guard ContinuousClock.now < deadline else { throw ChildProcessError(message: "no \(needle) in \(text)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func close() async { try? await channel.close().get() }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received: NIOLockedValueBox<[UInt8]>
+
+        init(received: NIOLockedValueBox<[UInt8]>) { self.received = received }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = Self.unwrapInboundIn(data)
+            received.withLockedValue { $0.append(contentsOf: buffer.readableBytesView) }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import NIOCore
+import NIOPosix
+import SparkConfig
+import SparkMasterServer
+import SparkModel
+import SparkTestKit
+import SparkWebUI
+import Testing
+
+/// The master's local asks (what its REST server sends) made before its event loop runs: taken
+/// by the loop once it runs, or answered with a failure when the master cannot start.
+@Suite(.serialized)
+struct MasterServiceAskTests {
+    static let submission = SparkMessage.requestSubmitDriver(RequestSubmitDriver(driverDescription: DriverDescription(
+        jarUrl: "file:/tmp/app.jar", mem: 256, cores: 1, supervise: false,
+        command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "App"]))))
+
+    static func settings(_ conf: [String: String]) throws -> MasterService.Settings {
+        MasterService.Settings(
+            host: "127.0.0.1", port: try freePort(), webUiPort: try freePort(),
+            conf: SparkConf(conf.merging(["spark.master.rest.port": "0"]) { current, _ in current }))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anAskMadeWhileTheMasterStartsIsAnsweredByItsLoop() async throws {
+        let service = MasterService(settings: try Self.settings([:]))
+        let early = Task { await service.ask(Self.submission) }
+        try await Task.sleep(for: .milliseconds(200))
+        let reply = try await ServiceRunner.run([service]) { await early.value }
+        guard case .submitDriverResponse(let response) = reply else {
+            Issue.record("expected the master's SubmitDriverResponse, got \(reply)")
+            return
+        }
+        #expect(response.success)
+        #expect(response.driverId?.hasPrefix("driver-") == true)
+        #expect(response.message.contains("successfully submitted"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anAskWaitingOnAMasterThatCannotStartGetsAFailure() async throws {
+        // The web UI's port is taken and no other may be tried: the start fails once the REST server runs.
+        let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        defer { taken.close(promise: nil) }
+        var settings = try Self.settings(["spark.port.maxRetries": "0"])
+        settings.webUiPort = try #require(taken.localAddress?.port)
+        let service = MasterService(settings: settings)
+        let early = Task { await service.ask(Self.submission) }
+        try await Task.sleep(for: .milliseconds(200))
+        let error = await #expect(throws: WebUIServer.BindFailure.self) { try await service.run() }
+        #expect(error?.description.hasPrefix("Service 'MasterUI' could not start on 127.0.0.1:\(settings.webUiPort)") == true)
+        await #expect(throws: WebUIServer.BindFailure.self) { try await service.endpoints() }
+        guard case .rpcFailure(let failure) = await early.value else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.message == "The master is not running")
+        // Asked after the end: answered at once, and `clear` says it was not taken.
+        guard case .rpcFailure = await service.ask(.requestKillAllDrivers) else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(!service.clearCompletedDriversAndApps())
+    }
+}
