@@ -487,6 +487,12 @@ echo "side-by-side: work directory $work"
 echo "  $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  Swift daemons: $swift_bin; spark-load: ${load_bin:-none}; decoder: ${decode_bin:-none}; Spark: $SPARK_HOME"
 
+# The seed job in local[2] for this run (--floor).
+run_floor() {
+  echo "== local[2], run $run"
+  run_shell local "local-run$run" || echo "local[2] run $run failed" >&2
+}
+
 # A seed job on a fresh cluster, figures not recorded.
 warm_up() { # kind n
   local kind=$1 tag="$1-warmup$2"
@@ -508,13 +514,12 @@ if [ "$sweep_only" = 0 ]; then
     if [ $(( run % 2 )) = 1 ]; then order="$kinds"; else order="$(echo "$kinds" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')"; fi
     first=1
     for kind in $order; do
-      if [ "$floor" = 1 ] && [ "$first" = 0 ]; then
-        echo "== local[2], run $run"
-        run_shell local "local-run$run" || echo "local[2] run $run failed" >&2
-      fi
+      if [ "$floor" = 1 ] && [ "$first" = 0 ]; then run_floor; fi
       first=0
       measure_daemons "$kind" "$run" || { echo "$kind run $run failed; its figures are incomplete" >&2; stop_daemons; }
     done
+    # With one side only, the floor comes after it.
+    if [ "$floor" = 1 ] && [ "$(echo $kinds | wc -w)" = 1 ]; then run_floor; fi
   done
 fi
 
@@ -581,6 +586,9 @@ for metric in order:
 # The floor: the seed job with no cluster manager (local[2]), against the JVM side of the same runs.
 wall = "seed job wall ms"
 floor_runs = [(v["jvm"], v["floor"], v.get("swift")) for (m, _), v in sorted(by_run.items()) if m == wall and "jvm" in v and "floor" in v]
+floor_only = [v["floor"] for (m, _), v in sorted(by_run.items()) if m == wall and "floor" in v]
+if floor_only and not floor_runs:
+    print(f"seed job in local[2], no cluster manager: {statistics.median(floor_only):.0f} ms (no JVM side to compare)")
 if floor_runs:
     jvm = statistics.median(j for j, _, _ in floor_runs)
     low = statistics.median(f for _, f, _ in floor_runs)

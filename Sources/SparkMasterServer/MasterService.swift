@@ -125,6 +125,8 @@ public final class MasterService: Service, Sendable {
     /// How the start ended (once it has), and who waits to know.
     private let readiness = NIOLockedValueBox<(Result<Endpoints, any Error>?, [CheckedContinuation<Endpoints, any Error>])>((nil, []))
     private let exitStatus = NIOLockedValueBox<Int32>(0)
+    /// The REST server's request limit, once it runs (tests watch it).
+    let restRequests = NIOLockedValueBox<RequestLimit?>(nil)
     private let events: AsyncStream<LoopEvent>
     private let eventSink: AsyncStream<LoopEvent>.Continuation
 
@@ -188,6 +190,8 @@ public final class MasterService: Service, Sendable {
 
     static let notRunning = SparkMessage.rpcFailure(JavaExceptionInfo(
         className: "org.apache.spark.SparkException", message: "The master is not running"))
+    static let stopped = SparkMessage.rpcFailure(JavaExceptionInfo(
+        className: "org.apache.spark.SparkException", message: "The master stopped"))
 
     /// Forgets the completed drivers and applications (the REST server's `clear`); false when the
     /// master has stopped.
@@ -216,8 +220,9 @@ public final class MasterService: Service, Sendable {
         }
     }
 
-    /// When the master could not start its event loop: the asks queued meanwhile get their
-    /// failure now, and later ones at once.
+    /// When the master could not start its event loop, or the loop ended before it ran: the asks
+    /// queued meanwhile get their failure now, and later ones at once. Does nothing once the
+    /// loop runs (it answers them itself when it ends).
     private func answerQueuedEvents() async {
         let starting = phase.withLockedValue { phase -> Bool in
             guard case .starting = phase else { return false }
@@ -255,35 +260,42 @@ public final class MasterService: Service, Sendable {
         configuration.masterAddress = env.address
         configuration.masterRef = env.ref("Master")
         do {
-            let recovery = try makeRecovery()
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     for await event in endpoint.events { self.eventSink.yield(.endpoint(event)) }
                 }
+                // The servers stop gracefully, not by cancellation (which Hummingbird logs as an error);
+                // if the start fails past the first one, asks made through it are answered first.
                 var restServer: WebUIServer?
-                if rest.enabled {
-                    let context = RestSubmission.Context(
-                        serverVersion: settings.release, line: settings.version, masterURL: env.address.sparkURL, restPort: rest.port,
-                        allowedAppResourcePatterns: rest.allowedAppResourcePatterns, environment: settings.environment)
-                    restServer = try await RestSubmissionServer.start(
-                        RestSubmissionServer(
-                            service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes, maxThreads: rest.maxThreads),
-                        host: rest.host ?? settings.host, port: rest.port, retries: portRetries, logger: logger, group: &group)
-                }
-                var uiLogger = Logger(label: "MasterWebUI")
-                uiLogger.logLevel = .warning
-                // The servers stop gracefully, not by cancellation (which Hummingbird logs as an error).
-                let webServer: WebUIServer
+                var webServer: WebUIServer?
+                var recovery: Recovery?
                 do {
+                    if rest.enabled {
+                        let context = RestSubmission.Context(
+                            serverVersion: settings.release, line: settings.version, masterURL: env.address.sparkURL, restPort: rest.port,
+                            allowedAppResourcePatterns: rest.allowedAppResourcePatterns, environment: settings.environment)
+                        let responder = RestSubmissionServer(
+                            service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes, maxThreads: rest.maxThreads)
+                        restRequests.withLockedValue { $0 = responder.limit }
+                        restServer = try await RestSubmissionServer.start(
+                            responder, host: rest.host ?? settings.host, port: rest.port, retries: portRetries, logger: logger, group: &group)
+                    }
+                    var uiLogger = Logger(label: "MasterWebUI")
+                    uiLogger.logLevel = .warning
                     webServer = try await WebUIServer.start(
                         serviceName: "MasterUI", responder: MasterWebUI.router(service: self, restPort: restServer?.port).buildResponder(),
                         idleTimeout: WebUIServer.idleTimeout, host: settings.host, port: settings.webUiPort, retries: portRetries,
                         logger: logger, serverLogger: uiLogger
                     ) { task in group.addTask { await task() } }
+                    // Last: a ZooKeeper client, once made, is started below.
+                    recovery = try makeRecovery()
                 } catch {
+                    await answerQueuedEvents()
                     await restServer?.stop()
+                    await webServer?.stop()
                     throw error
                 }
+                guard let webServer, let recovery else { preconditionFailure("the master started without its web UI") }
                 let webPort = webServer.port
                 let publicHost = settings.publicHost ?? settings.host
                 configuration.masterWebUiUrl = "http://\(publicHost):\(webPort)"
@@ -389,6 +401,9 @@ public final class MasterService: Service, Sendable {
             } catch {
                 logger.error("cannot read the recovery state: \(error)")
                 exitStatus.withLockedValue { $0 = 1 }
+                timers.cancelAll()
+                await answerQueuedEvents()
+                for call in pendingCalls.values { call.reply(Self.stopped) }
                 return
             }
             await perform(master.handle(.electedLeader(persisted), now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
@@ -445,9 +460,7 @@ public final class MasterService: Service, Sendable {
         eventSink.finish()
         while let event = await pending.next() { Self.answerAfterEnd(event, master: master) }
         // Asks the loop took but that no action answered (it ended first).
-        for call in pendingCalls.values {
-            call.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "The master stopped")))
-        }
+        for call in pendingCalls.values { call.reply(Self.stopped) }
     }
 
     /// Hands a message to the state machine; an ask (`pending`) is answered exactly once, by the

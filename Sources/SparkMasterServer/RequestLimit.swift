@@ -3,10 +3,12 @@ import NIOConcurrencyHelpers
 /// At most `limit` requests served at once; the others wait in arrival order (Spark: the REST
 /// server's Jetty thread pool of `spark.master.rest.maxThreads`, whose job queue holds the rest).
 ///
-/// A waiting request has not read its body yet, so the transport stops reading that connection:
-/// the bodies held in memory are at most `limit` × the body size limit.
+/// A waiting request has not started reading its body: beyond what the transport has buffered
+/// for its connection, the bytes stay in the socket, so whole bodies (up to
+/// `spark.master.rest.maxRequestBodySize`) are held for at most `limit` requests.
 final class RequestLimit: Sendable {
     private struct State {
+        let limit: Int
         var available: Int
         var waiting: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
         var nextID: UInt64 = 0
@@ -16,7 +18,7 @@ final class RequestLimit: Sendable {
 
     init(_ limit: Int) {
         precondition(limit >= 1, "a request limit needs at least one slot")
-        state = NIOLockedValueBox(State(available: limit))
+        state = NIOLockedValueBox(State(limit: limit, available: limit))
     }
 
     /// Runs `body` holding a slot, after waiting for one; throws `CancellationError` when the
@@ -29,6 +31,9 @@ final class RequestLimit: Sendable {
 
     /// Requests waiting for a slot.
     var waitingCount: Int { state.withLockedValue { $0.waiting.count } }
+
+    /// Requests holding a slot.
+    var servingCount: Int { state.withLockedValue { $0.limit - $0.available } }
 
     private func acquire() async throws {
         let id: UInt64? = state.withLockedValue { state in

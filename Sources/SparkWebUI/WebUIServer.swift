@@ -4,15 +4,11 @@ import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import SparkDaemon
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An HTTP server of a daemon (a web UI, the master's REST server), bound as Spark binds its
-/// services (`Utils.startServiceOnPort`): the port asked for, else the next ones while they are
-/// taken, and run as a service so that it stops gracefully.
+/// services (`Utils.startServiceOnPort`): the port asked for, else the next ones while binding
+/// fails (Spark retries on any bind exception: a port taken, or refused to this user), and run
+/// as a service so that it stops gracefully.
 public struct WebUIServer: Sendable {
     /// How long a web UI connection may stay silent, between requests or inside one, before it
     /// is closed (Spark's UI connectors: 8 s, against slow clients holding connections open).
@@ -28,7 +24,7 @@ public struct WebUIServer: Sendable {
         public var description: String
     }
 
-    /// Binds `port` (0: any), or while it is taken one of the `retries` ports after it, logging
+    /// Binds `port` (0: any), or failing that one of the `retries` ports after it, logging
     /// as Spark does for `serviceName` (nil: the unnamed service of Spark's REST server), and
     /// serves `responder` from a task that `addTask` starts. `serverLogger` is Hummingbird's.
     public static func start<Responder: HTTPResponder>(
@@ -60,7 +56,7 @@ public struct WebUIServer: Sendable {
                     if bound.withLockedValue({ $0 }) {
                         logger.error("The HTTP server\(service) stopped: \(error)")
                     } else {
-                        sink.yield(.failure(AttemptFailure(reason: "\(error)", addressInUse: (error as? IOError)?.errnoCode == EADDRINUSE)))
+                        sink.yield(.failure(AttemptFailure(reason: "\(error)")))
                     }
                 }
                 sink.finish()
@@ -74,7 +70,6 @@ public struct WebUIServer: Sendable {
                 return WebUIServer(port: port, server: server, stopped: stopped)
             case .failure(let error):
                 failure = error.reason
-                guard error.addressInUse else { break }
                 if attempt < attempts {
                     logger.warning("Service\(service) could not bind on port \(candidate). Attempting port \(candidate + 1).")
                 }
@@ -95,6 +90,5 @@ public struct WebUIServer: Sendable {
 
     private struct AttemptFailure: Error {
         var reason: String
-        var addressInUse: Bool
     }
 }

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import SparkMasterServer
+@testable import SparkMasterServer
 import SparkTestKit
 import Testing
 
@@ -50,7 +50,8 @@ struct ConnectionLimitsTests {
     func restRequestsBeyondMaxThreadsWaitForASlot() async throws {
         let restPort = try freePort()
         let conf = ["spark.master.rest.port": "\(restPort)", "spark.master.rest.maxThreads": "2"]
-        try await MasterServiceWebTests.withMaster(conf: conf) { _, _ in
+        try await MasterServiceWebTests.withMaster(conf: conf) { service, _ in
+            let limit = try #require(service.restRequests.withLockedValue { $0 })
             // Two submissions whose bodies have not all arrived hold both slots.
             let head = "POST /v1/submissions/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             let body = #"{"action": "CreateSubmissionRequest", "appResource": "#  // cut short: refused as malformed
@@ -60,12 +61,14 @@ struct ConnectionLimitsTests {
                 try await connection.send(head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body.prefix(10))
                 slow.append(connection)
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await waitUntil("both submissions are being served") { limit.servingCount == 2 }
 
             let status = try await RawConnection.open(port: restPort)
             try await status.send("GET /v1/submissions/status/driver-x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            try await Task.sleep(for: .seconds(2))
+            try await waitUntil("the status request waits") { limit.waitingCount == 1 }
+            try await Task.sleep(for: .seconds(1))
             #expect(status.text.isEmpty, "a third request was served while two held the slots: \(status.text)")
+            #expect(limit.servingCount == 2)
 
             // One submission's body arrives (and is refused); its slot goes to the waiting request.
             try await slow[0].send(String(body.dropFirst(10)))
@@ -75,6 +78,7 @@ struct ConnectionLimitsTests {
             #expect(status.text.hasPrefix("HTTP/1.1 200 OK"))
             #expect(slow[1].text.isEmpty)
             for connection in slow + [status] { await connection.close() }
+            try await waitUntil("every slot is free again") { limit.servingCount == 0 && limit.waitingCount == 0 }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SparkConfig
@@ -21,11 +23,26 @@ struct MasterServiceAskTests {
             conf: SparkConf(conf.merging(["spark.master.rest.port": "0"]) { current, _ in current }))
     }
 
+    /// Asks `service` from a task, once that task runs; `answered` says whether the reply came.
+    static func askEarly(_ service: MasterService) async throws -> (Task<SparkMessage, Never>, NIOLockedValueBox<Bool>) {
+        let asking = NIOLockedValueBox(false)
+        let answered = NIOLockedValueBox(false)
+        let task = Task {
+            asking.withLockedValue { $0 = true }
+            let reply = await service.ask(Self.submission)
+            answered.withLockedValue { $0 = true }
+            return reply
+        }
+        for _ in 0..<500 where !asking.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        return (task, answered)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func anAskMadeWhileTheMasterStartsIsAnsweredByItsLoop() async throws {
         let service = MasterService(settings: try Self.settings([:]))
-        let early = Task { await service.ask(Self.submission) }
-        try await Task.sleep(for: .milliseconds(200))
+        let (early, answered) = try await Self.askEarly(service)
+        #expect(!answered.withLockedValue { $0 }, "an ask made before the master runs was answered at once")
         let reply = try await ServiceRunner.run([service]) { await early.value }
         guard case .submitDriverResponse(let response) = reply else {
             Issue.record("expected the master's SubmitDriverResponse, got \(reply)")
@@ -44,8 +61,7 @@ struct MasterServiceAskTests {
         var settings = try Self.settings(["spark.port.maxRetries": "0"])
         settings.webUiPort = try #require(taken.localAddress?.port)
         let service = MasterService(settings: settings)
-        let early = Task { await service.ask(Self.submission) }
-        try await Task.sleep(for: .milliseconds(200))
+        let (early, _) = try await Self.askEarly(service)
         let error = await #expect(throws: WebUIServer.BindFailure.self) { try await service.run() }
         #expect(error?.description.hasPrefix("Service 'MasterUI' could not start on 127.0.0.1:\(settings.webUiPort)") == true)
         await #expect(throws: WebUIServer.BindFailure.self) { try await service.endpoints() }
@@ -60,5 +76,30 @@ struct MasterServiceAskTests {
             return
         }
         #expect(!service.clearCompletedDriversAndApps())
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aMasterFailingAfterItsServersStartStopsThemAndAnswers() async throws {
+        // The recovery directory is a file: known only after the REST server and the web UI are up.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("recovery-\(UUID().uuidString.prefix(8))")
+        try Data("not a directory".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let restPort = try freePort()
+        let settings = try Self.settings([
+            "spark.deploy.recoveryMode": "FILESYSTEM", "spark.deploy.recoveryDirectory": file.path, "spark.master.rest.port": "\(restPort)",
+        ])
+        let service = MasterService(settings: settings)
+        let (early, _) = try await Self.askEarly(service)
+        await #expect(throws: (any Error).self) { try await service.run() }
+        guard case .rpcFailure(let failure) = await early.value else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.message == "The master is not running")
+        await #expect(throws: (any Error).self) { try await service.endpoints() }
+        // Both servers were stopped, not left behind: their ports refuse connections.
+        for port in [restPort, settings.webUiPort] {
+            await #expect(throws: (any Error).self, "port \(port)") { try await RawConnection.open(port: port).close() }
+        }
     }
 }
