@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "SparkWebUITests",
             dependencies: [
-                "SparkWebUI", "SparkMaster", "SparkMasterServer", "SparkModel", "SparkTestKit", "SparkRPC", "SparkConfig", "CZlib",
+                "SparkWebUI", "SparkMaster", "SparkMasterServer", "SparkModel", "SparkTestKit", "SparkRPC", "SparkConfig", "SparkDaemon", "CZlib",
                 hummingbird, nioCore, nioPosix, serviceLifecycle, logging,
             ]
         ),

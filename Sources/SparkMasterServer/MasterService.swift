@@ -253,8 +253,10 @@ public final class MasterService: Service, Sendable {
 
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
-        let env = try await RpcEnv.start(
-            configuration: .init(bindHost: settings.host, port: settings.port, version: settings.version), logger: logger)
+        let env = try await Daemon.startServiceOnPort(settings.port, retries: portRetries, serviceName: "sparkMaster", logger: logger) {
+            let env = try await RpcEnv.start(configuration: .init(bindHost: settings.host, port: $0, version: settings.version), logger: logger)
+            return (env, Int(env.address.port))
+        }
         let endpoint = MasterEndpoint()
         env.register("Master", endpoint)
         configuration.masterAddress = env.address

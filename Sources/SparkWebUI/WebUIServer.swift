@@ -19,25 +19,16 @@ public struct WebUIServer: Sendable {
     private let server: ServiceGroup
     private let stopped: AsyncStream<Void>
 
-    /// No port could be bound, or the server failed before it was.
-    public struct BindFailure: Error, CustomStringConvertible {
-        public var description: String
-    }
-
-    /// Binds `port` (0: any), or failing that one of the `retries` ports after it, logging
-    /// as Spark does for `serviceName` (nil: the unnamed service of Spark's REST server), and
-    /// serves `responder` from a task that `addTask` starts. `serverLogger` is Hummingbird's.
+    /// Binds `port` (0: any), or failing that one of the `retries` ports after it, logging as
+    /// Spark does for `serviceName` (nil: the unnamed service of Spark's REST server), and serves
+    /// `responder` from a task that `addTask` starts. `serverLogger` is Hummingbird's.
     public static func start<Responder: HTTPResponder>(
         serviceName: String?, responder: Responder, idleTimeout: TimeAmount, host: String, port: Int, retries: Int,
         eventLoopGroup: (any EventLoopGroup)? = nil, logger: Logger, serverLogger: Logger,
         addTask: (@escaping @Sendable () async -> Void) -> Void
-    ) async throws(BindFailure) -> WebUIServer where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
-        let service = serviceName.map { " '\($0)'" } ?? ""
-        let attempts = port == 0 ? 0 : max(0, min(retries, 65535 - port))
-        var failure = ""
-        for attempt in 0...attempts {
-            let candidate = port == 0 ? 0 : port + attempt
-            let (events, sink) = AsyncStream.makeStream(of: Result<Int, AttemptFailure>.self)
+    ) async throws(Daemon.ServiceStartFailure) -> WebUIServer where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+        try await Daemon.startServiceOnPort(port, retries: retries, serviceName: serviceName, logger: logger) { candidate in
+            let (events, sink) = AsyncStream.makeStream(of: Result<Int, BindFailure>.self)
             // Set once bound: a failure after it is the server's end, not a bind failure.
             let bound = NIOLockedValueBox(false)
             let application = Application(
@@ -49,6 +40,7 @@ public struct WebUIServer: Sendable {
                 logger: serverLogger)
             let server = ServiceGroup(configuration: .init(services: [application], logger: serverLogger))
             let (stopped, stoppedSink) = AsyncStream.makeStream(of: Void.self)
+            let service = serviceName.map { " '\($0)'" } ?? ""
             addTask {
                 do {
                     try await server.run()
@@ -56,7 +48,7 @@ public struct WebUIServer: Sendable {
                     if bound.withLockedValue({ $0 }) {
                         logger.error("The HTTP server\(service) stopped: \(error)")
                     } else {
-                        sink.yield(.failure(AttemptFailure(reason: "\(error)")))
+                        sink.yield(.failure(BindFailure(description: "\(error)")))
                     }
                 }
                 sink.finish()
@@ -66,29 +58,23 @@ public struct WebUIServer: Sendable {
             switch await iterator.next() {
             case .success(let port):
                 bound.withLockedValue { $0 = true }
-                logger.info("Successfully started service\(service) on port \(port).")
-                return WebUIServer(port: port, server: server, stopped: stopped)
-            case .failure(let error):
-                failure = error.reason
-                if attempt < attempts {
-                    logger.warning("Service\(service) could not bind on port \(candidate). Attempting port \(candidate + 1).")
-                }
-                continue
+                return (WebUIServer(port: port, server: server, stopped: stopped), port)
+            case .failure(let failure):
+                throw failure
             case nil:
-                failure = "the server stopped before it was bound"
+                throw BindFailure(description: "the server stopped before it was bound")
             }
-            break
         }
-        throw BindFailure(description: "Service\(service) could not start on \(host):\(port): \(failure)")
+    }
+
+    /// Why one port could not be served.
+    struct BindFailure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Shuts the server down gracefully and waits, at most `timeout`, until it stopped.
     public func stop(atMost timeout: Duration = .seconds(5)) async {
         await server.triggerGracefulShutdown()
         await Daemon.waitUntilFinished(stopped, atMost: timeout)
-    }
-
-    private struct AttemptFailure: Error {
-        var reason: String
     }
 }

@@ -121,24 +121,16 @@ public struct WorkerService: Service {
 
     /// Binds the RPC port, trying the next ones when it is taken (Spark: `Utils.startServiceOnPort`).
     func startRpcEnv() async throws -> RpcEnv {
-        let retries = options.port == 0 ? 0 : options.portMaxRetries
-        var attempt = 0
-        while true {
-            let port = options.port == 0 ? 0 : options.port + attempt
-            do {
+        do {
+            return try await Daemon.startServiceOnPort(options.port, retries: options.portMaxRetries, serviceName: "sparkWorker", logger: logger) {
                 let env = try await RpcEnv.start(
-                    configuration: .init(bindHost: options.host, port: port, advertisedHost: options.host, version: options.sparkVersion),
+                    configuration: .init(bindHost: options.host, port: $0, advertisedHost: options.host, version: options.sparkVersion),
                     group: eventLoopGroup, logger: Logger(label: "RpcEnv"))
-                logger.info("Successfully started service 'sparkWorker' on port \(env.address.port).")
-                return env
-            } catch {
-                guard attempt < retries else {
-                    logger.error("Service 'sparkWorker' could not bind on port \(port): \(error)")
-                    throw error
-                }
-                logger.warning("Service 'sparkWorker' could not bind on port \(port). Attempting port \(port + 1).")
-                attempt += 1
+                return (env, Int(env.address.port))
             }
+        } catch {
+            logger.error("\(error)")
+            throw error
         }
     }
 

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SparkConfig
+import SparkDaemon
 import SparkMasterServer
 import SparkModel
 import SparkTestKit
@@ -62,9 +63,9 @@ struct MasterServiceAskTests {
         settings.webUiPort = try #require(taken.localAddress?.port)
         let service = MasterService(settings: settings)
         let (early, _) = try await Self.askEarly(service)
-        let error = await #expect(throws: WebUIServer.BindFailure.self) { try await service.run() }
-        #expect(error?.description.hasPrefix("Service 'MasterUI' could not start on 127.0.0.1:\(settings.webUiPort)") == true)
-        await #expect(throws: WebUIServer.BindFailure.self) { try await service.endpoints() }
+        let error = await #expect(throws: Daemon.ServiceStartFailure.self) { try await service.run() }
+        #expect(error?.description.hasPrefix("Service 'MasterUI' could not bind on port \(settings.webUiPort): ") == true)
+        await #expect(throws: Daemon.ServiceStartFailure.self) { try await service.endpoints() }
         guard case .rpcFailure(let failure) = await early.value else {
             Issue.record("expected a failure")
             return

@@ -14,11 +14,12 @@ import Testing
 @Suite(.serialized)
 struct MasterServiceWebTests {
     static func withMaster<T: Sendable>(
-        conf: [String: String] = [:], webUiPort: Int? = nil, _ body: (MasterService, MasterService.Endpoints) async throws -> T
+        conf: [String: String] = [:], port: Int? = nil, webUiPort: Int? = nil, _ body: (MasterService, MasterService.Endpoints) async throws -> T
     ) async throws -> T {
         // The REST server on a free port unless the test chooses one (Spark 4's default is 6066).
         let conf = conf["spark.master.rest.port"] == nil ? conf.merging(["spark.master.rest.port": "0"]) { $1 } : conf
-        let settings = MasterService.Settings(host: "127.0.0.1", port: try freePort(), webUiPort: try webUiPort ?? freePort(), conf: SparkConf(conf))
+        let settings = MasterService.Settings(
+            host: "127.0.0.1", port: try port ?? freePort(), webUiPort: try webUiPort ?? freePort(), conf: SparkConf(conf))
         let service = MasterService(settings: settings)
         return try await ServiceRunner.run([service]) {
             let endpoints = try await service.endpoints()
@@ -82,22 +83,27 @@ struct MasterServiceWebTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func aTakenWebUIPortMovesTheUIToANextOne() async throws {
-        // Spark's `startServiceOnPort`: the next of `spark.port.maxRetries` ports.
-        let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(taken.localAddress?.port)
+    func takenPortsMoveTheMasterToNextOnes() async throws {
+        // Spark's `startServiceOnPort`: the next of `spark.port.maxRetries` ports, for the RPC port and the web UI.
+        var taken: [any Channel] = []
         do {
-            try await Self.withMaster(conf: ["spark.port.maxRetries": "8"], webUiPort: port) { _, endpoints in
-                #expect(endpoints.webUiPort != port && (port + 1...port + 8).contains(endpoints.webUiPort))
+            for _ in 0..<2 {
+                taken.append(try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get())
+            }
+            let rpcPort = try #require(taken[0].localAddress?.port), webPort = try #require(taken[1].localAddress?.port)
+            try await Self.withMaster(conf: ["spark.port.maxRetries": "8"], port: rpcPort, webUiPort: webPort) { _, endpoints in
+                #expect(Int(endpoints.rpc.port) != rpcPort && (rpcPort + 1...rpcPort + 8).contains(Int(endpoints.rpc.port)))
+                #expect(endpoints.webUiPort != webPort && (webPort + 1...webPort + 8).contains(endpoints.webUiPort))
                 #expect(endpoints.webUiUrl.hasSuffix(":\(endpoints.webUiPort)"))
                 let json = try #require(try await HTTP.json(port: endpoints.webUiPort, "/json/") as? [String: Any])
                 #expect(json["status"] as? String == "ALIVE")
+                #expect(json["url"] as? String == "spark://127.0.0.1:\(endpoints.rpc.port)")
             }
         } catch {
-            try? await taken.close().get()
+            for channel in taken { try? await channel.close().get() }
             throw error
         }
-        try await taken.close().get()
+        for channel in taken { try await channel.close().get() }
     }
 
     @Test(.timeLimit(.minutes(2)))
