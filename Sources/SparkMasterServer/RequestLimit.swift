@@ -47,13 +47,18 @@ final class RequestLimit: Sendable {
         guard let id else { return }
         let granted = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                // Checked under the lock: a cancellation either finds this waiter or is seen here.
-                let cancelled = state.withLockedValue { state -> Bool in
-                    if Task.isCancelled { return true }
+                // Checked again under the lock: a cancellation either finds this waiter or is seen
+                // here, and a slot freed since the first look is taken rather than waited for.
+                let answer = state.withLockedValue { state -> Bool? in
+                    if Task.isCancelled { return false }
+                    if state.available > 0 {
+                        state.available -= 1
+                        return true
+                    }
                     state.waiting.append((id, continuation))
-                    return false
+                    return nil
                 }
-                if cancelled { continuation.resume(returning: false) }
+                if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
             let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
