@@ -22,11 +22,14 @@
 #                                           (the driver JVM's own part) and the rest of the wall time (where the
 #                                           cluster manager has a say), and app registered → executor registered
 #                                           with the driver (what a job waits for), with how long before the first
-#                                           job that was
+#                                           job that was; and the CPU seconds its processes used meanwhile
+#                                           (/proc, sampled every 100 ms): the spark-shell session, the executor
+#                                           (with its JIT compiler threads' share), master + worker
 #   seed job with no cluster manager        with --floor: the same spark-shell and job with --master local[2] (tasks in
 #                                           the driver JVM: no master, worker or executor JVM), between the two sides
 #                                           in every run; the least wall time any cluster manager could reach on
-#                                           these cores, printed with what it leaves for the ≤ 0.9 target
+#                                           these cores, printed with what it leaves for the ≤ 0.9 target, and
+#                                           its spark-shell's CPU seconds beside each side's
 #   max simulated workers held              spark-load stepping N up (fresh master per step, --step-cap each);
 #                                           a step holds when every worker registered, stayed ALIVE and had a
 #                                           lastheartbeat within one heartbeat interval + 2 s on /json/
@@ -298,10 +301,14 @@ CFG
     --driver-java-options "-Dlog4j2.configurationFile=file:$cfg" \
     < "$work/$tag-shell.in" > "$work/$tag-shell.out" 2> "$work/$tag-shell.err" &
   local shell=$!; pids+=("$shell"); groups+=("$shell")
+  local cpu_file="$work/$tag-cpu" daemons0=""
+  [ "$kind" = local ] || daemons0=$(( $(cpu_ticks "$master_pid") + $(cpu_ticks "$worker_pid") ))
+  if [ "$kind" = local ]; then start_cpu_watch "$shell" "" "$cpu_file"; else start_cpu_watch "$shell" "$worker_port" "$cpu_file"; fi
   local deadline=$(( $(date +%s) + 240 ))
   while kill -0 "$shell" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.05; done
   if kill -0 "$shell" 2>/dev/null; then
     kill -KILL -- "-$shell" 2>/dev/null || true
+    kill -KILL "$cpu_watch_pid" 2>/dev/null || true
     stop_capture
     echo "$kind spark-shell did not finish in 240 s (see $work/$tag-shell.err)" >&2
     return 1
@@ -309,6 +316,13 @@ CFG
   wait "$shell" || status=$?
   local wall=$(( $(now_ms) - t0 ))
   kill -KILL -- "-$shell" 2>/dev/null || true
+  wait "$cpu_watch_pid" 2>/dev/null || true
+  local driver_cpu="" executor_cpu="" executor_jit="" daemons_cpu=""
+  [ ! -s "$cpu_file" ] || read -r driver_cpu executor_cpu executor_jit < "$cpu_file"
+  if [ -n "$daemons0" ]; then
+    daemons_cpu=$(awk -v a="$daemons0" -v b="$(( $(cpu_ticks "$master_pid") + $(cpu_ticks "$worker_pid") ))" -v t="$clk_tck" \
+      'BEGIN { printf "%.2f", (b - a) / t }')
+  fi
   wire_running_ms=""
   if [ -n "$capture_pid" ]; then
     stop_capture
@@ -318,8 +332,18 @@ CFG
     echo "$kind seed job did not print its result (status $status; see $work/$tag-shell.out/.err)" >&2
     return 1
   fi
-  if [ "$kind" = local ]; then record floor "seed job wall ms" "$wall"; return 0; fi
+  if [ "$kind" = local ]; then
+    record floor "seed job wall ms" "$wall"
+    [ -z "$driver_cpu" ] || record floor "seed job CPU s: spark-shell" "$driver_cpu"
+    return 0
+  fi
   record "$kind" "seed job wall ms" "$wall"
+  if [ -n "$driver_cpu" ]; then
+    record "$kind" "seed job CPU s: spark-shell" "$driver_cpu"
+    record "$kind" "seed job CPU s: executor" "$executor_cpu"
+    record "$kind" "  executor: JIT compiler threads s" "$executor_jit"
+  fi
+  [ -z "$daemons_cpu" ] || record "$kind" "seed job CPU s: master + worker" "$daemons_cpu"
   local timeline
   timeline=$(python3 - "$timing" "$t0" "$wire_running_ms" <<'PY'
 import re, sys
@@ -355,6 +379,75 @@ PY
   [ "$lag" = "-" ] || record "$kind" "  driver: logged after ExecutorUpdated sent ms" "$lag"
   [ "$to_executor" = "-" ] || record "$kind" "registered to executor registered ms" "$to_executor"
   [ "$executor_idle" = "-" ] || record "$kind" "  executor registered before the job ms" "$executor_idle"
+}
+
+# CPU seconds of the seed job's processes while it runs, from /proc (utime + stime, sampled every
+# 100 ms, new processes looked for every 500 ms): the spark-shell session (launcher scripts, Spark's
+# launcher JVM and the driver JVM), the executors of the worker on `worker_port` (and their JIT compiler
+# threads' share). Ends 10 s after the session's last process at the latest; writes
+# "<driver s> <executor s> <executor JIT s>" to `out`. Sets cpu_watch_pid.
+start_cpu_watch() { # session worker_port out
+  python3 - "$@" <<'PY' &
+import glob, os, sys, time
+session, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+marker = f"Worker@127.0.0.1:{port}".encode() if port else None
+tck = os.sysconf("SC_CLK_TCK")
+seen = {}    # pid -> ("driver" | "executor", ticks)
+jit = {}     # executor pid -> ticks of its C1/C2 compiler threads
+def ticks(path):
+    fields = open(path).read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12]), int(fields[3])  # utime + stime, session
+def scan():
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        pid = int(stat.split("/")[2])
+        if pid in seen:
+            continue
+        try:
+            _, sid = ticks(stat)
+            if sid == session:
+                seen[pid] = ("driver", 0)
+            elif marker:
+                command = open(f"/proc/{pid}/cmdline", "rb").read()
+                if b"CoarseGrainedExecutorBackend" in command and marker in command:
+                    seen[pid] = ("executor", 0)
+        except (OSError, IndexError, ValueError):
+            pass
+def sample():
+    alive = {"driver": 0, "executor": 0}
+    for pid, (kind, _) in list(seen.items()):
+        try:
+            value, _ = ticks(f"/proc/{pid}/stat")
+        except (OSError, IndexError, ValueError):
+            continue
+        seen[pid] = (kind, value)
+        alive[kind] += 1
+        if kind == "executor":
+            total = 0
+            for task in glob.glob(f"/proc/{pid}/task/*"):
+                try:
+                    if open(task + "/comm").read().startswith(("C1 Compiler", "C2 Compiler")):
+                        total += ticks(task + "/stat")[0]
+                except (OSError, IndexError, ValueError):
+                    pass
+            jit[pid] = max(jit.get(pid, 0), total)
+    return alive
+start, ended, last_scan = time.monotonic(), None, 0.0
+while time.monotonic() - start < 300:
+    now = time.monotonic()
+    if now - last_scan >= 0.5:
+        scan()
+        last_scan = now
+    alive = sample()
+    if alive["driver"] == 0 and now - start > 2:
+        ended = ended or now
+        if alive["executor"] == 0 or now - ended > 10:
+            break
+    time.sleep(0.1)
+total = lambda kind: sum(v for k, v in seen.values() if k == kind) / tck
+with open(out, "w") as file:
+    file.write(f"{total('driver'):.2f} {total('executor'):.2f} {sum(jit.values()) / tck:.2f}\n")
+PY
+  cpu_watch_pid=$!; pids+=("$cpu_watch_pid")
 }
 
 # Captures the master's RPC port on lo (packets written as they come); sets capture_pid, or leaves it
@@ -575,6 +668,8 @@ def interval(pairs):
     return f"{ratios[len(ratios) * 5 // 100]:.3f}-{ratios[len(ratios) * 95 // 100]:.3f}"
 print(f'{"figure":40} {"JVM":>10} {"Swift":>10} {"Swift/JVM":>10} {"paired":>8} {"90%":>13}')
 for metric in order:
+    if not values[metric]["jvm"] and not values[metric]["swift"]:
+        continue
     jvm = statistics.median(values[metric]["jvm"]) if values[metric]["jvm"] else None
     swift = statistics.median(values[metric]["swift"]) if values[metric]["swift"] else None
     ratio = f"{swift / jvm:.3f}" if jvm and swift is not None else "-"
@@ -601,6 +696,17 @@ if floor_runs:
         above = statistics.median(swift) - low
         print(f"  above that floor: JVM {jvm - low:.0f} ms, Swift {above:.0f} ms; a seed job at 0.9 of the JVM side "
               f"leaves {0.9 * jvm - low:.0f} ms above it")
+# CPU seconds spent while the seed job ran, by process: what a cluster adds to the local run on shared cores.
+cpu = lambda kind, metric: statistics.median(values[metric][kind]) if values[metric][kind] else None
+parts = ("seed job CPU s: spark-shell", "seed job CPU s: executor", "seed job CPU s: master + worker")
+rows = [(name, [cpu(kind, m) for m in parts]) for name, kind in (("local[2]", "floor"), ("JVM", "jvm"), ("Swift", "swift"))]
+if any(v is not None for _, row in rows for v in row):
+    print("CPU seconds while the seed job ran (medians): spark-shell session / executor / master + worker = total")
+    for name, row in rows:
+        if row[0] is None:
+            continue
+        shown = " / ".join("-" if v is None else f"{v:.1f}" for v in row)
+        print(f"  {name:9} {shown} = {sum(v for v in row if v is not None):.1f}")
 PY
 if [ "$quick" = 0 ]; then
   for kind in $kinds; do echo "max simulated workers held ($kind): ${max_held[$kind]}"; done
