@@ -9,13 +9,16 @@ enum HeaderRewriting {
         "transfer-encoding", "upgrade",
     ]
 
-    /// Lowercased names listed in `Connection` header values: also hop-by-hop.
+    /// Lowercased names listed in `Connection` header values: also hop-by-hop. `Content-Length` is
+    /// never one: it frames the message end to end (a sender must not list it, RFC 9110 §7.6.1), and
+    /// dropping it would send a request body with no framing at all, which the backend would read as
+    /// the next request.
     static func connectionTokens(_ values: [String]) -> Set<String> {
         var tokens: Set<String> = []
         for value in values {
             for token in value.split(separator: ",") {
                 let name = token.trimmed().lowercased()
-                if !name.isEmpty { tokens.insert(name) }
+                if !name.isEmpty, name != "content-length" { tokens.insert(name) }
             }
         }
         return tokens

@@ -15,7 +15,9 @@ import NIOHTTP1
 /// Closing is "lingering": the proxy shuts down its sending side once the response is out, then reads
 /// and discards what the client is still sending (a body the proxy refused, say) for up to two seconds
 /// or 1 MiB before closing for good. Closing outright with unread input makes the kernel reset the
-/// connection, and the client can lose the response it was about to read.
+/// connection, and the client can lose the response it was about to read. The two seconds start when
+/// the response has left, however slowly the client takes it (`WriteStallGuard` bounds a client that
+/// takes none of it).
 final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -63,6 +65,10 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let logger: Logger
     private var state = State.forwarding
     private var lingerTimer: Scheduled<Void>?
+    /// While lingering: the last response has left and the sending side is shut.
+    private var outputClosed = false
+    /// While lingering: the client finished sending before the last response had left.
+    private var inputEnded = false
     /// For each request passed on and not yet answered: its HTTP version and whether it allows keep-alive.
     private var owed: [(version: HTTPVersion, keepAlive: Bool)] = []
     /// Close once the response being written ends.
@@ -114,9 +120,9 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch state {
         case .lingering:
-            // The client finished sending: nothing left to discard.
+            // The client finished sending: nothing left to discard, close once the response has left.
             if let event = event as? ChannelEvent, event == .inputClosed {
-                context.close(promise: nil)
+                if outputClosed { context.close(promise: nil) } else { inputEnded = true }
                 return
             }
         case .forwarding, .refusing:
@@ -135,10 +141,16 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// the time or byte budget runs out.
     private func closeLingering(context: ChannelHandlerContext, after written: EventLoopFuture<Void>) {
         state = .lingering(discardedBytes: 0)
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        written.whenComplete { _ in loopBound.value.close(mode: .output, promise: nil) }
-        lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
-            loopBound.value.close(promise: nil)
+        written.assumeIsolated().whenComplete { result in
+            guard case .success = result, !self.inputEnded else {
+                context.close(promise: nil)
+                return
+            }
+            self.outputClosed = true
+            context.close(mode: .output, promise: nil)
+            self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
+                context.close(promise: nil)
+            }
         }
     }
 

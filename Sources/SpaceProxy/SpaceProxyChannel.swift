@@ -6,10 +6,12 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// The client-connection pipeline: Hummingbird's HTTP/1 channel, plus the request-target guard where the
-/// raw request line is still visible, and decoder limits on header count and size.
+/// raw request line is still visible, decoder limits on header count and size, and a guard closing
+/// connections whose client stopped taking the response.
 ///
 /// ```
-/// socket ─ HTTPResponseEncoder / HTTPRequestDecoder (limits) ─ RequestTargetGuard ─ HTTP1ToHTTPServerCodec
+/// socket ─ WriteStallGuard (client timeout while writing) ─ HTTPResponseEncoder / HTTPRequestDecoder (limits)
+///        ─ RequestTargetGuard ─ HTTP1ToHTTPServerCodec
 ///        ─ HTTPConnectionStateHandler (idle / header timeout, quiescing) ─ NIOAsyncChannel → responder
 /// ```
 struct SpaceProxyChannel: ServerChildChannel, HTTPChannelHandler {
@@ -27,6 +29,7 @@ struct SpaceProxyChannel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderFieldSize = maximumHeaderBytes
             limits.maxHeaderListSize = maximumHeaderBytes
             let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(WriteStallGuard(timeout: clientTimeout, logger: logger))
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // requests are read one at a time through the async channel
                 withErrorHandling: false,  // Hummingbird answers parser errors with 400 and closes

@@ -18,8 +18,9 @@ public struct SpaceProxyConfiguration: Sendable {
     /// Longest silence from the backend, in either direction, while a request is outstanding
     /// (`SPACE_PROXY_BACKEND_TIMEOUT`, seconds): 504 before the response head, abort after.
     public var backendTimeout: TimeAmount
-    /// Longest a client connection may sit without a complete request head or request-body progress:
-    /// bounds slow header drips and idle keep-alive connections (`SPACE_PROXY_CLIENT_TIMEOUT`, seconds).
+    /// Longest a client connection may sit without a complete request head, request-body progress or,
+    /// while a response is written to it, response progress: bounds slow header drips, idle keep-alive
+    /// connections and clients that stop reading (`SPACE_PROXY_CLIENT_TIMEOUT`, seconds).
     public var clientTimeout: TimeAmount
     /// Client connections accepted at once (`SPACE_PROXY_MAX_CONNECTIONS`); more wait in the backlog.
     public var maximumConnections: Int

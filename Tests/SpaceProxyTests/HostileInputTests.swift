@@ -112,6 +112,55 @@ extension ProxyIntegration {
             }
         }
 
+        @Test("a client that stops reading is cut off after the client timeout")
+        func clientStopsReading() async throws {
+            try await withProxy { _, proxy in
+                let socket = try PacedSocket(port: proxy.port)
+                try socket.send("GET /large?mb=50 HTTP/1.1\r\nHost: x\r\n\(Self.auth)\r\n")
+                // The client timeout is 1 s: the proxy gives up on this connection while nothing is read.
+                try await Task.sleep(for: .seconds(4))
+                let received = await socket.readToEnd(timeout: .seconds(30))
+                #expect(received.start.hasPrefix("HTTP/1.1 200 OK"))
+                #expect(received.closedByServer)
+                #expect(received.bytes < 50 * 1024 * 1024, "the whole body came after the stall: \(received.bytes) bytes")
+                #expect(proxy.logs.all.contains { $0.hasPrefix("client stopped reading") })
+            }
+        }
+
+        @Test("a client reading slowly but steadily gets the whole response")
+        func slowReader() async throws {
+            try await withProxy { _, proxy in
+                let socket = try PacedSocket(port: proxy.port)
+                try socket.send("GET /large?chunks=8 HTTP/1.1\r\nHost: x\r\n\(Self.auth)Connection: close\r\n\r\n")
+                // 4 KiB every 20 ms: 512 KiB take about 2.6 s, longer than the 1 s client timeout.
+                let received = await socket.readToEnd(chunk: 4096, pause: .milliseconds(20), timeout: .seconds(60))
+                let head = try #require(received.start.range(of: "\r\n\r\n"))
+                let headBytes = received.start.utf8.distance(from: received.start.startIndex, to: head.upperBound)
+                #expect(received.start.hasPrefix("HTTP/1.1 200 OK"))
+                #expect(received.bytes - headBytes == 8 * 65536)
+                #expect(received.closedByServer)
+                #expect(!proxy.logs.all.contains { $0.hasPrefix("client stopped reading") })
+            }
+        }
+
+        @Test("a client that reads only after the lingering close's two seconds still gets the whole response")
+        func lateReader() async throws {
+            try await withBackendAndProxy(
+                environment: { ["SPACE_PROXY_DEFAULT_BACKEND": "127.0.0.1:\($0)", "SPACE_PROXY_CLIENT_TIMEOUT": "6"] }
+            ) { _, proxy in
+                let socket = try PacedSocket(port: proxy.port)
+                try socket.send("GET /large?chunks=48 HTTP/1.1\r\nHost: x\r\n\(Self.auth)Connection: close\r\n\r\n")
+                // 3 MiB: the kernel's buffers take most of it, the end waits in the proxy's channel while
+                // the client reads nothing for longer than the lingering close's two seconds.
+                try await Task.sleep(for: .seconds(3.5))
+                let received = await socket.readToEnd(timeout: .seconds(20))
+                let head = try #require(received.start.range(of: "\r\n\r\n"))
+                let headBytes = received.start.utf8.distance(from: received.start.startIndex, to: head.upperBound)
+                #expect(received.bytes - headBytes == 48 * 65536)
+                #expect(received.closedByServer)
+            }
+        }
+
         @Test("many connections at once are bounded, then served")
         func connectionLimit() async throws {
             try await withBackendAndProxy(

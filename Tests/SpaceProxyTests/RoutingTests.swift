@@ -262,6 +262,20 @@ struct HeaderRewritingTests {
         #expect(head.headers["X-Forwarded-Proto"] == ["http"])
     }
 
+    @Test("Content-Length named in Connection still frames the body: kept for the backend and the client")
+    func connectionCannotDropFraming() {
+        let request = HTTPRequest(
+            method: .get, scheme: "http", authority: "p", path: "/u",
+            headerFields: [.connection: "content-length, x-hop", .contentLength: "37", HTTPField.Name("X-Hop")!: "1"])
+        let head = HeaderRewriting.backendRequestHead(for: request, backend: Self.backend, clientAddress: nil, cookieName: "space-proxy-backend")
+        #expect(head.headers["Content-Length"] == ["37"])
+        #expect(head.headers["X-Hop"].isEmpty)
+        #expect(head.headers["Connection"] == ["close"])
+
+        let response = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Connection": "Content-Length", "Content-Length": "5"])
+        #expect(HeaderRewriting.clientResponseHead(for: response, backend: Self.backend).headerFields[.contentLength] == "5")
+    }
+
     @Test("response head for the client")
     func responseHead() {
         let head = HTTPResponseHead(

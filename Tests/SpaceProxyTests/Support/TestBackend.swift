@@ -15,6 +15,7 @@ import SparkTestKit
 /// - `GET /redirect-away` 302 to `http://example.com/elsewhere`
 /// - `GET /target` "target reached"
 /// - `GET /large?mb=N[&chunked=1]` N MiB of a fixed byte pattern, streamed in 64 KiB chunks
+///   (`chunks=N` instead of `mb`: N chunks of 64 KiB)
 /// - `POST|PUT /upload` streams the body in and answers `<bytes> <checksum>`
 /// - `GET /slow?seconds=S` answers after S seconds
 struct TestBackend {
@@ -81,7 +82,7 @@ struct TestBackend {
         router.get("/large") { request, _ -> Response in
             let megabytes = request.uri.queryParameters.get("mb", as: Int.self) ?? 1
             let chunked = request.uri.queryParameters.get("chunked") == "1"
-            let chunks = megabytes * 16
+            let chunks = request.uri.queryParameters.get("chunks", as: Int.self) ?? megabytes * 16
             return Response(
                 status: .ok, headers: [.contentType: "application/octet-stream"],
                 body: ResponseBody(contentLength: chunked ? nil : chunks * chunk.readableBytes) { writer in
