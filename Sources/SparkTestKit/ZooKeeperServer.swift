@@ -136,20 +136,12 @@ public final class ZooKeeperServer: @unchecked Sendable {
 
     /// Sends a four-letter-word command (`ruok`, `srvr`, `cons`, `dump`) and returns the answer.
     public func fourLetterWord(_ word: String, timeoutSeconds: Int = 2) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ChildProcessError(message: "socket() failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let fd = try LoopbackSocket.connect(port: port) { fd in
+            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
-        guard connected == 0 else { throw ChildProcessError(message: "connect to \(port) failed (errno \(errno))") }
+        defer { close(fd) }
         let bytes = Array(word.utf8)
         guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw ChildProcessError(message: "send failed") }
         var answer: [UInt8] = []
