@@ -29,6 +29,10 @@ public enum MasterInput: Sendable {
     case killApplication(id: String)
     /// The web UI asks to kill a driver.
     case killDriver(id: String)
+    /// The record of an `.admit` action was stored.
+    case stored(Admission)
+    /// The record of an `.admit` action could not be stored; `reason` is the store's error.
+    case notStored(Admission, reason: String)
     /// The REST server's `clear`: forget the completed drivers and applications.
     case clearCompletedDriversAndApps
 }

@@ -7,19 +7,40 @@ extension MasterStateMachine {
         // Spark ignores registrations in STANDBY without answering; the driver tries other masters.
         guard state != .standby else { return }
         actions.append(.log(.info, "Registering app \(m.appDescription.name)"))
+        if let existing = addressToApp[Self.appAddress(m.driver)] {
+            // A driver that asks again (its first answer was late or lost) is told the id it already has.
+            actions.append(.log(.info, "Attempted to re-register application at same address: \(Self.appAddress(m.driver))"))
+            actions.append(.send(.registeredApplication(RegisteredApplication(appId: existing, master: configuration.masterRef)), to: m.driver))
+            return
+        }
         let id = newApplicationId(name: m.appDescription.name, now: now)
         let app = ApplicationInfo(
             id: id, desc: m.appDescription, driver: m.driver, startTime: now, defaultCores: configuration.defaultCores)
-        _ = insertApplication(app)
-        actions.append(.log(.info, "Registered app \(m.appDescription.name) with ID \(id)"))
-        actions.append(.persist(.addApplication(app)))
-        actions.append(.send(.registeredApplication(RegisteredApplication(appId: id, master: configuration.masterRef)), to: m.driver))
+        actions.append(.admit(.application(app)))
+    }
+
+    /// An application whose record is stored joins, is acknowledged and scheduled.
+    mutating func admitApplication(_ app: ApplicationInfo, now: Int64, _ actions: inout [MasterAction]) {
+        guard insertApplication(app) else {
+            // Another application took the address meanwhile (the shell hands an outcome back before any
+            // other input, so only if one slipped in); the record just stored is dropped unless in use.
+            if apps[app.id] == nil { actions.append(.persist(.removeApplication(id: app.id))) }
+            actions.append(.log(.warning, "Attempted to re-register application at same address: \(Self.appAddress(app.driver))"))
+            return
+        }
+        actions.append(.log(.info, "Registered app \(app.desc.name) with ID \(app.id)"))
+        actions.append(.send(.registeredApplication(RegisteredApplication(appId: app.id, master: configuration.masterRef)), to: app.driver))
         schedule(now: now, &actions)
+    }
+
+    /// The key of `addressToApp`: one application per driver address.
+    static func appAddress(_ driver: RpcEndpointRef) -> RpcAddress {
+        driver.rpcAddress ?? RpcAddress(host: "client", port: 0)
     }
 
     /// Spark: `registerApplication`; a second application from the same driver address is not added.
     mutating func insertApplication(_ app: ApplicationInfo) -> Bool {
-        let address = app.driver.rpcAddress ?? RpcAddress(host: "client", port: 0)
+        let address = Self.appAddress(app.driver)
         guard addressToApp[address] == nil else { return false }
         apps[app.id] = app
         addressToApp[address] = app.id

@@ -4,22 +4,27 @@ extension MasterStateMachine {
     /// Prefix of every refusal from a master that is not ALIVE (Spark: `BACKUP_STANDALONE_MASTER_PREFIX`).
     static let notAlivePrefix = "Current state is not alive"
 
-    mutating func submitDriver(_ description: DriverDescription, now: Int64, _ actions: inout [MasterAction]) -> SubmitDriverResponse {
+    /// Answers `call` once the driver's record is stored (`admitDriver`), or at once with a refusal.
+    mutating func submitDriver(_ description: DriverDescription, call: CallID?, now: Int64, _ actions: inout [MasterAction]) {
         guard state == .alive else {
-            return SubmitDriverResponse(
+            reply(call, .submitDriverResponse(SubmitDriverResponse(
                 master: configuration.masterRef, success: false, driverId: nil,
-                message: "\(Self.notAlivePrefix): \(state). Can only accept driver submissions in ALIVE state.")
+                message: "\(Self.notAlivePrefix): \(state). Can only accept driver submissions in ALIVE state.")), &actions)
+            return
         }
         actions.append(.log(.info, "Driver submitted \(description.command.mainClass)"))
-        let driver = createDriver(description, now: now)
-        actions.append(.persist(.addDriver(driver)))
+        actions.append(.admit(.driver(createDriver(description, now: now), call: call)))
+    }
+
+    /// Spark adds a driver only once `PersistenceEngine.addDriver` has stored it.
+    mutating func admitDriver(_ driver: DriverInfo, call: CallID?, now: Int64, _ actions: inout [MasterAction]) {
         drivers[driver.id] = driver
         driverOrder.append(driver.id)
         waitingDrivers.append(driver.id)
         schedule(now: now, &actions)
-        return SubmitDriverResponse(
+        reply(call, .submitDriverResponse(SubmitDriverResponse(
             master: configuration.masterRef, success: true, driverId: driver.id,
-            message: "Driver successfully submitted as \(driver.id)")
+            message: "Driver successfully submitted as \(driver.id)")), &actions)
     }
 
     private mutating func createDriver(_ description: DriverDescription, now: Int64) -> DriverInfo {

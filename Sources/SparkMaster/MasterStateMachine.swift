@@ -86,6 +86,14 @@ public struct MasterStateMachine: Sendable {
             }
         case .killDriver(let id):
             _ = killDriver(id, now: now, &actions)
+        case .stored(.worker(let worker, let masterAddress)):
+            admitWorker(worker, masterAddress: masterAddress, now: now, &actions)
+        case .stored(.application(let app)):
+            admitApplication(app, now: now, &actions)
+        case .stored(.driver(let driver, let call)):
+            admitDriver(driver, call: call, now: now, &actions)
+        case .notStored(let admission, let reason):
+            refuseUnstored(admission, reason: reason, &actions)
         case .clearCompletedDriversAndApps:
             actions.append(.log(.info, "Asked to clear \(completedDrivers.count) completed drivers and \(completedApps.count) completed apps."))
             completedDrivers.removeAll()
@@ -149,7 +157,7 @@ public struct MasterStateMachine: Sendable {
         case .killExecutors(let m):
             reply(call, .boolean(killExecutors(m, now: now, &actions)), &actions)
         case .requestSubmitDriver(let m):
-            reply(call, .submitDriverResponse(submitDriver(m.driverDescription, now: now, &actions)), &actions)
+            submitDriver(m.driverDescription, call: call, now: now, &actions)
         case .requestKillDriver(let m):
             reply(call, .killDriverResponse(requestKillDriver(m.driverId, now: now, &actions)), &actions)
         case .requestKillAllDrivers:
@@ -174,6 +182,22 @@ public struct MasterStateMachine: Sendable {
 
     func reply(_ call: CallID?, _ message: SparkMessage, _ actions: inout [MasterAction]) {
         if let call { actions.append(.reply(call, message)) }
+    }
+
+    /// A registration whose record could not be stored is not taken on: a failover would lose it.
+    /// Workers and drivers register again on their own; a submitter is told.
+    mutating func refuseUnstored(_ admission: Admission, reason: String, _ actions: inout [MasterAction]) {
+        switch admission {
+        case .worker(let worker, _):
+            actions.append(.log(.error, "Worker \(worker.id) not registered: its recovery record could not be stored (\(reason)). It will register again."))
+        case .application(let app):
+            actions.append(.log(.error, "App \(app.desc.name) not registered as \(app.id): its recovery record could not be stored (\(reason)). Its driver will register again."))
+        case .driver(let driver, let call):
+            let message = "Driver \(driver.id) not submitted: its recovery record could not be stored (\(reason))"
+            actions.append(.log(.error, message))
+            reply(call, .submitDriverResponse(SubmitDriverResponse(
+                master: configuration.masterRef, success: false, driverId: nil, message: message)), &actions)
+        }
     }
 
     // MARK: - Leadership and recovery
@@ -275,18 +299,45 @@ public struct MasterStateMachine: Sendable {
         let worker = WorkerInfo(
             id: m.id, host: m.host, port: m.port, endpoint: m.worker, cores: m.cores, memory: m.memory,
             webUiAddress: m.workerWebUiUrl, resources: resources, now: now)
-        if let serial = insertWorker(worker, now: now, &actions) {
-            actions.append(.persist(.addWorker(workers[serial]!)))
-            actions.append(.send(.registeredWorker(RegisteredWorker(
-                master: selfRef, masterWebUiUrl: configuration.masterWebUiUrl, masterAddress: m.masterAddress,
-                duplicate: false)), to: m.worker))
-            schedule(now: now, &actions)
-        } else {
-            let address = worker.endpoint.description
-            actions.append(.log(.warning, "Worker registration failed. Attempted to re-register worker at same address: \(address)"))
-            actions.append(.send(.registerWorkerFailed(RegisterWorkerFailed(
-                message: "Attempted to re-register worker at same address: \(address)")), to: m.worker))
+        guard !holdsAddress(of: worker) else {
+            refuseWorker(worker, &actions)
+            return
         }
+        actions.append(.admit(.worker(worker, masterAddress: m.masterAddress)))
+    }
+
+    /// A worker whose record is stored joins and is acknowledged.
+    mutating func admitWorker(_ worker: WorkerInfo, masterAddress: RpcAddress, now: Int64, _ actions: inout [MasterAction]) {
+        // The shell hands an outcome back before any other input, so the two checks below do not fail
+        // unless a registration slipped in meanwhile.
+        guard idToWorker[worker.id] == nil else {
+            actions.append(.send(.registeredWorker(RegisteredWorker(
+                master: selfRef, masterWebUiUrl: configuration.masterWebUiUrl, masterAddress: masterAddress,
+                duplicate: true)), to: worker.endpoint))
+            return
+        }
+        guard let serial = insertWorker(worker, now: now, &actions) else {
+            actions.append(.persist(.removeWorker(id: worker.id)))
+            refuseWorker(worker, &actions)
+            return
+        }
+        actions.append(.send(.registeredWorker(RegisteredWorker(
+            master: selfRef, masterWebUiUrl: configuration.masterWebUiUrl, masterAddress: masterAddress,
+            duplicate: false)), to: workers[serial]!.endpoint))
+        schedule(now: now, &actions)
+    }
+
+    private func refuseWorker(_ worker: WorkerInfo, _ actions: inout [MasterAction]) {
+        let address = worker.endpoint.description
+        actions.append(.log(.warning, "Worker registration failed. Attempted to re-register worker at same address: \(address)"))
+        actions.append(.send(.registerWorkerFailed(RegisterWorkerFailed(
+            message: "Attempted to re-register worker at same address: \(address)")), to: worker.endpoint))
+    }
+
+    /// Whether a live worker holds `worker`'s address: `insertWorker` would refuse it.
+    func holdsAddress(of worker: WorkerInfo) -> Bool {
+        guard let serial = addressToWorker[worker.address], let old = workers[serial] else { return false }
+        return old.state != .unknown && old.state != .dead
     }
 
     /// Spark: `registerWorker`; `nil` when a live worker already holds the address.
@@ -456,5 +507,22 @@ extension String {
     init(format1 value: Double) {
         let tenths = Int((value * 10).rounded())
         self = "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+extension MasterStateMachine {
+    /// Handles `input` with a store that answers at once: `store` returns nil once a record is stored,
+    /// else the reason it was not. Each `.admit` is followed by the actions of its outcome, as the
+    /// master's shell performs them (for tests, benchmarks and replays without a store of their own).
+    public mutating func handle(_ input: MasterInput, now: Int64, store: (PersistenceChange) -> String?) -> [MasterAction] {
+        var result: [MasterAction] = []
+        for action in handle(input, now: now) {
+            result.append(action)
+            if case .admit(let admission) = action {
+                let outcome = store(admission.record).map { MasterInput.notStored(admission, reason: $0) } ?? .stored(admission)
+                result += handle(outcome, now: now, store: store)
+            }
+        }
+        return result
     }
 }

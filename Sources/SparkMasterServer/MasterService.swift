@@ -394,7 +394,7 @@ public final class MasterService: Service, Sendable {
         var timers = TimerTable(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), sink: eventSink)
         var pendingCalls: [CallID: PendingCall] = [:]
         var nextCall: UInt64 = 1
-        await perform(master.start(now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
+        await perform(master.start(now: Self.now()), master: &master, env: env, timers: &timers, calls: &pendingCalls, engine: engine)
         if leadsAtStart {
             // Without leader election the master leads at once (Spark: MonarchyLeaderAgent).
             let persisted: PersistedState
@@ -408,7 +408,7 @@ public final class MasterService: Service, Sendable {
                 for call in pendingCalls.values { call.reply(Self.stopped) }
                 return
             }
-            await perform(master.handle(.electedLeader(persisted), now: Self.now()), env: env, timers: &timers, calls: &pendingCalls, engine: engine)
+            await perform(master.handle(.electedLeader(persisted), now: Self.now()), master: &master, env: env, timers: &timers, calls: &pendingCalls, engine: engine)
         }
         phase.withLockedValue { $0 = .running }
 
@@ -451,7 +451,7 @@ public final class MasterService: Service, Sendable {
                 logger.error("We have lost leadership")
                 actions = master.handle(.revokedLeadership, now: now)
             }
-            if let exit = await perform(actions, env: env, timers: &timers, calls: &pendingCalls, engine: engine) {
+            if let exit = await perform(actions, master: &master, env: env, timers: &timers, calls: &pendingCalls, engine: engine) {
                 exitStatus.withLockedValue { $0 = exit }
                 break
             }
@@ -465,8 +465,8 @@ public final class MasterService: Service, Sendable {
         for call in pendingCalls.values { call.reply(Self.stopped) }
     }
 
-    /// Hands a message to the state machine; an ask (`pending`) is answered exactly once, by the
-    /// reply among the actions, else at once with an `RpcFailure`.
+    /// Hands a message to the state machine; an ask (`pending`) is answered exactly once: by the
+    /// reply among the actions or the outcome of an admission among them, else at once with an `RpcFailure`.
     private func handleAsk(
         _ message: SparkMessage, sender: RpcAddress, pending: PendingCall?, master: inout MasterStateMachine,
         calls: inout [CallID: PendingCall], nextCall: inout UInt64, now: Int64
@@ -475,7 +475,7 @@ public final class MasterService: Service, Sendable {
         let id = CallID(nextCall)
         nextCall += 1
         let actions = master.handle(.message(message, sender: sender, call: id), now: now)
-        if actions.contains(where: { if case .reply(id, _) = $0 { true } else { false } }) {
+        if actions.contains(where: { $0.answers(id) }) {
             calls[id] = pending
         } else {
             pending.reply(.rpcFailure(JavaExceptionInfo(className: "org.apache.spark.SparkException", message: "No reply to \(message.name)")))
@@ -483,11 +483,12 @@ public final class MasterService: Service, Sendable {
         return actions
     }
 
-    /// Performs actions in order; returns an exit status if one was requested.
+    /// Performs actions in order; returns an exit status if one was requested. An admission's outcome
+    /// is handed to the state machine, and its actions performed, before the actions that follow it.
     @discardableResult
     private func perform(
-        _ actions: [MasterAction], env: RpcEnv, timers: inout TimerTable, calls: inout [CallID: PendingCall],
-        engine: any PersistenceEngine
+        _ actions: [MasterAction], master: inout MasterStateMachine, env: RpcEnv, timers: inout TimerTable,
+        calls: inout [CallID: PendingCall], engine: any PersistenceEngine
     ) async -> Int32? {
         var exit: Int32?
         for action in actions {
@@ -505,6 +506,18 @@ public final class MasterService: Service, Sendable {
                     try await engine.apply(change)
                 } catch {
                     logger.error("cannot persist recovery state: \(error)", metadata: ["master/change": "\(change.kind)"])
+                }
+            case .admit(let admission):
+                let outcome: MasterInput
+                do {
+                    try await engine.apply(admission.record)
+                    outcome = .stored(admission)
+                } catch {
+                    outcome = .notStored(admission, reason: "\(error)")
+                }
+                let next = master.handle(outcome, now: Self.now())
+                if let code = await perform(next, master: &master, env: env, timers: &timers, calls: &calls, engine: engine) {
+                    exit = code
                 }
             case .exit(let code):
                 exit = code

@@ -6,6 +6,10 @@ struct MasterHarness {
     var master: MasterStateMachine
     var now: Int64 = 1_795_654_941_256
     var nextCall: UInt64 = 1
+    /// Why the store refuses records (nil: every record is stored).
+    var storeFailure: String?
+    /// Records stored so far through admissions, in order.
+    var stored: [PersistenceChange] = []
 
     static let masterAddress = RpcAddress(host: "127.0.0.1", port: 7077)
 
@@ -21,14 +25,27 @@ struct MasterHarness {
 
     @discardableResult
     mutating func send(_ message: SparkMessage, from sender: RpcAddress) -> [MasterAction] {
-        master.handle(.message(message, sender: sender, call: nil), now: now)
+        handle(.message(message, sender: sender, call: nil))
+    }
+
+    /// Handles an input, admissions answered by the store at once (as the master's shell does).
+    mutating func handle(_ input: MasterInput) -> [MasterAction] {
+        let failure = storeFailure
+        var stored: [PersistenceChange] = []
+        let actions = master.handle(input, now: now) { record in
+            if failure == nil { stored.append(record) }
+            return failure
+        }
+        self.stored += stored
+        return actions
     }
 
     /// Asks and returns the reply and the other actions.
+    @discardableResult
     mutating func ask(_ message: SparkMessage, from sender: RpcAddress) -> (reply: SparkMessage?, actions: [MasterAction]) {
         let call = CallID(nextCall)
         nextCall += 1
-        let actions = master.handle(.message(message, sender: sender, call: call), now: now)
+        let actions = handle(.message(message, sender: sender, call: call))
         var reply: SparkMessage?
         for case .reply(let id, let message) in actions where id == call {
             precondition(reply == nil, "two replies to one ask")

@@ -9,7 +9,7 @@ import Testing
         #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [.registeredWorker(RegisteredWorker(
             master: harness.master.configuration.masterRef, masterWebUiUrl: "http://127.0.0.1:8080",
             masterAddress: MasterHarness.masterAddress, duplicate: false))])
-        #expect(actions.contains { if case .persist(.addWorker) = $0 { return true } else { return false } })
+        #expect(harness.stored.map(\.kind) == ["addWorker worker-20261126010156-127.0.0.1-7078"])
         #expect(harness.master.workerList.map(\.state) == [.alive])
     }
 

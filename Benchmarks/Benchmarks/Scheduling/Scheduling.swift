@@ -61,7 +61,7 @@ let benchmarks: @Sendable () -> Void = {
             var now = SchedulingInputs.startTime
             for input in workerInputs {
                 now += 1
-                blackHole(master.handle(input, now: now))
+                blackHole(master.handle(input, now: now) { _ in nil })
             }
             guard master.workers.count == 1000 else {
                 benchmark.error("wave ended with \(master.workers.count) workers")
@@ -77,11 +77,11 @@ let benchmarks: @Sendable () -> Void = {
             var launches = 0
             for input in workerInputs {
                 now += 1
-                blackHole(master.handle(input, now: now))
+                blackHole(master.handle(input, now: now) { _ in nil })
             }
             for input in appInputs {
                 now += 1
-                for case .send(.launchExecutor, _) in master.handle(input, now: now) { launches += 1 }
+                for case .send(.launchExecutor, _) in master.handle(input, now: now, store: { _ in nil }) { launches += 1 }
             }
             // Every app gets its 16 cores as one executor on each of 16 workers.
             guard launches == 100 * 16, master.workers.count == 1000, master.apps.count == 100 else {
@@ -145,7 +145,7 @@ final class SchedulingMaster: @unchecked Sendable {
         now = SchedulingInputs.startTime
         for index in 0..<workers {
             now += 1
-            _ = master.handle(SchedulingInputs.registerWorker(index, cores: 4, memory: 8192), now: now)
+            _ = master.handle(SchedulingInputs.registerWorker(index, cores: 4, memory: 8192), now: now) { _ in nil }
         }
         precondition(master.workers.count == workers, "not every worker registered")
     }

@@ -23,14 +23,14 @@ struct MasterFixture {
 
     @discardableResult
     mutating func send(_ message: SparkMessage, from sender: RpcAddress) -> [MasterAction] {
-        master.handle(.message(message, sender: sender, call: nil), now: now)
+        master.handle(.message(message, sender: sender, call: nil), now: now) { _ in nil }
     }
 
     @discardableResult
     mutating func ask(_ message: SparkMessage, from sender: RpcAddress) -> [MasterAction] {
         let call = CallID(nextCall)
         nextCall += 1
-        return master.handle(.message(message, sender: sender, call: call), now: now)
+        return master.handle(.message(message, sender: sender, call: call), now: now) { _ in nil }
     }
 
     static func workerId(port: Int32) -> String { "worker-20261126013015-127.0.0.1-\(port)" }
