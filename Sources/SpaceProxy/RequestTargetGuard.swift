@@ -7,8 +7,10 @@ import NIOHTTP1
 ///
 /// - refuses `CONNECT`, absolute-form (`http://host/…`), authority-form and asterisk (`OPTIONS *`) request
 ///   targets with a 400/405 and closes: the proxy only ever forwards to backends chosen by cookie;
-/// - closes the connection after a response that says `Connection: close`, and after answering a request
-///   that did not ask for keep-alive (HTTP/1.0), answering HTTP/1.0 requests in HTTP/1.0.
+/// - closes the connection after a response that says `Connection: close`, after answering a request
+///   that did not ask for keep-alive (HTTP/1.0), answering HTTP/1.0 requests in HTTP/1.0, and after a
+///   response that starts before its request's body has all arrived (a backend refusing an upload, say),
+///   which then says `Connection: close`: the rest of that body is not worth reading through.
 ///
 /// Requests may be pipelined, so a refusal waits for the responses already owed.
 ///
@@ -73,6 +75,8 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var owed: [(version: HTTPVersion, keepAlive: Bool)] = []
     /// Close once the response being written ends.
     private var closeAfterCurrentResponse = false
+    /// The last request passed on has not ended yet: its body is still coming.
+    private var requestBodyOpen = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
@@ -92,19 +96,48 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 }
                 owed.append((head.version, head.isKeepAlive))
+                requestBodyOpen = true
                 context.fireChannelRead(data)
-            case .body, .end:
+            case .body:
+                context.fireChannelRead(data)
+            case .end:
+                requestBodyOpen = false
                 context.fireChannelRead(data)
             }
         case .refusing:
             // Everything after a refused request is dropped; the connection closes after the refusal.
             return
         case .lingering(let discarded):
-            guard case .body(let buffer) = unwrapInboundIn(data) else { return }
-            let total = discarded + buffer.readableBytes
-            state = .lingering(discardedBytes: total)
-            if total > Self.lingerBytes { context.close(promise: nil) }
+            switch unwrapInboundIn(data) {
+            case .body(let buffer):
+                let total = discarded + buffer.readableBytes
+                state = .lingering(discardedBytes: total)
+                if total > Self.lingerBytes { context.close(promise: nil) }
+            case .end:
+                // The unfinished upload ended after all: nothing is left to discard.
+                if requestBodyOpen {
+                    requestBodyOpen = false
+                    inputDone(context: context)
+                }
+            case .head:
+                return
+            }
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        switch state {
+        case .lingering:
+            // The handlers behind stopped asking for input: the guard reads what it discards itself.
+            context.read()
+        case .forwarding, .refusing:
+            context.fireChannelReadComplete()
+        }
+    }
+
+    /// While lingering: the client has sent all it will; close once the response has left.
+    private func inputDone(context: ChannelHandlerContext) {
+        if outputClosed { context.close(promise: nil) } else { inputEnded = true }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -122,7 +155,7 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .lingering:
             // The client finished sending: nothing left to discard, close once the response has left.
             if let event = event as? ChannelEvent, event == .inputClosed {
-                if outputClosed { context.close(promise: nil) } else { inputEnded = true }
+                inputDone(context: context)
                 return
             }
         case .forwarding, .refusing:
@@ -148,6 +181,7 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             self.outputClosed = true
             context.close(mode: .output, promise: nil)
+            context.read()
             self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
                 context.close(promise: nil)
             }
@@ -163,7 +197,9 @@ final class RequestTargetGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 let responseCloses = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
                 // An HTTP/1.0 client cannot take a chunked body: without a length, the close ends the body.
                 let closeDelimited = head.version == .http1_0 && !head.headers.contains(name: "content-length")
-                if responseCloses || !request.keepAlive || closeDelimited {
+                // Answered before its body arrived: the request being answered is the last one read.
+                let uploadUnfinished = owed.count == 1 && requestBodyOpen
+                if responseCloses || !request.keepAlive || closeDelimited || uploadUnfinished {
                     closeAfterCurrentResponse = true
                     if !responseCloses { head.headers.replaceOrAdd(name: "connection", value: "close") }
                 } else if head.version == .http1_0 {

@@ -112,6 +112,40 @@ extension ProxyIntegration {
             }
         }
 
+        @Test("an upload the backend answers early: the response says close, the rest is not read through")
+        func uploadAnsweredEarly() async throws {
+            // A 30 s client timeout, so that only the proxy's own close can end the exchange early.
+            try await withBackendAndProxy(environment: { ["SPACE_PROXY_DEFAULT_BACKEND": "127.0.0.1:\($0)", "SPACE_PROXY_CLIENT_TIMEOUT": "30"] }) { _, proxy in
+                let request = "POST /early HTTP/1.1\r\nHost: x\r\n\(Self.auth)Content-Length: 8388608\r\n\r\n"
+                // A client that stops sending when answered (as curl does) reads the whole answer, told
+                // that the connection ends; the proxy closes after its two seconds of lingering.
+                let stopping = try PacedSocket(port: proxy.port, receiveBuffer: 65536)
+                try stopping.send(request + String(repeating: "u", count: 65536))
+                let started = ContinuousClock.now
+                let received = await stopping.readToEnd(timeout: .seconds(25))
+                let head = received.start.components(separatedBy: "\r\n\r\n").first ?? ""
+                #expect(head.hasPrefix("HTTP/1.1 413 "), "\(received.start)")
+                #expect(head.lowercased().contains("\r\nconnection: close"), "a keep-alive answer to an unfinished upload: \(head)")
+                #expect(received.start.hasSuffix("too large\n"))
+                #expect(received.closedByServer)
+                #expect(ContinuousClock.now - started < .seconds(10), "closed after \(ContinuousClock.now - started)")
+
+                // A client that goes on uploading is not read through to its 8 MiB: the proxy discards
+                // up to 1 MiB, then closes (before, it either read it all or stopped reading until the
+                // client timeout).
+                let insisting = try PacedSocket(port: proxy.port, receiveBuffer: 65536)
+                try insisting.send(request)
+                let uploaded = await insisting.sendFiller(count: 8_388_608, for: .seconds(5))
+                #expect(uploaded < 8_388_608, "the proxy read the whole refused upload")
+                let ended = await insisting.readToEnd(timeout: .seconds(10))
+                #expect(ended.start.hasPrefix("HTTP/1.1 413 "), "\(ended.start)")
+                #expect(ended.closedByServer, "the connection was left open")
+
+                let after = try await TestHTTPClient.send(port: proxy.port, TestRequest(.GET, "/target"))
+                #expect(after.status == 200, "the proxy stopped answering")
+            }
+        }
+
         @Test("a client that stops reading is cut off after the client timeout")
         func clientStopsReading() async throws {
             try await withProxy { _, proxy in

@@ -47,6 +47,25 @@ final class PacedSocket {
         }
     }
 
+    /// Writes `count` filler bytes, as many as the connection takes within `duration`; returns how many
+    /// it took (a client still uploading while the server stopped reading).
+    func sendFiller(count: Int, for duration: Duration) async -> Int {
+        let deadline = ContinuousClock.now + duration
+        let block = [UInt8](repeating: UInt8(ascii: "u"), count: 16384)
+        var sent = 0
+        while sent < count, ContinuousClock.now < deadline {
+            let written = block.withUnsafeBytes { write(descriptor, $0.baseAddress, min($0.count, count - sent)) }
+            if written > 0 {
+                sent += written
+            } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try? await Task.sleep(for: .milliseconds(5))
+            } else {
+                break
+            }
+        }
+        return sent
+    }
+
     /// Reads until the server closes or `timeout` passes, at most `chunk` bytes at a time with `pause`
     /// after each read, counting the bytes and keeping the first 4 KiB.
     func readToEnd(chunk: Int = 65536, pause: Duration = .zero, timeout: Duration) async -> Received {

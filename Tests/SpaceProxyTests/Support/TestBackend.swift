@@ -99,6 +99,10 @@ struct TestBackend {
             }
             return "\(bytes) \(sum)\n"
         }
+        // Refuses an upload without reading it, as a server answers 413 to a body over its limit.
+        router.post("/early") { _, _ -> Response in
+            Response(status: .contentTooLarge, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "too large\n")))
+        }
         router.post("/upload", use: upload)
         router.put("/upload", use: upload)
         router.get("/slow") { request, _ -> String in
