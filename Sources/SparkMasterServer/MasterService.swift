@@ -68,6 +68,7 @@ public final class MasterService: Service, Sendable {
             // The servers' settings are refused before anything starts.
             _ = try RestSubmissionServer.Settings(conf: conf, line: version)
             _ = try conf.int("spark.port.maxRetries", default: 16)
+            _ = try conf.authenticationSecret(environment: environment)
         }
     }
 
@@ -253,8 +254,11 @@ public final class MasterService: Service, Sendable {
 
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
+        let authentication = try settings.conf.authenticationSecret(environment: settings.environment).map { RpcAuthentication(secret: $0) }
+        if authentication != nil { logger.info("RPC connections authenticate with the shared secret (spark.authenticate=true)") }
         let env = try await Daemon.startServiceOnPort(settings.port, retries: portRetries, serviceName: "sparkMaster", logger: logger) {
-            let env = try await RpcEnv.start(configuration: .init(bindHost: settings.host, port: $0, version: settings.version), logger: logger)
+            let env = try await RpcEnv.start(
+                configuration: .init(bindHost: settings.host, port: $0, version: settings.version, authentication: authentication), logger: logger)
             return (env, Int(env.address.port))
         }
         let endpoint = MasterEndpoint()

@@ -23,11 +23,14 @@ public final class RpcEnv: Sendable {
         public var readerLimits: JavaReaderLimits
         public var connectTimeout: TimeAmount
         public var defaultAskTimeout: TimeAmount
+        /// Set: every connection, accepted or dialled, proves the shared secret first.
+        public var authentication: RpcAuthentication?
 
         public init(
             bindHost: String, port: Int, advertisedHost: String? = nil, version: SparkVersion = .spark4_3,
             maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, readerLimits: JavaReaderLimits = .default,
-            connectTimeout: TimeAmount = .seconds(10), defaultAskTimeout: TimeAmount = .seconds(120)
+            connectTimeout: TimeAmount = .seconds(10), defaultAskTimeout: TimeAmount = .seconds(120),
+            authentication: RpcAuthentication? = nil
         ) {
             self.bindHost = bindHost
             self.port = port
@@ -37,6 +40,7 @@ public final class RpcEnv: Sendable {
             self.readerLimits = readerLimits
             self.connectTimeout = connectTimeout
             self.defaultAskTimeout = defaultAskTimeout
+            self.authentication = authentication
         }
 
         /// Filled in once the port is bound.
@@ -78,7 +82,7 @@ public final class RpcEnv: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
-                                       isOutbound: false, dialledAddress: nil, onConnection: nil)
+                                       isOutbound: false, dialledAddress: nil, onConnection: nil, onFailure: nil)
                 }
             }
             .bind(host: configuration.bindHost, port: configuration.port)
@@ -96,14 +100,28 @@ public final class RpcEnv: Sendable {
         return RpcEnv(dispatcher: dispatcher, group: group, serverChannel: channel, address: address, logger: logger)
     }
 
+    /// `onFailure`: a dialled connection that could not authenticate.
     static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, dispatcher: RpcDispatcher, maxFrameSize: Int,
-        isOutbound: Bool, dialledAddress: RpcAddress?, onConnection: (@Sendable (RpcConnection) -> Void)?
+        isOutbound: Bool, dialledAddress: RpcAddress?, onConnection: (@Sendable (RpcConnection) -> Void)?,
+        onFailure: (@Sendable (String) -> Void)?
     ) throws {
         try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
         try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
-        try pipeline.addHandler(RpcConnectionHandler(
-            dispatcher: dispatcher, isOutbound: isOutbound, dialledAddress: dialledAddress, onConnection: onConnection))
+        let makeRpcHandler = {
+            RpcConnectionHandler(dispatcher: dispatcher, isOutbound: isOutbound, dialledAddress: dialledAddress, onConnection: onConnection)
+        }
+        guard let authentication = dispatcher.configuration.authentication else {
+            try pipeline.addHandler(makeRpcHandler())
+            return
+        }
+        if isOutbound {
+            try pipeline.addHandler(SaslClientHandler(authentication: authentication, makeRpcHandler: makeRpcHandler) { error in
+                onFailure?(error)
+            })
+        } else {
+            try pipeline.addHandler(SaslServerHandler(authentication: authentication, logger: dispatcher.logger, makeRpcHandler: makeRpcHandler))
+        }
     }
 
     public var version: SparkVersion { dispatcher.configuration.version }
@@ -147,10 +165,10 @@ public final class RpcEnv: Sendable {
             .connectTimeout(dispatcher.configuration.connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
-                                       isOutbound: true, dialledAddress: address) { connection in
-                        promise.succeed(connection)
-                    }
+                    try Self.configure(
+                        channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize, isOutbound: true,
+                        dialledAddress: address, onConnection: { promise.succeed($0) },
+                        onFailure: { promise.fail(RpcError(.connectFailed, "cannot connect to \(address): \($0)")) })
                 }
             }
             .connect(host: address.host, port: Int(address.port))

@@ -103,7 +103,8 @@ public enum ExecutorCommandBuilder {
         return entries
     }
 
-    /// The command's own environment with the library path merged in, as ordered variables.
+    /// The command's own environment with the library path merged in, then the shared secret when
+    /// authentication is on, as ordered variables.
     // Spark: CommandUtils.buildLocalCommand.
     public static func commandEnvironment(command: Command, context: ExecutorCommandContext) -> [EnvironmentVariable] {
         var variables = command.environment.map { EnvironmentVariable($0.0, $0.1) }
@@ -115,6 +116,8 @@ public enum ExecutorCommandBuilder {
             variables.removeAll { $0.name == name }
             variables.append(EnvironmentVariable(name, parts.joined(separator: ":")))
         }
+        // The secret goes by the environment, never the command line (which is logged).
+        if let secret = context.authenticationSecret { variables.append(EnvironmentVariable("_SPARK_AUTH_SECRET", secret)) }
         return variables
     }
 

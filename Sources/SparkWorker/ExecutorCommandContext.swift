@@ -19,6 +19,8 @@ public struct ExecutorCommandContext: Sendable, Equatable {
     public var javaOptsFileLines: [String]
     /// `LD_LIBRARY_PATH` (Linux) or `DYLD_LIBRARY_PATH` (macOS).
     public var libraryPathVariable: String
+    /// The shared secret of `spark.authenticate=true`, handed to every child as `_SPARK_AUTH_SECRET`.
+    public var authenticationSecret: String?
 
     public init(
         sparkHome: String, environment: [String: String] = [:], javaExecutable: String = "java",

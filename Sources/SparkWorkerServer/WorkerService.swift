@@ -101,9 +101,6 @@ public struct WorkerService: Service {
         if !resources.isEmpty {
             logger.warning("Custom worker resources are not supported; ignoring \(resources.joined(separator: ", "))")
         }
-        if options.conf["spark.authenticate"]?.lowercased() == "true" {
-            logger.warning("spark.authenticate=true is not supported by this worker's RPC layer")
-        }
         if options.conf["spark.shuffle.service.enabled"]?.lowercased() == "true" {
             logger.warning("The external shuffle service is not provided by this worker")
         }
@@ -124,7 +121,9 @@ public struct WorkerService: Service {
         do {
             return try await Daemon.startServiceOnPort(options.port, retries: options.portMaxRetries, serviceName: "sparkWorker", logger: logger) {
                 let env = try await RpcEnv.start(
-                    configuration: .init(bindHost: options.host, port: $0, advertisedHost: options.host, version: options.sparkVersion),
+                    configuration: .init(
+                        bindHost: options.host, port: $0, advertisedHost: options.host, version: options.sparkVersion,
+                        authentication: options.authenticationSecret.map { RpcAuthentication(secret: $0) }),
                     group: eventLoopGroup, logger: Logger(label: "RpcEnv"))
                 return (env, Int(env.address.port))
             }

@@ -77,9 +77,11 @@ final class ClusterHarness: @unchecked Sendable {
         _ = try await master.waitForExit(timeout: .seconds(10))
     }
 
-    /// Starts a worker of `kind` and waits until the master has registered it.
+    /// Starts a worker of `kind` and, unless `registers` is false, waits until the master has registered it.
     @discardableResult
-    func startWorker(_ kind: WorkerKind, cores: Int = 2, memory: String = "2g", options: [String] = []) async throws -> ChildProcess {
+    func startWorker(
+        _ kind: WorkerKind, cores: Int = 2, memory: String = "2g", options: [String] = [], registers: Bool = true
+    ) async throws -> ChildProcess {
         let port = try freePort()
         let index = workers.count
         let work = directory.appendingPathComponent("work-\(index)")
@@ -109,7 +111,7 @@ final class ClusterHarness: @unchecked Sendable {
         }
         workers.append(process)
         workerPorts.append(port)
-        try await master!.waitForLog("Registering worker 127.0.0.1:\(port)", timeout: .seconds(60))
+        if registers { try await master!.waitForLog("Registering worker 127.0.0.1:\(port)", timeout: .seconds(60)) }
         return process
     }
 

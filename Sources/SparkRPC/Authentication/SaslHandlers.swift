@@ -1,0 +1,228 @@
+import Logging
+import NIOCore
+import SparkTransport
+
+/// `spark.authenticate=true`: the shared secret every connection proves before any RPC goes over it
+/// (Spark: `SecurityManager.getSecretKey`, then `SaslClientBootstrap` / `SaslRpcHandler`).
+public struct RpcAuthentication: Sendable {
+    public var credentials: DigestMD5.Credentials
+    /// How long a handshake may take (Spark: `spark.network.auth.rpcTimeout`, 30 s).
+    public var handshakeTimeout: TimeAmount
+
+    public init(secret: String, handshakeTimeout: TimeAmount = .seconds(30)) {
+        credentials = DigestMD5.Credentials(secret: secret)
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// Spark's `SaslMessage`, the body of each `RpcRequest` of a handshake: tag `0xEA`, the application id
+/// (int32 length + UTF-8), the token's int32 length, the token.
+struct SaslMessage: Equatable {
+    static let tag: UInt8 = 0xEA
+    static let maxAppIdSize = 1024
+
+    var appId: String
+    var token: [UInt8]
+
+    func encoded() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(Self.tag)
+        buffer.writeInteger(Int32(appId.utf8.count))
+        buffer.writeString(appId)
+        buffer.writeInteger(Int32(token.count))
+        buffer.writeBytes(token)
+        return buffer
+    }
+
+    static func decode(_ body: ByteBuffer) throws(DigestMD5.Failure) -> SaslMessage {
+        var body = body
+        guard body.readInteger(as: UInt8.self) == tag else {
+            throw DigestMD5.Failure(message: "expected a SaslMessage (is spark.authenticate=true on both sides, with spark.network.crypto.enabled=false?)")
+        }
+        guard let appIdLength = body.readInteger(as: Int32.self), appIdLength >= 0, appIdLength <= maxAppIdSize,
+              let appId = body.readString(length: Int(appIdLength)),
+              let tokenLength = body.readInteger(as: Int32.self), tokenLength >= 0, tokenLength <= DigestMD5.maxTokenSize,
+              Int(tokenLength) == body.readableBytes, let token = body.readBytes(length: Int(tokenLength))
+        else { throw DigestMD5.Failure(message: "malformed SaslMessage") }
+        return SaslMessage(appId: appId, token: token)
+    }
+}
+
+/// The accepting side of an authenticated connection: answers the client's handshake requests, and
+/// once the client has proved the secret, puts the RPC handler in its place. Any other frame before
+/// that, a wrong proof or a handshake over its time closes the connection.
+final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = TransportFrame
+    typealias OutboundOut = TransportFrame
+
+    private var server: DigestMD5Server
+    private let timeout: TimeAmount
+    private let makeRpcHandler: () -> any ChannelHandler
+    private let logger: Logger
+    private var deadline: Scheduled<Void>?
+    private var ended = false
+
+    init(authentication: RpcAuthentication, logger: Logger, makeRpcHandler: @escaping () -> any ChannelHandler) {
+        var generator = SystemRandomNumberGenerator()
+        server = DigestMD5Server(credentials: authentication.credentials, nonce: DigestMD5.makeNonce(using: &generator))
+        timeout = authentication.handshakeTimeout
+        self.makeRpcHandler = makeRpcHandler
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            refuse(context, "no authentication within \(timeout.nanoseconds / 1_000_000_000) s")
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !ended else { return }
+        let frame = unwrapInboundIn(data)
+        guard case .rpcRequest(let requestId, let body) = frame else {
+            refuse(context, "\(frame.typeName) before authentication")
+            return
+        }
+        do {
+            let message = try SaslMessage.decode(body)
+            let reply = try server.evaluate(message.token)
+            context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: ByteBuffer(bytes: reply))), promise: nil)
+        } catch {
+            ended = true
+            logger.warning("refusing a connection that did not authenticate", metadata: [
+                "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "\(error)",
+            ])
+            context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: "\(error)")))
+                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        guard server.isComplete else { return }
+        ended = true
+        logger.debug("authenticated", metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
+        do {
+            try context.pipeline.syncOperations.addHandler(makeRpcHandler(), position: .after(self))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        refuse(context, "\(error)")
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
+        guard !ended else { return }
+        ended = true
+        logger.warning("refusing a connection that did not authenticate", metadata: [
+            "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "\(reason)",
+        ])
+        context.close(promise: nil)
+    }
+}
+
+/// The dialling side: proves the secret as soon as the connection is up, checks the server's proof,
+/// then puts the RPC handler in its place. Nothing else is written before that.
+final class SaslClientHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = TransportFrame
+    typealias OutboundOut = TransportFrame
+
+    /// What Spark's client sends as the application id (`SecurityManager.getSaslUser`).
+    static let appId = "sparkSaslUser"
+
+    private var client: DigestMD5Client
+    private let timeout: TimeAmount
+    private let makeRpcHandler: () -> any ChannelHandler
+    private let onFailure: (String) -> Void
+    private var requestId: Int64 = 0
+    private var deadline: Scheduled<Void>?
+    private var started = false
+    private var ended = false
+
+    /// `onFailure` gets why the handshake failed.
+    init(authentication: RpcAuthentication, makeRpcHandler: @escaping () -> any ChannelHandler, onFailure: @escaping (String) -> Void) {
+        var generator = SystemRandomNumberGenerator()
+        client = DigestMD5Client(credentials: authentication.credentials, cnonce: DigestMD5.makeNonce(using: &generator))
+        timeout = authentication.handshakeTimeout
+        self.makeRpcHandler = makeRpcHandler
+        self.onFailure = onFailure
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            fail(context, "no answer within \(timeout.nanoseconds / 1_000_000_000) s")
+        }
+        send(client.firstToken, context)
+    }
+
+    private func send(_ token: [UInt8], _ context: ChannelHandlerContext) {
+        requestId = Int64.random(in: 1...Int64.max)
+        let body = SaslMessage(appId: Self.appId, token: token).encoded()
+        context.writeAndFlush(wrapOutboundOut(.rpcRequest(requestId: requestId, body: body)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !ended else { return }
+        switch unwrapInboundIn(data) {
+        case .rpcResponse(let id, let body) where id == requestId:
+            do {
+                if let next = try client.evaluate(Array(body.readableBytesView)) {
+                    send(next, context)
+                    return
+                }
+            } catch {
+                fail(context, "\(error)")
+                return
+            }
+            ended = true
+            do {
+                try context.pipeline.syncOperations.addHandler(makeRpcHandler(), position: .after(self))
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            } catch {
+                fail(context, "\(error)")
+            }
+        case .rpcFailure(let id, let error) where id == requestId:
+            // A JVM server sends its whole stack trace; the first line says why.
+            fail(context, "the server refused: \(error.prefix { $0 != "\n" && $0 != "\r" }.prefix(500))")
+        case let frame:
+            fail(context, "unexpected \(frame.typeName) during authentication")
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(context, "the connection closed during authentication")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context, "\(error)")
+    }
+
+    private func fail(_ context: ChannelHandlerContext, _ reason: String) {
+        guard !ended else { return }
+        ended = true
+        onFailure("authentication failed: \(reason)")
+        context.close(promise: nil)
+    }
+}

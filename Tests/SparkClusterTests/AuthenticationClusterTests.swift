@@ -1,0 +1,78 @@
+import Foundation
+import SparkTestKit
+import Testing
+
+/// `spark.authenticate=true`: every RPC connection proves the shared secret (SASL DIGEST-MD5) before
+/// anything else goes over it, between our daemons and Spark's JVM drivers, workers, master and
+/// executors alike; a peer with another secret is refused.
+@Suite(.serialized, .enabled(if: TestEnvironment.sparkHome() != nil || TestEnvironment.isCI))
+struct AuthenticationClusterTests {
+    static func options(secret: String) -> [String] {
+        ["-Dspark.authenticate=true", "-Dspark.authenticate.secret=\(secret)"]
+    }
+
+    @Test func anAuthenticatedClusterRunsTheSeedJobAndRefusesOtherSecrets() async throws {
+        let cluster = try ClusterHarness(name: "auth")
+        defer { cluster.stopAll() }
+        let secret = "space-\(UUID().uuidString.prefix(8))"
+        try await cluster.startMaster(options: Self.options(secret: secret))
+        #expect(cluster.masterLogLines(containing: "RPC connections authenticate with the shared secret").count == 1)
+        // Our worker dials our master; Spark's JVM worker dials it too.
+        try await cluster.startWorker(.swift, options: Self.options(secret: secret))
+        try await cluster.startWorker(.jvm, options: Self.options(secret: secret))
+
+        // The shell registers with our master, which dials the driver back; executors launched by
+        // both workers connect to their worker and to the driver with the secret they were handed.
+        let shell = try await cluster.sparkShell(
+            SeedJob.script, conf: ["spark.authenticate": "true", "spark.authenticate.secret": secret, "spark.executor.cores": "1"])
+        #expect(shell.stdout.contains(SeedJob.intResult), "\(shell.stdout)\n\(shell.stderr.suffix(3000))\n\(cluster.logs)")
+        #expect(shell.stdout.contains(SeedJob.longResult))
+        #expect(cluster.masterLogLines(containing: "Launching executor").count >= 2, "\(cluster.logs)")
+        // The secret reached the executors by the environment, never their command line.
+        let commands = cluster.workers.map { $0.log() }.joined(separator: "\n")
+        #expect(!commands.contains(secret), "the secret appears in a worker log")
+
+        // A JVM worker holding another secret is refused before it can register.
+        let intruder = try SparkDaemons.worker(
+            sparkHome: cluster.sparkHome, masterURL: cluster.masterURL, port: try freePort(), webUIPort: try freePort(),
+            workDirectory: cluster.directory.appendingPathComponent("work-intruder"), logDirectory: cluster.directory,
+            name: "jvm-worker-intruder", options: Self.options(secret: "not-\(secret)"))
+        defer { intruder.stop() }
+        try await cluster.waitForMasterLog("refusing a connection that did not authenticate", timeout: .seconds(60))
+        // And so is one without authentication at all.
+        let open = try SparkDaemons.worker(
+            sparkHome: cluster.sparkHome, masterURL: cluster.masterURL, port: try freePort(), webUIPort: try freePort(),
+            workDirectory: cluster.directory.appendingPathComponent("work-open"), logDirectory: cluster.directory,
+            name: "jvm-worker-open")
+        defer { open.stop() }
+        try await waitUntil(timeout: .seconds(60)) {
+            cluster.masterLogLines(containing: "refusing a connection that did not authenticate").count >= 2
+        }
+        #expect(cluster.masterLogLines(containing: "Registering worker").count == 2, "\(cluster.logs)")
+        let json = try await cluster.masterJSON()
+        #expect((json["workers"] as? [Any])?.count == 2)
+    }
+
+    @Test func ourWorkerAuthenticatesWithSparksMaster() async throws {
+        let cluster = try ClusterHarness(name: "auth-jvm-master")
+        defer { cluster.stopAll() }
+        let secret = "space-\(UUID().uuidString.prefix(8))"
+        try await cluster.startJVMMaster(options: Self.options(secret: secret))
+        let worker = try await cluster.startWorker(.swift, options: Self.options(secret: secret))
+        try await worker.waitForLog("Successfully registered with master", timeout: .seconds(60))
+
+        // With another secret, Spark's master refuses it and it never registers.
+        let refused = try await cluster.startWorker(.swift, options: Self.options(secret: "not-\(secret)"), registers: false)
+        try await refused.waitForLog("authentication failed", timeout: .seconds(60))
+        #expect(!refused.log().contains("Successfully registered with master"))
+    }
+
+    /// Polls `condition` every 200 ms until it holds or `timeout` passes.
+    func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw ChildProcessError(message: "condition not met within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
