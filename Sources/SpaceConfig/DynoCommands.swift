@@ -20,11 +20,17 @@ public struct DynoCommands: Sendable {
         environment.advertisedHost ?? environment.bindAddress
     }
 
-    /// `spark-master`: host, ports, and ZooKeeper recovery when a ZooKeeper URL is configured.
+    /// `spark-master`: host, ports, ZooKeeper recovery when a ZooKeeper URL is configured, and
+    /// authentication when a secret is.
     public func master() throws(SpaceConfigError) -> Invocation {
         var options: [String] = []
         for (key, value) in try environment.recoverySettings() { options.append("-D\(key)=\(value)") }
         var additions: [String: String] = [:]
+        if let secret = try environment.authenticationSecret() {
+            // The secret by the environment: a command line is visible to every user of the machine.
+            options.append("-Dspark.authenticate=true")
+            additions["_SPARK_AUTH_SECRET"] = secret
+        }
         if !options.isEmpty {
             let existing = environment.variables["SPARK_MASTER_OPTS"].map { $0 + " " } ?? ""
             additions["SPARK_MASTER_OPTS"] = existing + options.joined(separator: " ")
@@ -37,7 +43,8 @@ public struct DynoCommands: Sendable {
             environment: additions)
     }
 
-    /// `spark-worker`: host, ports and the masters' URL; cores and memory default to the dyno's limits.
+    /// `spark-worker`: host, ports and the masters' URL, and authentication when a secret is
+    /// configured; cores and memory default to the dyno's limits.
     public func worker() throws(SpaceConfigError) -> Invocation {
         var arguments = [
             "--host", dynoHost(),
@@ -47,6 +54,12 @@ public struct DynoCommands: Sendable {
             arguments += ["--port", String(try environment.port("SPARK_WORKER_PORT", default: 0))]
         }
         arguments.append(try environment.masterURL())
-        return Invocation(arguments: arguments, environment: [:])
+        var additions: [String: String] = [:]
+        if let secret = try environment.authenticationSecret() {
+            let existing = environment.variables["SPARK_WORKER_OPTS"].map { $0 + " " } ?? ""
+            additions["SPARK_WORKER_OPTS"] = existing + "-Dspark.authenticate=true"
+            additions["_SPARK_AUTH_SECRET"] = secret
+        }
+        return Invocation(arguments: arguments, environment: additions)
     }
 }

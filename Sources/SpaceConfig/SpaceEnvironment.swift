@@ -114,6 +114,20 @@ public struct SpaceEnvironment: Sendable {
             ("spark.deploy.zookeeper.dir", "/" + (try appName())),
         ]
     }
+
+    /// `SPARK_AUTHENTICATE_SECRET`: the secret every daemon, driver and executor of the space proves
+    /// (`spark.authenticate=true`); nil when not set. Printable ASCII without backslashes, so that it
+    /// reads back the same from `spark-defaults.conf`.
+    public func authenticationSecret() throws(SpaceConfigError) -> String? {
+        guard let secret = value("SPARK_AUTHENTICATE_SECRET") else { return nil }
+        guard secret.utf8.allSatisfy({ (0x21...0x7e).contains($0) && $0 != UInt8(ascii: "\\") }) else {
+            throw SpaceConfigError("SPARK_AUTHENTICATE_SECRET", "must be printable ASCII without spaces or backslashes")
+        }
+        guard secret.utf8.count >= 16 else {
+            throw SpaceConfigError("SPARK_AUTHENTICATE_SECRET", "is too short: use at least 16 characters (openssl rand -hex 32)")
+        }
+        return secret
+    }
 }
 
 extension StringProtocol {

@@ -48,6 +48,10 @@ public struct SparkDefaults: Sendable {
         }
         settings += try s3Settings()
         settings += try environment.recoverySettings()
+        if let secret = try environment.authenticationSecret() {
+            settings.append(("spark.authenticate", "true"))
+            settings.append(("spark.authenticate.secret", secret))
+        }
         return settings
     }
 

@@ -3,7 +3,8 @@ import SparkTestKit
 import Testing
 
 /// `spark-space local`: the Procfile's processes on loopback, one address per dyno, with two
-/// masters on a real ZooKeeper, and the seed job through `spark-space shell`.
+/// masters on a real ZooKeeper, a shared secret for every RPC connection, and the seed job through
+/// `spark-space shell`.
 @Suite(.serialized, .enabled(if: (TestEnvironment.sparkHome() != nil && ZooKeeperServer.isAvailable) || TestEnvironment.isCI))
 struct LocalSpaceTests {
     @Test func twoMastersTwoWorkersAndTheSeedJob() async throws {
@@ -17,6 +18,7 @@ struct LocalSpaceTests {
             arguments: ["local", "--app", "lstest", "--masters", "2", "--workers", "2", "--run-seed-job"],
             environment: [
                 "SPARK_HOME": sparkHome.path, "KAFKA_ZOOKEEPER_URL": "zookeeper://\(zooKeeper.connectString)",
+                "SPARK_AUTHENTICATE_SECRET": "local-space-\(UUID().uuidString)",
             ],
             logDirectory: logs)
         defer { local.stop() }
@@ -33,6 +35,7 @@ struct LocalSpaceTests {
         let masters = (1...2).map { (try? String(contentsOfFile: "\(runDirectory)/master.\($0).log", encoding: .utf8)) ?? "" }
         #expect(masters.allSatisfy { $0.contains("Persisting recovery state to ZooKeeper") }, "\(masters)")
         #expect(masters.filter { $0.contains("I have been elected leader") }.count == 1, "\(masters)")
+        #expect(masters.allSatisfy { $0.contains("RPC connections authenticate with the shared secret") }, "\(masters)")
         // Nothing of the space is left in /etc/hosts.
         let hosts = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? ""
         #expect(!hosts.contains("lstest.app.localspace"))

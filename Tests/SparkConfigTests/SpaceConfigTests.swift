@@ -54,6 +54,7 @@ import Testing
             "SPARK_DEFAULT_CORES": "8", "SPARK_REVERSE_PROXY_URL": "https://app.herokuapp.com", "LOG_LEVEL": "warn",
             "BUCKETEER_BUCKET_NAME": "b", "BUCKETEER_AWS_ACCESS_KEY_ID": "AK", "BUCKETEER_AWS_SECRET_ACCESS_KEY": "SK",
             "BUCKETEER_AWS_REGION": "us-east-1", "KAFKA_ZOOKEEPER_URL": "zookeeper://10.1.1.1:2181",
+            "SPARK_AUTHENTICATE_SECRET": "9f2c1e7a5b3d4c6e8f0a",
         ])).settings()
         let map = Dictionary(settings, uniquingKeysWith: { $1 })
         #expect(map["spark.executor.memory"] == "6g")
@@ -66,6 +67,8 @@ import Testing
         #expect(map["spark.hadoop.fs.s3a.secret.key"] == "SK")
         #expect(map["spark.hadoop.fs.s3a.endpoint.region"] == "us-east-1")
         #expect(map["spark.deploy.recoveryMode"] == "ZOOKEEPER")
+        #expect(map["spark.authenticate"] == "true")
+        #expect(map["spark.authenticate.secret"] == "9f2c1e7a5b3d4c6e8f0a")
         #expect(map["spark.master"] == "spark://1.master.app.app.localspace:7077,2.master.app.app.localspace:7077")
         // Attached as SPARK_S3, the add-on's variables carry that prefix and win.
         let aliased = try SparkDefaults(environment: SpaceEnvironment([
@@ -91,7 +94,8 @@ import Testing
     @Test(arguments: [
         ("SPARK_EXECUTOR_MEMORY", "lots"), ("SPARK_EXECUTOR_MEMORY", "1024"), ("SPARK_DRIVER_MEMORY", "-1g"),
         ("SPARK_DEFAULT_CORES", "0"), ("SPARK_REVERSE_PROXY_URL", "ftp://x"), ("LOG_LEVEL", "LOUD"),
-        ("BUCKETEER_AWS_ACCESS_KEY_ID", "only-the-key"),
+        ("BUCKETEER_AWS_ACCESS_KEY_ID", "only-the-key"), ("SPARK_AUTHENTICATE_SECRET", "too-short"),
+        ("SPARK_AUTHENTICATE_SECRET", "with a space 0123456789"), ("SPARK_AUTHENTICATE_SECRET", #"back\slash-0123456789"#),
     ])
     func badValuesAreClearErrors(_ variable: String, _ value: String) {
         let error = #expect(throws: SpaceConfigError.self) {
@@ -110,6 +114,24 @@ import Testing
         let master = try commands.master()
         #expect(master.arguments == ["--host", "2.master.app.app.localspace", "--port", "7077", "--webui-port", "8080"])
         #expect(master.environment["SPARK_MASTER_OPTS"] == "-Dspark.worker.timeout=30 -Dspark.deploy.recoveryMode=ZOOKEEPER -Dspark.deploy.zookeeper.url=10.0.0.9:2181 -Dspark.deploy.zookeeper.dir=/app")
+    }
+
+    @Test func aSecretTurnsOnAuthenticationAndTravelsByTheEnvironment() throws {
+        let secret = "9f2c1e7a5b3d4c6e8f0a"
+        let commands = DynoCommands(environment: SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "HEROKU_DNS_DYNO_NAME": "1.worker.app.app.localspace", "SPARK_AUTHENTICATE_SECRET": secret,
+            "SPARK_WORKER_OPTS": "-Dspark.worker.cleanup.enabled=true",
+        ]))
+        let master = try commands.master()
+        #expect(master.environment["SPARK_MASTER_OPTS"] == "-Dspark.authenticate=true")
+        #expect(master.environment["_SPARK_AUTH_SECRET"] == secret)
+        let worker = try commands.worker()
+        #expect(worker.environment["SPARK_WORKER_OPTS"] == "-Dspark.worker.cleanup.enabled=true -Dspark.authenticate=true")
+        #expect(worker.environment["_SPARK_AUTH_SECRET"] == secret)
+        for invocation in [master, worker] {
+            #expect(!(invocation.arguments + invocation.environment.filter { $0.key != "_SPARK_AUTH_SECRET" }.map(\.value)).joined().contains(secret))
+        }
+        #expect(try DynoCommands(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app"])).worker().environment.isEmpty)
     }
 
     @Test func workerDynoFollowsEveryMaster() throws {
