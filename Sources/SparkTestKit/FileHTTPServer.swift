@@ -74,6 +74,7 @@ public final class FileHTTPServer: @unchecked Sendable {
         import http.server, os, socketserver, ssl, sys, time
 
         root = sys.argv[1]
+        hung_up = set()
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -106,6 +107,13 @@ public final class FileHTTPServer: @unchecked Sendable {
                     return self.answer(302, [("Location", "http://127.0.0.1:1/" + parts[2])])
                 if kind == "status":
                     return self.answer(int(parts[2]))
+                if kind == "hangup" or (kind == "hangup-once" and self.path not in hung_up):
+                    # Closes without a word: the client sees the connection end before any response.
+                    hung_up.add(self.path)
+                    self.close_connection = True
+                    return
+                if kind == "hangup-once":
+                    self.path = "/" + parts[2]
                 if kind in ("truncated", "stall"):
                     with open(os.path.join(root, parts[2]), "rb") as f:
                         data = f.read()

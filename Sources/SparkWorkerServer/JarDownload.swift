@@ -15,7 +15,8 @@ import Darwin
 /// Downloads a cluster-mode driver's jar from an `http:` or `https:` URL, as Spark's worker does
 /// through `Utils.fetchFile` and Java's `URLConnection`: one GET per URL, redirects followed (at
 /// most 20, Java's `http.maxRedirects`; never from `https` to `http`), `spark.files.fetchTimeout`
-/// for connecting and for each read (0: none). The body streams to a file of its own next to the
+/// for connecting and for each read (0: none). A connection that ends before any answer is tried
+/// once more, as Java retries an unanswered GET on a new connection. The body streams to a file of its own next to the
 /// target (workers of one machine may share the directory), written on a thread of the download's
 /// own and renamed into place once complete; an error or a cancellation leaves nothing behind.
 ///
@@ -57,6 +58,7 @@ struct JarDownload: Sendable {
         defer { writer.shutdownGracefully { _ in } }
         var tls: NIOSSLContext?
         var redirects = 0
+        var retried = false
         while true {
             if cancellation?.isCancelled == true { throw Self.cancelled }
             if location.secure, tls == nil { tls = try tlsContext() }
@@ -68,6 +70,12 @@ struct JarDownload: Sendable {
                 throw cancellation?.isCancelled == true ? Self.cancelled : error
             }
             switch outcome {
+            case .unanswered(let reason):
+                guard !retried else {
+                    throw Failure(className: "java.net.SocketException", message: "Unexpected end of file from server (\(location): \(reason))")
+                }
+                retried = true
+                logger.info("\(location) closed the connection without answering (\(reason)); trying once more")
             case .saved(let bytes):
                 guard rename(temporary, target) == 0 else {
                     let reason = String(cString: strerror(errno))
@@ -89,6 +97,7 @@ struct JarDownload: Sendable {
                 }
                 logger.info("Following the redirect from \(location) to \(next)")
                 location = next
+                retried = false
             }
         }
     }
@@ -98,6 +107,13 @@ struct JarDownload: Sendable {
     enum Outcome {
         case saved(Int64)
         case redirect(String)
+        /// The connection ended before any response: the request could not be written, or no head came.
+        case unanswered(String)
+    }
+
+    /// Raised inside an exchange that ended before any response head.
+    struct Unanswered: Error {
+        var reason: String
     }
 
     /// A read that waited longer than the timeout.
@@ -156,12 +172,18 @@ struct JarDownload: Sendable {
                 headers.add(name: "User-Agent", value: "spark-worker")
                 headers.add(name: "Accept", value: "*/*")
                 headers.add(name: "Connection", value: "close")
-                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: location.target, headers: headers)))
-                try await outbound.write(.end(nil))
+                do {
+                    try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: location.target, headers: headers)))
+                    try await outbound.write(.end(nil))
+                } catch {
+                    throw Unanswered(reason: "\(error)")
+                }
                 return try await receive(inbound, from: location, into: path, writer: writer)
             }
         } catch let failure as Failure {
             throw failure
+        } catch let unanswered as Unanswered {
+            return .unanswered(unanswered.reason)
         } catch is ReadTimedOut {
             throw Failure(className: "java.net.SocketTimeoutException", message: "Read timed out (\(location))")
         } catch NIOSSLError.uncleanShutdown {
@@ -198,11 +220,13 @@ struct JarDownload: Sendable {
         var expected: Int64?
         var received: Int64 = 0
         var pending = ByteBuffer()
+        var answered = false
         for try await part in inbound {
             switch part {
             case .head(let head):
                 // Informational answers (100 Continue) come before the real one.
                 if head.status.code < 200 { continue }
+                answered = true
                 switch head.status.code {
                 case 200:
                     if let length = head.headers.first(name: "Content-Length") {
@@ -248,6 +272,7 @@ struct JarDownload: Sendable {
                 return .saved(received)
             }
         }
+        guard answered else { throw Unanswered(reason: "the connection closed before a response") }
         throw Failure(className: "java.io.IOException", message: "Premature EOF: the connection to \(location) closed before the response ended")
     }
 

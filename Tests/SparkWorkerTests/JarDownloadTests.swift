@@ -116,6 +116,12 @@ import Testing
         let noLocation = await fetch("\(base)/status/302", into: directory).1
         #expect(noLocation?.message.contains("answered 302 without a Location") == true, "\(String(describing: noLocation))")
 
+        // A connection closed before any answer is tried once more, as Java does for a GET.
+        #expect(await fetch("\(base)/hangup-once/app.jar", into: directory).0 == jar)
+        let hangup = await fetch("\(base)/hangup/app.jar", into: directory).1
+        #expect(hangup?.className == "java.net.SocketException", "\(String(describing: hangup))")
+        #expect(hangup?.message.hasPrefix("Unexpected end of file from server") == true, "\(String(describing: hangup))")
+
         let truncated = await fetch("\(base)/truncated/app.jar", into: directory).1
         #expect(truncated?.className == "java.io.IOException", "\(String(describing: truncated))")
 
