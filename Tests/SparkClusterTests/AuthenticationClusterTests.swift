@@ -11,8 +11,10 @@ struct AuthenticationClusterTests {
         ["-Dspark.authenticate=true", "-Dspark.authenticate.secret=\(secret)"]
     }
 
-    @Test func anAuthenticatedClusterRunsTheSeedJobAndRefusesOtherSecrets() async throws {
-        let cluster = try ClusterHarness(name: "auth")
+    /// Spark 4.3 and 3.5 (Scala 2.12) drivers, executors and JVM workers.
+    @Test(arguments: ["4.3.0", "3.5.9"])
+    func anAuthenticatedClusterRunsTheSeedJobAndRefusesOtherSecrets(sparkVersion: String) async throws {
+        let cluster = try ClusterHarness(name: "auth-\(sparkVersion)", sparkVersion: sparkVersion)
         defer { cluster.stopAll() }
         let secret = "space-\(UUID().uuidString.prefix(8))"
         try await cluster.startMaster(options: Self.options(secret: secret))
