@@ -68,7 +68,7 @@ public final class MasterService: Service, Sendable {
             // The servers' settings are refused before anything starts.
             _ = try RestSubmissionServer.Settings(conf: conf, line: version)
             _ = try conf.int("spark.port.maxRetries", default: 16)
-            _ = try conf.authenticationSecret(environment: environment)
+            _ = try conf.authentication(environment: environment)
         }
     }
 
@@ -254,8 +254,15 @@ public final class MasterService: Service, Sendable {
 
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
-        let authentication = try settings.conf.authenticationSecret(environment: settings.environment).map { RpcAuthentication(secret: $0) }
-        if authentication != nil { logger.info("RPC connections authenticate with the shared secret (spark.authenticate=true)") }
+        let authentication = try settings.conf.authentication(environment: settings.environment).map {
+            RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
+        }
+        if authentication != nil {
+            logger.info("RPC connections authenticate with the shared secret (spark.authenticate=true)")
+            if !rest.enabled, settings.version.scalaVersion == "2.13" {
+                logger.info("The REST submission server is off: it cannot authenticate its clients (spark.authenticate=true)")
+            }
+        }
         let env = try await Daemon.startServiceOnPort(settings.port, retries: portRetries, serviceName: "sparkMaster", logger: logger) {
             let env = try await RpcEnv.start(
                 configuration: .init(bindHost: settings.host, port: $0, version: settings.version, authentication: authentication), logger: logger)

@@ -289,9 +289,11 @@ public enum RestSubmission {
                 throw Refusal(className: "org.apache.spark.deploy.rest.SubmitRestProtocolException", message: "Valid application jar path is required")
             }
         }
-        // Spark 4: a whole value `{{NAME}}` is the master's environment variable NAME, when set.
+        // Spark 4: a whole value `{{NAME}}` is the master's environment variable NAME, when set
+        // (never the RPC secret).
         func resolved(_ value: String) -> String {
             guard context.isSpark4, value.count > 4, value.hasPrefix("{{"), value.hasSuffix("}}"),
+                  value.dropFirst(2).dropLast(2) != "_SPARK_AUTH_SECRET",
                   let replacement = context.environment[String(value.dropFirst(2).dropLast(2))]
             else { return value }
             return replacement

@@ -24,9 +24,17 @@ struct RestSubmissionServer: HTTPResponder {
         var maxThreads: Int
         var allowedAppResourcePatterns: [String]
 
-        /// Spark 4.1 and later start the server unless told not to; 3.5 only when told to.
+        /// Spark 4.1 and later start the server unless told not to; 3.5 only when told to. With
+        /// `spark.authenticate=true` it stays off, and asking for it stops the master (as Spark 3.5's
+        /// does): it cannot authenticate its clients, and a driver it launched would be handed the secret.
         init(conf: SparkConf, line: SparkVersion) throws(SparkConfError) {
-            enabled = try conf.bool("spark.master.rest.enabled", default: line.scalaVersion == "2.13")
+            let authenticate = try conf.bool("spark.authenticate", default: false)
+            enabled = try conf.bool("spark.master.rest.enabled", default: line.scalaVersion == "2.13" && !authenticate)
+            if enabled, authenticate {
+                throw SparkConfError(
+                    key: "spark.master.rest.enabled", value: conf["spark.master.rest.enabled"] ?? "true",
+                    expected: "false with spark.authenticate=true: the REST submission server cannot authenticate its clients")
+            }
             host = conf["spark.master.rest.host"].flatMap { $0.isEmpty ? nil : $0 }
             port = try conf.int("spark.master.rest.port", default: 6066)
             guard (0...65535).contains(port) else {

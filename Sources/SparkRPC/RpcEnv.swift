@@ -106,12 +106,15 @@ public final class RpcEnv: Sendable {
         isOutbound: Bool, dialledAddress: RpcAddress?, onConnection: (@Sendable (RpcConnection) -> Void)?,
         onFailure: (@Sendable (String) -> Void)?
     ) throws {
+        let authentication = dispatcher.configuration.authentication
+        let inputLimit = authentication.flatMap { isOutbound ? nil : HandshakeInputLimit(limit: $0.handshakeInputLimit, logger: dispatcher.logger) }
+        if let inputLimit { try pipeline.addHandler(inputLimit) }
         try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
         try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
         let makeRpcHandler = {
             RpcConnectionHandler(dispatcher: dispatcher, isOutbound: isOutbound, dialledAddress: dialledAddress, onConnection: onConnection)
         }
-        guard let authentication = dispatcher.configuration.authentication else {
+        guard let authentication else {
             try pipeline.addHandler(makeRpcHandler())
             return
         }
@@ -120,7 +123,8 @@ public final class RpcEnv: Sendable {
                 onFailure?(error)
             })
         } else {
-            try pipeline.addHandler(SaslServerHandler(authentication: authentication, logger: dispatcher.logger, makeRpcHandler: makeRpcHandler))
+            try pipeline.addHandler(SaslServerHandler(
+                authentication: authentication, logger: dispatcher.logger, inputLimit: inputLimit, makeRpcHandler: makeRpcHandler))
         }
     }
 
@@ -172,8 +176,16 @@ public final class RpcEnv: Sendable {
                 }
             }
             .connect(host: address.host, port: Int(address.port))
-            .whenFailure { error in
-                promise.fail(RpcError(.connectFailed, "cannot connect to \(address): \(error)"))
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    // Closed before the connection was ready (a failed handshake): the dial fails, never hangs.
+                    channel.closeFuture.whenComplete { _ in
+                        promise.fail(RpcError(.connectFailed, "cannot connect to \(address): the connection closed before it was ready"))
+                    }
+                case .failure(let error):
+                    promise.fail(RpcError(.connectFailed, "cannot connect to \(address): \(error)"))
+                }
             }
         return promise.futureResult
     }

@@ -34,7 +34,7 @@ public struct WorkerOptions: Sendable {
     /// The worker's environment; executors inherit it.
     public var environment: [String: String]
     /// `spark.authenticate=true`: the secret its RPC connections prove, handed to executors and drivers.
-    public var authenticationSecret: String?
+    public var authentication: SparkAuthenticationSettings?
     /// Parents of the scratch roots: `SPARK_LOCAL_DIRS`, else `spark.local.dir`, else the temp dir.
     public var localRootParents: [String]
     /// `spark.port.maxRetries`: further ports tried when a configured port is taken.
@@ -101,11 +101,11 @@ public struct WorkerOptions: Sendable {
         }
         let settings: WorkerSettings
         let portMaxRetries: Int
-        let authenticationSecret: String?
+        let authentication: SparkAuthenticationSettings?
         do {
             settings = try WorkerSettings(conf: conf)
             portMaxRetries = try conf.int("spark.port.maxRetries", default: 16)
-            authenticationSecret = try conf.authenticationSecret(environment: environment)
+            authentication = try conf.authentication(environment: environment)
         } catch {
             throw WorkerOptionsError(.configuration, "\(error)")
         }
@@ -139,7 +139,7 @@ public struct WorkerOptions: Sendable {
             conf: conf, settings: settings, environment: environment, localRootParents: localRootParents,
             portMaxRetries: portMaxRetries)
         (options.sparkVersion, options.sparkRelease, options.sparkVersionWarning) = (choice.version, choice.release, choice.warning)
-        options.authenticationSecret = authenticationSecret
+        options.authentication = authentication
         return options
     }
 
@@ -164,7 +164,7 @@ public struct WorkerOptions: Sendable {
         var context = ExecutorCommandContext(
             sparkHome: sparkHome, environment: environment,
             javaExecutable: HostEnvironment.javaOnPath(environment: environment) ?? "java")
-        context.authenticationSecret = authenticationSecret
+        context.authenticationSecret = authentication?.secret
         #if os(macOS)
         context.libraryPathVariable = "DYLD_LIBRARY_PATH"
         #endif

@@ -123,7 +123,9 @@ public struct WorkerService: Service {
                 let env = try await RpcEnv.start(
                     configuration: .init(
                         bindHost: options.host, port: $0, advertisedHost: options.host, version: options.sparkVersion,
-                        authentication: options.authenticationSecret.map { RpcAuthentication(secret: $0) }),
+                        authentication: options.authentication.map {
+                            RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
+                        }),
                     group: eventLoopGroup, logger: Logger(label: "RpcEnv"))
                 return (env, Int(env.address.port))
             }

@@ -18,7 +18,7 @@ struct LocalSpaceTests {
             arguments: ["local", "--app", "lstest", "--masters", "2", "--workers", "2", "--run-seed-job"],
             environment: [
                 "SPARK_HOME": sparkHome.path, "KAFKA_ZOOKEEPER_URL": "zookeeper://\(zooKeeper.connectString)",
-                "SPARK_AUTHENTICATE_SECRET": "local-space-\(UUID().uuidString)",
+                "SPARK_AUTHENTICATE_SECRET": (UUID().uuidString + UUID().uuidString).filter { $0 != "-" },
             ],
             logDirectory: logs)
         defer { local.stop() }

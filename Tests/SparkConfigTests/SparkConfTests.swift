@@ -77,3 +77,27 @@ import Testing
         #expect(ContainerLimits.parseCPUMax("garbage") == nil)
     }
 }
+
+@Suite struct SparkAuthenticationSettingsTests {
+    @Test func theSecretComesFromTheEnvironmentFirstAsInSpark() throws {
+        #expect(try SparkConf().authentication(environment: ["_SPARK_AUTH_SECRET": "x"]) == nil)
+        let on = SparkConf(["spark.authenticate": "true", "spark.authenticate.secret": "from-conf"])
+        #expect(try on.authentication(environment: [:]) == SparkAuthenticationSettings(secret: "from-conf", handshakeTimeoutSeconds: 30))
+        #expect(try on.authentication(environment: ["_SPARK_AUTH_SECRET": "from-env"])?.secret == "from-env")
+        let timed = SparkConf(["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.auth.rpcTimeout": "5s"])
+        #expect(try timed.authentication(environment: [:])?.handshakeTimeoutSeconds == 5)
+    }
+
+    @Test(arguments: [
+        ["spark.authenticate": "true"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": ""],
+        ["spark.authenticate": "yes", "spark.authenticate.secret": "s"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.authenticate.enableSaslEncryption": "true"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.sasl.serverAlwaysEncrypt": "true"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.auth.rpcTimeout": "0"],
+    ])
+    func whatCannotBeHonouredStopsTheDaemon(_ settings: [String: String]) {
+        #expect(throws: SparkConfError.self) { try SparkConf(settings).authentication(environment: [:]) }
+    }
+}

@@ -11,7 +11,7 @@ import Testing
 @Suite struct RestSubmissionProtocolTests {
     static let spark4 = RestSubmission.Context(
         serverVersion: "4.3.0", line: .spark4_3, masterURL: "spark://10.1.0.5:7077", restPort: 6066,
-        environment: ["BUCKET": "s3a://jobs", "TOKEN": "t0k"])
+        environment: ["BUCKET": "s3a://jobs", "TOKEN": "t0k", "_SPARK_AUTH_SECRET": "rpc-secret"])
     static let spark35 = RestSubmission.Context(serverVersion: "3.5.9", line: .spark3_5, masterURL: "spark://10.1.0.5:7077", restPort: 6066)
 
     static func request(_ fields: String) -> [UInt8] { Array(fields.utf8) }
@@ -50,7 +50,8 @@ import Testing
              "sparkProperties": {"spark.master": "spark://m1:6066,m2:6066", "spark.app.name": "Job", "spark.driver.memory": "2g",
                "spark.driver.cores": "2", "spark.driver.supervise": "TRUE", "spark.driver.extraJavaOptions": "-Da=1 '-Db=two words'",
                "spark.driver.defaultJavaOptions": "-Xss4m", "spark.driver.extraClassPath": "/x.jar:/y.jar",
-               "spark.driver.resource.gpu.amount": "1", "spark.eventLog.dir": "{{BUCKET}}", "spark.other": "{{UNSET}}"},
+               "spark.driver.resource.gpu.amount": "1", "spark.eventLog.dir": "{{BUCKET}}", "spark.other": "{{UNSET}}",
+               "spark.authenticate.secret": "{{_SPARK_AUTH_SECRET}}"},
              "environmentVariables": {"SPARK_LOCAL_IP": "10.0.0.9", "SPARK_USER": "dyno", "API": "{{TOKEN}}"}}
             """#)
         let request = try RestSubmission.parseCreate(body, context: Self.spark4)
@@ -72,6 +73,8 @@ import Testing
         #expect(properties.contains("-Dspark.master=spark://m1:7077,m2:7077"))
         #expect(properties.contains("-Dspark.eventLog.dir=s3a://jobs"))
         #expect(properties.contains("-Dspark.other={{UNSET}}"))
+        // The RPC secret in the master's environment is never handed out.
+        #expect(properties.contains("-Dspark.authenticate.secret={{_SPARK_AUTH_SECRET}}"))
         #expect(properties.map { $0 } == properties.sorted())
         #expect(Array(command.javaOpts.suffix(3)) == ["-Xss4m", "-Da=1", "-Db=two words"])
     }
@@ -146,6 +149,12 @@ import Testing
             ]), line: .spark3_5)
         #expect(custom.host == "0.0.0.0" && custom.port == 16066 && custom.maxRequestBodyBytes == 1 << 20 && custom.maxThreads == 8)
         #expect(custom.allowedAppResourcePatterns == ["file:.*", "https://x/.*"])
+        // With spark.authenticate the server stays off, and asking for it is refused.
+        let authenticated = ["spark.authenticate": "true"]
+        #expect(try !RestSubmissionServer.Settings(conf: SparkConf(authenticated), line: .spark4_3).enabled)
+        #expect(throws: SparkConfError.self) {
+            try RestSubmissionServer.Settings(conf: SparkConf(authenticated.merging(["spark.master.rest.enabled": "true"]) { $1 }), line: .spark3_5)
+        }
         // Filters are refused while the server would run, and ignored when it does not.
         let filter = ["spark.master.rest.filters": "org.apache.spark.ui.JWSFilter"]
         #expect(throws: SparkConfError.self) { try RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark4_3) }

@@ -48,6 +48,50 @@ import Testing
         #expect(Base64.encode([]) == "")
     }
 
+    /// Spark derives the password with Netty's base64, which breaks lines after 76 characters. The
+    /// expected values are what `io.netty.handler.codec.base64.Base64.encode` of pyspark 4.3.0's jars
+    /// printed for these secrets (each letter i of a secret is 'a' + 7i mod 26).
+    @Test func longSecretsGetNettysLineBreaks() {
+        func secret(_ length: Int) -> String {
+            String((0..<length).map { Character(UnicodeScalar(UInt8(ascii: "a") + UInt8((7 * $0) % 26))) })
+        }
+        let line1 = "YWhvdmNqcXhlbHN6Z251Ymlwd2RrcnlmbXRhaG92Y2pxeGVsc3pnbnViaXB3ZGtyeWZtdGFob3Zj"
+        let line2 = "anF4ZWxzemdudWJpcHdka3J5Zm10YWhvdmNqcXhlbHN6Z251Ymlwd2RrcnlmbXRhaG92Y2pxeGVs"
+        let expected: [(Int, String)] = [
+            (56, "YWhvdmNqcXhlbHN6Z251Ymlwd2RrcnlmbXRhaG92Y2pxeGVsc3pnbnViaXB3ZGtyeWZtdGFob3Y="),
+            (57, line1),
+            (58, line1 + "\nag=="),
+            (64, line1 + "\nanF4ZWxzeg=="),
+            (114, line1 + "\n" + line2),
+            (115, line1 + "\n" + line2 + "\ncw=="),
+        ]
+        for (length, password) in expected {
+            #expect(DigestMD5.Credentials(secret: secret(length)).password == password, "\(length)")
+        }
+    }
+
+    @Test func theServerTakesOnlyItsOwnServiceAndRealm() throws {
+        let credentials = DigestMD5.Credentials(secret: "s3cret")
+        func response(uri: String, realm: String?) -> [UInt8] {
+            let digest = DigestMD5.digest(
+                credentials, realm: "default", nonce: "n1", cnonce: "c1", nonceCount: "00000001", qop: "auth", digestURI: uri, forServer: false)
+            let realmField = realm.map { "realm=\"\($0)\"," } ?? ""
+            return Array("username=\"\(credentials.user)\",\(realmField)nonce=\"n1\",nc=00000001,cnonce=\"c1\",digest-uri=\"\(uri)\",response=\(digest),qop=auth".utf8)
+        }
+        for (uri, realm, reason) in [("imap/elsewhere", "default", "digest-uri"), ("null/default", nil, "wrong realm")] as [(String, String?, String)] {
+            var server = DigestMD5Server(credentials: credentials, nonce: "n1")
+            _ = try server.evaluate([])
+            let error = #expect(throws: DigestMD5.Failure.self) { try server.evaluate(response(uri: uri, realm: realm)) }
+            #expect(error?.message.contains(reason) == true, "\(String(describing: error))")
+        }
+        var server = DigestMD5Server(credentials: credentials, nonce: "n1")
+        _ = try server.evaluate([])
+        #expect(try String(decoding: server.evaluate(response(uri: "null/default", realm: "default")), as: UTF8.self).hasPrefix("rspauth="))
+        // What a peer chose is logged printable and short.
+        #expect(DigestMD5.printable("a\nb\u{1b}[31m" + String(repeating: "x", count: 300)).count == 200)
+        #expect(!DigestMD5.printable("a\nb").contains("\n"))
+    }
+
     @Test func directivesParseQuotedAndTokenValues() {
         let parsed = DigestMD5.directives(Array(#"realm="default",nonce="a\"b,c",qop="auth,auth-int", charset=utf-8,algorithm=md5-sess"#.utf8))
         #expect(parsed == ["realm": "default", "nonce": "a\"b,c", "qop": "auth,auth-int", "charset": "utf-8", "algorithm": "md5-sess"])

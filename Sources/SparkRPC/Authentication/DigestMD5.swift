@@ -15,9 +15,11 @@ public enum DigestMD5 {
         public var user: String
         public var password: String
 
-        /// Spark: `SparkSaslServer.encodeIdentifier("sparkSaslUser")` and `encodePassword(secret)`.
+        /// Spark: `SparkSaslServer.encodeIdentifier("sparkSaslUser")` and `encodePassword(secret)`, which
+        /// use Netty's base64: a line break after every 76 characters (none at the very end), so a
+        /// secret of 58 bytes or more has one in its password.
         public init(secret: String) {
-            self.init(user: Base64.encode(Array("sparkSaslUser".utf8)), password: Base64.encode(Array(secret.utf8)))
+            self.init(user: Base64.encode(Array("sparkSaslUser".utf8)), password: Base64.encodeBrokenIntoLines(Array(secret.utf8)))
         }
 
         init(user: String, password: String) {
@@ -33,7 +35,10 @@ public enum DigestMD5 {
 
     /// `key=value` and `key="quoted value"` directives separated by commas; nil when malformed.
     static func directives(_ token: [UInt8]) -> [String: String]? {
-        guard token.count <= maxTokenSize, let text = String(validating: token, as: UTF8.self) else { return nil }
+        guard token.count <= maxTokenSize else { return nil }
+        let text = String(decoding: token, as: UTF8.self)
+        // Invalid UTF-8 was replaced while decoding: refuse it.
+        guard text.utf8.elementsEqual(token) else { return nil }
         var result: [String: String] = [:]
         var characters = Substring(text)
         while true {
@@ -71,6 +76,11 @@ public enum DigestMD5 {
             // RFC 2831: a directive given twice makes the whole message invalid.
             guard result.updateValue(value, forKey: key) == nil else { return nil }
         }
+    }
+
+    /// A reason safe to log: printable ASCII, at most 200 characters (peers choose part of it).
+    static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.prefix(200).map { (0x20...0x7e).contains($0.value) ? Character($0) : "?" })
     }
 
     /// The `response` (client) or `rspauth` (server) value: 32 lowercase hex digits.
@@ -138,13 +148,16 @@ public struct DigestMD5Server: Sendable {
         case .challenged(let nonce):
             guard let fields = DigestMD5.directives(token) else { try fail("malformed response") }
             guard fields["username"] == credentials.user else { try fail("unknown user") }
-            guard (fields["realm"] ?? DigestMD5.realm) == DigestMD5.realm else { try fail("wrong realm") }
+            guard fields["realm"] == DigestMD5.realm else { try fail("wrong realm") }
             guard fields["nonce"] == nonce else { try fail("wrong nonce") }
             guard fields["nc"] == "00000001" else { try fail("wrong nonce count") }
             let qop = fields["qop"] ?? "auth"
-            guard qop == "auth" else { try fail("quality of protection \(qop) is not offered (only auth)") }
+            guard qop == "auth" else { try fail("quality of protection \(DigestMD5.printable(qop)) is not offered (only auth)") }
             guard let cnonce = fields["cnonce"], !cnonce.isEmpty, let uri = fields["digest-uri"], let response = fields["response"]
             else { try fail("incomplete response") }
+            // As Java's server: a response computed for another service is not accepted here.
+            guard uri == DigestMD5.digestURI else { try fail("digest-uri \(DigestMD5.printable(uri)) is not \(DigestMD5.digestURI)") }
+            guard fields["authzid"] == nil || fields["authzid"] == credentials.user else { try fail("another authorization id") }
             let expected = DigestMD5.digest(
                 credentials, realm: DigestMD5.realm, nonce: nonce, cnonce: cnonce, nonceCount: "00000001", qop: qop,
                 digestURI: uri, forServer: false)
@@ -197,10 +210,12 @@ public struct DigestMD5Client: Sendable {
         case .initial:
             guard let fields = DigestMD5.directives(token) else { try fail("malformed challenge") }
             guard let nonce = fields["nonce"], !nonce.isEmpty else { try fail("the challenge has no nonce") }
-            guard fields["algorithm"] == "md5-sess" else { try fail("algorithm \(fields["algorithm"] ?? "none") is not md5-sess") }
+            guard fields["algorithm"] == "md5-sess" else {
+                try fail("algorithm \(DigestMD5.printable(fields["algorithm"] ?? "none")) is not md5-sess")
+            }
             let offered = (fields["qop"] ?? "auth").split(separator: ",").map { $0.trimmingSpaces }
             guard offered.contains("auth") else {
-                try fail("the server offers \(offered.joined(separator: ",")) only; SASL encryption is not supported")
+                try fail("the server offers \(DigestMD5.printable(offered.joined(separator: ","))) only; SASL encryption is not supported")
             }
             let realm = fields["realm"] ?? DigestMD5.realm
             let response = DigestMD5.digest(
@@ -209,11 +224,14 @@ public struct DigestMD5Client: Sendable {
             state = .responded(rspauth: DigestMD5.digest(
                 credentials, realm: realm, nonce: nonce, cnonce: cnonce, nonceCount: "00000001", qop: "auth",
                 digestURI: DigestMD5.digestURI, forServer: true))
-            let text = [
-                "charset=utf-8", "username=\(DigestMD5.quoted(credentials.user))", "realm=\(DigestMD5.quoted(realm))",
+            // RFC 2831: charset only when the server offered it (Spark's always does).
+            let charset: [String] = fields["charset"]?.lowercased() == "utf-8" ? ["charset=utf-8"] : []
+            let directives: [String] = [
+                "username=\(DigestMD5.quoted(credentials.user))", "realm=\(DigestMD5.quoted(realm))",
                 "nonce=\(DigestMD5.quoted(nonce))", "nc=00000001", "cnonce=\(DigestMD5.quoted(cnonce))",
                 "digest-uri=\(DigestMD5.quoted(DigestMD5.digestURI))", "maxbuf=65536", "response=\(response)", "qop=auth",
-            ].joined(separator: ",")
+            ]
+            let text = (charset + directives).joined(separator: ",")
             return Array(text.utf8)
         case .responded(let expected):
             guard let fields = DigestMD5.directives(token), let rspauth = fields["rspauth"] else {
@@ -247,6 +265,12 @@ enum ConstantTimeEquality {
 
 /// Standard base64 with padding.
 enum Base64 {
+    /// Netty's `Base64.encode(ByteBuf)` (the standard dialect): lines of 76 characters joined by `\n`.
+    static func encodeBrokenIntoLines(_ bytes: [UInt8]) -> String {
+        let plain = Array(encode(bytes))
+        return stride(from: 0, to: plain.count, by: 76).map { String(plain[$0..<min($0 + 76, plain.count)]) }.joined(separator: "\n")
+    }
+
     static func encode(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         var text = ""

@@ -9,9 +9,13 @@ public struct RpcAuthentication: Sendable {
     /// How long a handshake may take (Spark: `spark.network.auth.rpcTimeout`, 30 s).
     public var handshakeTimeout: TimeAmount
 
-    public init(secret: String, handshakeTimeout: TimeAmount = .seconds(30)) {
+    /// Bytes a peer may send before it has authenticated: the handshake takes well under 2 KiB, so
+    /// an unauthenticated peer cannot make the frame decoder hold a large frame.
+    public var handshakeInputLimit: Int = 64 * 1024
+
+    public init(secret: String, handshakeTimeoutSeconds: Double = 30) {
         credentials = DigestMD5.Credentials(secret: secret)
-        self.handshakeTimeout = handshakeTimeout
+        handshakeTimeout = .milliseconds(Int64((handshakeTimeoutSeconds * 1000).rounded(.up)))
     }
 }
 
@@ -62,7 +66,13 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     private var ended = false
 
-    init(authentication: RpcAuthentication, logger: Logger, makeRpcHandler: @escaping () -> any ChannelHandler) {
+    private let inputLimit: HandshakeInputLimit?
+
+    init(
+        authentication: RpcAuthentication, logger: Logger, inputLimit: HandshakeInputLimit?,
+        makeRpcHandler: @escaping () -> any ChannelHandler
+    ) {
+        self.inputLimit = inputLimit
         var generator = SystemRandomNumberGenerator()
         server = DigestMD5Server(credentials: authentication.credentials, nonce: DigestMD5.makeNonce(using: &generator))
         timeout = authentication.handshakeTimeout
@@ -73,6 +83,8 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             refuse(context, "no authentication within \(timeout.nanoseconds / 1_000_000_000) s")
+            // Even after a failure reply that never left: the deadline always ends the connection.
+            context.close(promise: nil)
         }
     }
 
@@ -106,6 +118,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         logger.debug("authenticated", metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
         do {
             try context.pipeline.syncOperations.addHandler(makeRpcHandler(), position: .after(self))
+            if let inputLimit { context.pipeline.syncOperations.removeHandler(inputLimit, promise: nil) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {
             context.close(promise: nil)
@@ -123,6 +136,35 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "\(reason)",
         ])
         context.close(promise: nil)
+    }
+}
+
+/// Closes a connection whose peer sends more than `limit` bytes before it has authenticated; taken
+/// out of the pipeline once it has.
+final class HandshakeInputLimit: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let limit: Int
+    private let logger: Logger
+    private var received = 0
+
+    init(limit: Int, logger: Logger) {
+        self.limit = limit
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard received <= limit else { return }
+        received += unwrapInboundIn(data).readableBytes
+        guard received <= limit else {
+            logger.warning("refusing a connection that did not authenticate", metadata: [
+                "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "more than \(limit) bytes before authenticating",
+            ])
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
     }
 }
 
