@@ -16,9 +16,10 @@ import Darwin
 /// through `Utils.fetchFile` and Java's `URLConnection`: one GET per URL, redirects followed (at
 /// most 20, Java's `http.maxRedirects`; never from `https` to `http`), `spark.files.fetchTimeout`
 /// for connecting and for each read (0: none). A connection that ends before any answer is tried
-/// once more, as Java retries an unanswered GET on a new connection. The body streams to a file of its own next to the
-/// target (workers of one machine may share the directory), written on a thread of the download's
-/// own and renamed into place once complete; an error or a cancellation leaves nothing behind.
+/// once more, as Java retries an unanswered GET on a new connection. The body streams to a file of
+/// its own next to the target (workers of one machine may share the directory), written on a thread
+/// of the download's own and renamed into place once complete; an error or a cancellation leaves
+/// nothing behind.
 ///
 /// Trust for `https` is the system's CA bundle, or the PEM file `SSL_CERT_FILE` names.
 struct JarDownload: Sendable {
