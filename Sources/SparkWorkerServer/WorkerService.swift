@@ -130,8 +130,9 @@ public struct WorkerService: Service {
                 return (env, Int(env.address.port))
             }
         } catch {
+            // Said once, here; the worker then exits 1 (as the JVM worker does).
             logger.error("\(error)")
-            throw error
+            throw WorkerExit(code: 1)
         }
     }
 

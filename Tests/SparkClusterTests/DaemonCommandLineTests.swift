@@ -12,7 +12,7 @@ import Testing
         return directory
     }
 
-    @Test func unusablePropertiesFilesEndTheDaemonsWithOneLine() throws {
+    @Test func unusablePropertiesFilesEndTheDaemonsWithOneLine() async throws {
         let directory = try scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
         let missing = directory.appendingPathComponent("missing.conf").path
@@ -37,6 +37,32 @@ import Testing
             #expect(result.status == 1, "\(executable) \(arguments)")
             #expect(result.output == expected)
         }
+
+        // spark.authenticate without a secret: refused before anything starts, in one line.
+        for (executable, variable, extra) in [(master, "SPARK_MASTER_OPTS", [String]()), (worker, "SPARK_WORKER_OPTS", ["spark://127.0.0.1:1"])] {
+            let result = try runCommand(
+                "/usr/bin/env", ["timeout", "20", executable, "--port", "0"] + extra,
+                environment: [variable: "-Dspark.authenticate=true", "SPARK_CONF_DIR": directory.appendingPathComponent("none").path])
+            #expect(result.status == 1, "\(executable)")
+            #expect(result.output.split(separator: "\n").count == 1, "\(result.output)")
+            #expect(result.output.contains("spark.authenticate.secret"), "\(result.output)")
+        }
+
+        // A taken RPC port with no other to try: one error line, status 1.
+        let port = try freePort()
+        let holder = try ChildProcess(
+            name: "port-holder", executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: ["python3", "-c", "import socket, time\ns = socket.socket()\ns.bind(('127.0.0.1', \(port)))\ns.listen()\nprint('listening', flush=True)\ntime.sleep(60)"],
+            environment: [:], logDirectory: directory)
+        defer { holder.stop(grace: .seconds(1)) }
+        try await holder.waitForLog("listening", timeout: .seconds(20))
+        let taken = try runCommand(
+            "/usr/bin/env", ["timeout", "20", worker, "--host", "127.0.0.1", "--port", "\(port)", "--work-dir", directory.appendingPathComponent("work").path,
+                             "spark://127.0.0.1:1"],
+            environment: ["SPARK_WORKER_OPTS": "-Dspark.port.maxRetries=0", "SPARK_CONF_DIR": directory.appendingPathComponent("none").path])
+        #expect(taken.status == 1)
+        let errors = taken.output.split(separator: "\n").filter { $0.contains(" ERROR ") }
+        #expect(errors.count == 1 && errors.first?.contains("Service 'sparkWorker' could not bind on port \(port)") == true, "\(taken.output)")
 
         let usage = try runCommand("/usr/bin/env", ["timeout", "20", worker, "--bogus"])
         #expect(usage.status == 1)
