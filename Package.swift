@@ -129,7 +129,10 @@ let package = Package(
                 hummingbird, serviceLifecycle, .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .target(name: "ZooKeeperClient", dependencies: ["ZooKeeper", nioCore, nioPosix, logging]),
+        .target(
+            name: "ZooKeeperClient",
+            dependencies: ["ZooKeeper", nioCore, nioPosix, logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         // zlib from the system (libz-dev), for gzip responses and rolled logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // HTML pages and HTTP helpers shared by the master's and workers' web UIs.
@@ -220,7 +223,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SparkMasterTests",
-            dependencies: ["SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkDaemon", "SparkProtocol", "SparkTestKit"]
+            dependencies: [
+                "SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkDaemon", "SparkProtocol", "SparkTestKit",
+                "ZooKeeper", "ZooKeeperClient",
+            ]
         ),
         .testTarget(
             name: "SparkWorkerTests",

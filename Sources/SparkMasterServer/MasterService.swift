@@ -366,7 +366,7 @@ public final class MasterService: Service, Sendable {
             let client = ZooKeeperClient(configuration: configuration, logger: logger)
             let latch = ZooKeeperLeaderLatch(client: client, path: directory + "/leader_election", logger: logger)
             let engine = RecordPersistenceEngine(
-                store: ZooKeeperRecordStore(client: client, root: directory), version: settings.version, logger: logger)
+                store: ZooKeeperRecordStore(client: client, root: directory) { latch.leadingNode }, version: settings.version, logger: logger)
             return Recovery(engine: engine, latch: latch, client: client)
         case "FILESYSTEM":
             guard let directory = settings.conf["spark.deploy.recoveryDirectory"], !directory.isEmpty else {

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ZooKeeper
 
@@ -29,6 +30,9 @@ public final class ZooKeeperLeaderLatch: Sendable {
     private let eventsContinuation: AsyncStream<LeaderLatchEvent>.Continuation
     /// Leadership and node as last reported, on the client's event loop.
     private let status: NIOLoopBoundBox<Status>
+    /// The node that won the election, while we lead; set before `.isLeader` is reported and
+    /// cleared before `.notLeader` is.
+    private let wonWith = NIOLockedValueBox<String?>(nil)
     private let seed: UInt64
     private let logger: Logger
 
@@ -56,6 +60,12 @@ public final class ZooKeeperLeaderLatch: Sendable {
     public func nodePath() async -> String? {
         try? await client.eventLoop.submit { self.status.value.nodePath }.get()
     }
+
+    /// The election node that made us leader, or nil when we do not lead (the moment leadership
+    /// ends, before the `.notLeader` event is consumed). A leader fences a write on it: a `multi`
+    /// that checks this node exists succeeds only while ZooKeeper still sees us as the leader,
+    /// since the node goes with our session and no later node sorts before it.
+    public var leadingNode: String? { wonWith.withLockedValue { $0 } }
 
     private func update(_ body: @escaping @Sendable (inout Status) -> Void) {
         let status = self.status
@@ -87,6 +97,7 @@ public final class ZooKeeperLeaderLatch: Sendable {
             // Cancelled: give leadership up and delete our node before returning, so the next
             // participant takes over at once.
             let leaving = perform(latch.stop(), nodePath: latch.nodePath, continuation)
+            wonWith.withLockedValue { $0 = nil }
             for future in leaving { _ = try? await future.get() }
             group.cancelAll()
         }
@@ -109,10 +120,12 @@ public final class ZooKeeperLeaderLatch: Sendable {
                 }
                 futures.append(future)
             case .isLeader:
+                wonWith.withLockedValue { $0 = nodePath }
                 update { $0.isLeader = true }
                 logger.info("elected leader", metadata: ["zookeeper/latch": "\(nodePath ?? "-")"])
                 eventsContinuation.yield(.isLeader)
             case .notLeader:
+                wonWith.withLockedValue { $0 = nil }
                 update { $0.isLeader = false }
                 logger.info("leadership revoked", metadata: ["zookeeper/latch": "\(configuration.latchPath)"])
                 eventsContinuation.yield(.notLeader)

@@ -224,17 +224,3 @@ final class EventRecorder: @unchecked Sendable {
         }
     }
 }
-
-struct TimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` (every 10 ms, real time) until it holds; bounded by `timeout`.
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    throw TimedOut(description: "timed out after \(timeout) waiting for \(what)")
-}

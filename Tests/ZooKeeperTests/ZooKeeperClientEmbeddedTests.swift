@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOEmbedded
+import SparkTestKit
 import Testing
 import ZooKeeper
 import ZooKeeperClient
