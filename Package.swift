@@ -179,7 +179,7 @@ let package = Package(
             linkerSettings: daemonLinkerSettings("spark-worker")),
 
         // Test kit shared by tests and Benchmarks/.
-        .target(name: "SparkTestKit", dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel"]),
+        .target(name: "SparkTestKit", dependencies: ["SparkProtocol", "JavaSerialization", "SparkModel", logging]),
 
         .testTarget(name: "JavaSerializationTests", dependencies: ["JavaSerialization", nioCore]),
         .testTarget(

@@ -9,6 +9,8 @@ import SparkProtocol
 final class RpcDispatcher: Sendable {
     let configuration: RpcEnv.Configuration
     let logger: Logger
+    /// Accepted connections still authenticating (with `spark.authenticate`).
+    let handshakes: HandshakeGate?
     private let state = NIOLockedValueBox(State())
 
     private struct State {
@@ -30,6 +32,7 @@ final class RpcDispatcher: Sendable {
     init(configuration: RpcEnv.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        handshakes = configuration.authentication.map { HandshakeGate(limit: $0.pendingHandshakeLimit, window: $0.refusalWarningWindow) }
     }
 
     func register(_ name: String, _ endpoint: any RpcEndpoint) {

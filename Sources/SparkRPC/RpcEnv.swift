@@ -80,9 +80,23 @@ public final class RpcEnv: Sendable {
                 guard let dispatcher = box.withLockedValue({ $0 }) else {
                     return channel.eventLoop.makeFailedFuture(RpcError(.shutdown, "not started"))
                 }
+                if let gate = dispatcher.handshakes, !gate.enter() {
+                    let reason = "\(gate.limit) connections are authenticating already"
+                    gate.refused(peer: channel.remoteAddress, reason: reason, logger: dispatcher.logger)
+                    return channel.eventLoop.makeFailedFuture(RpcError(.connectFailed, reason))
+                }
                 return channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
-                                       isOutbound: false, dialledAddress: nil, onConnection: nil, onFailure: nil)
+                    do {
+                        try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
+                                           isOutbound: false, dialledAddress: nil, onConnection: nil, onFailure: nil)
+                    } catch {
+                        // The place `enter` took is given back by the handshake handler, once added.
+                        if let gate = dispatcher.handshakes,
+                           (try? channel.pipeline.syncOperations.handler(type: SaslServerHandler.self)) == nil {
+                            gate.leave()
+                        }
+                        throw error
+                    }
                 }
             }
             .bind(host: configuration.bindHost, port: configuration.port)
@@ -107,7 +121,10 @@ public final class RpcEnv: Sendable {
         onFailure: (@Sendable (String) -> Void)?
     ) throws {
         let authentication = dispatcher.configuration.authentication
-        let inputLimit = authentication.flatMap { isOutbound ? nil : HandshakeInputLimit(limit: $0.handshakeInputLimit, logger: dispatcher.logger) }
+        let gate = isOutbound ? nil : dispatcher.handshakes
+        let inputLimit = authentication.flatMap { authentication in
+            gate.map { HandshakeInputLimit(limit: authentication.handshakeInputLimit, gate: $0, logger: dispatcher.logger) }
+        }
         if let inputLimit { try pipeline.addHandler(inputLimit) }
         try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
         try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
@@ -122,9 +139,9 @@ public final class RpcEnv: Sendable {
             try pipeline.addHandler(SaslClientHandler(authentication: authentication, makeRpcHandler: makeRpcHandler) { error in
                 onFailure?(error)
             })
-        } else {
+        } else if let gate {
             try pipeline.addHandler(SaslServerHandler(
-                authentication: authentication, logger: dispatcher.logger, inputLimit: inputLimit, makeRpcHandler: makeRpcHandler))
+                authentication: authentication, logger: dispatcher.logger, gate: gate, inputLimit: inputLimit, makeRpcHandler: makeRpcHandler))
         }
     }
 

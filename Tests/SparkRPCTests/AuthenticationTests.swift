@@ -3,6 +3,7 @@ import NIOPosix
 import SparkModel
 import SparkProtocol
 @testable import SparkRPC
+import SparkTestKit
 import SparkTransport
 import Testing
 
@@ -80,5 +81,74 @@ import Testing
         #expect(try await closes(server, after: []))
         // No connection was ever handed to the dispatcher, so nothing reached an endpoint.
         #expect(server.connections.isEmpty)
+    }
+
+    /// Raw connections that stay open until `close` (they send nothing).
+    func idleConnections(to env: RpcEnv, count: Int) async throws -> [any Channel] {
+        var channels: [any Channel] = []
+        for _ in 0..<count {
+            channels.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: Int(env.address.port)).get())
+        }
+        return channels
+    }
+
+    @Test func handshakesInProgressAreCapped() async throws {
+        let secret = "0123456789abcdef"
+        var authentication = RpcAuthentication(secret: secret, handshakeTimeoutSeconds: 60)
+        authentication.pendingHandshakeLimit = 3
+        let server = try await RpcEnv.start(configuration: .init(bindHost: "127.0.0.1", port: 0, authentication: authentication))
+        let client = try await Self.environment(secret: secret)
+        defer { Task { for env in [server, client] { await env.shutdown() } } }
+        let gate = try #require(server.dispatcher.handshakes)
+
+        let idle = try await idleConnections(to: server, count: 3)
+        try await eventually("three handshakes pending") { gate.pending == 3 }
+        // A fourth peer is closed as it comes, long before the 60 s handshake time; so is a client
+        // with the secret, while every place is taken.
+        let started = ContinuousClock.now
+        #expect(try await closes(server, after: []))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        await #expect(throws: RpcError.self) { _ = try await client.connection(to: server.address) }
+        #expect(gate.pending == 3)
+
+        // A place comes free when a waiting peer leaves; an authenticated connection gives its place back.
+        try await idle[0].close()
+        try await eventually("a place is free") { gate.pending == 2 }
+        let reply = try await client.ask(.checkExistence(CheckExistence(name: "endpoint-verifier")), to: Self.verifier(of: server), timeout: .seconds(10))
+        #expect(reply == .boolean(true))
+        try await eventually("the authenticated connection left the gate") { gate.pending == 2 }
+        for channel in idle.dropFirst() { try? await channel.close() }
+        try await eventually("every place is free") { gate.pending == 0 }
+    }
+
+    @Test func refusalsAreWarnedAboutTenTimesAWindowAndCounted() async throws {
+        let recorder = LogRecorder()
+        var authentication = RpcAuthentication(secret: "0123456789abcdef")
+        authentication.refusalWarningWindow = .seconds(5)
+        let server = try await RpcEnv.start(
+            configuration: .init(bindHost: "127.0.0.1", port: 0, authentication: authentication),
+            logger: recorder.logger(label: "rpc", level: .info))
+        defer { Task { await server.shutdown() } }
+        func refusals() -> [LogRecorder.Entry] {
+            recorder.entries.filter { $0.message == "refusing a connection that did not authenticate" }
+        }
+
+        let junk = frame(.oneWayMessage(body: ByteBuffer(bytes: [1, 2, 3])))
+        let started = ContinuousClock.now
+        for _ in 0..<25 { #expect(try await closes(server, after: junk)) }
+        let first = refusals()
+        try #require(ContinuousClock.now - started < .seconds(5), "the 25 refusals took longer than the window")
+        #expect(first.count == 10)
+        #expect(first.allSatisfy { $0.level == .warning && $0.metadata["rpc/error"] == "OneWayMessage before authentication" })
+        #expect(first.last?.metadata["rpc/note"] == "further refusals within 5 s are counted, not logged")
+        #expect(first.allSatisfy { $0.metadata["rpc/unlogged-refusals"] == nil })
+
+        // The next window's first warning gives the count of those not logged.
+        try await Task.sleep(until: started + .seconds(5.5))
+        #expect(try await closes(server, after: junk))
+        let after = refusals()
+        #expect(after.count == 11)
+        #expect(after.last?.metadata["rpc/unlogged-refusals"] == "15")
     }
 }

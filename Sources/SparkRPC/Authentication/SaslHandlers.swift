@@ -13,6 +13,12 @@ public struct RpcAuthentication: Sendable {
     /// an unauthenticated peer cannot make the frame decoder hold a large frame.
     public var handshakeInputLimit: Int = 64 * 1024
 
+    /// Accepted connections that may be authenticating at once; more are closed as they come.
+    public var pendingHandshakeLimit: Int = 256
+
+    /// Refused connections are warned about at most ten times in this long (see `HandshakeGate`).
+    public var refusalWarningWindow: TimeAmount = .seconds(60)
+
     public init(secret: String, handshakeTimeoutSeconds: Double = 30) {
         credentials = DigestMD5.Credentials(secret: secret)
         handshakeTimeout = .milliseconds(Int64((handshakeTimeoutSeconds * 1000).rounded(.up)))
@@ -67,12 +73,16 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var ended = false
 
     private let inputLimit: HandshakeInputLimit?
+    /// Holds a place for this handshake, given back when the handler leaves the pipeline.
+    private let gate: HandshakeGate
 
+    /// `gate` has already let this connection in (`enter`).
     init(
-        authentication: RpcAuthentication, logger: Logger, inputLimit: HandshakeInputLimit?,
+        authentication: RpcAuthentication, logger: Logger, gate: HandshakeGate, inputLimit: HandshakeInputLimit?,
         makeRpcHandler: @escaping () -> any ChannelHandler
     ) {
         self.inputLimit = inputLimit
+        self.gate = gate
         var generator = SystemRandomNumberGenerator()
         server = DigestMD5Server(credentials: authentication.credentials, nonce: DigestMD5.makeNonce(using: &generator))
         timeout = authentication.handshakeTimeout
@@ -91,6 +101,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
+        gate.leave()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -106,9 +117,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: ByteBuffer(bytes: reply))), promise: nil)
         } catch {
             ended = true
-            logger.warning("refusing a connection that did not authenticate", metadata: [
-                "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "\(error)",
-            ])
+            gate.refused(peer: context.remoteAddress, reason: "\(error)", logger: logger)
             context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: "\(error)")))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
@@ -132,9 +141,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
         guard !ended else { return }
         ended = true
-        logger.warning("refusing a connection that did not authenticate", metadata: [
-            "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "\(reason)",
-        ])
+        gate.refused(peer: context.remoteAddress, reason: reason, logger: logger)
         context.close(promise: nil)
     }
 }
@@ -147,10 +154,12 @@ final class HandshakeInputLimit: ChannelInboundHandler, RemovableChannelHandler 
 
     private let limit: Int
     private let logger: Logger
+    private let gate: HandshakeGate
     private var received = 0
 
-    init(limit: Int, logger: Logger) {
+    init(limit: Int, gate: HandshakeGate, logger: Logger) {
         self.limit = limit
+        self.gate = gate
         self.logger = logger
     }
 
@@ -158,9 +167,7 @@ final class HandshakeInputLimit: ChannelInboundHandler, RemovableChannelHandler 
         guard received <= limit else { return }
         received += unwrapInboundIn(data).readableBytes
         guard received <= limit else {
-            logger.warning("refusing a connection that did not authenticate", metadata: [
-                "rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "more than \(limit) bytes before authenticating",
-            ])
+            gate.refused(peer: context.remoteAddress, reason: "more than \(limit) bytes before authenticating", logger: logger)
             context.close(promise: nil)
             return
         }
