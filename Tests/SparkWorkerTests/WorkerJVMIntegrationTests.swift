@@ -44,8 +44,8 @@ struct WorkerJVMIntegrationTests {
             masters: [RpcAddress(host: "127.0.0.1", port: Int32(masterPort))],
             workDirectory: directory.appendingPathComponent("work").path, sparkHome: sparkHome.path,
             environment: environment, localRootParents: [directory.appendingPathComponent("local").path])
-        let lines = LogLines()
-        let service = WorkerService(options: options, logger: Logger(label: "Worker") { CapturingLogHandler(label: $0, lines: lines) })
+        let lines = LogRecorder(echo: true)
+        let service = WorkerService(options: options, logger: lines.logger(label: "Worker", level: .info))
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "ServiceGroup")))
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -289,46 +289,4 @@ func fetchText(port: Int, path: String) async throws -> String {
 func fetchJSON(port: Int, path: String) async throws -> [String: Any] {
     let text = try await fetchText(port: port, path: path)
     return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-}
-
-/// Log lines a service wrote, for assertions.
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    func append(_ line: String) {
-        lock.lock()
-        lines.append(line)
-        lock.unlock()
-    }
-
-    func contains(_ text: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return lines.contains { $0.contains(text) }
-    }
-}
-
-/// Keeps every line in `lines` and echoes it like the daemon would.
-struct CapturingLogHandler: LogHandler {
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
-    let label: String
-    let lines: LogLines
-
-    init(label: String, lines: LogLines) {
-        self.label = label
-        self.lines = lines
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let line = "\(event.level) \(label): \(event.message)"
-        lines.append(line)
-        print(line)
-    }
 }

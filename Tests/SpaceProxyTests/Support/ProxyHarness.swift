@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import SpaceProxy
@@ -9,17 +8,11 @@ import Testing
 
 /// Log lines captured from the proxy: message plus metadata, as one searchable string each.
 final class LogCapture: Sendable {
-    private let lines = NIOLockedValueBox<[String]>([])
+    private let recorder = LogRecorder()
 
-    var all: [String] { lines.withLockedValue { $0 } }
+    var all: [String] { recorder.lines }
 
-    func logger(label: String) -> Logger {
-        var logger = Logger(label: label) { _ in CapturingHandler(capture: self) }
-        logger.logLevel = .info
-        return logger
-    }
-
-    fileprivate func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+    func logger(label: String) -> Logger { recorder.logger(label: label, level: .info) }
 
     /// The request lines (one per proxied or answered request).
     var requestLines: [String] { all.filter { $0.hasPrefix("request ") } }
@@ -34,23 +27,6 @@ final class LogCapture: Sendable {
                 throw ChildProcessError(message: "no request log line with \(fragments); lines:\n\(all.joined(separator: "\n"))")
             }
             try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    private struct CapturingHandler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.append("\(event.message) \(rendered)")
         }
     }
 }
