@@ -118,6 +118,8 @@ public final class MasterService: Service, Sendable {
         /// ZooKeeper leader election; `nil` means leading from the start.
         var latch: ZooKeeperLeaderLatch?
         var client: ZooKeeperClient?
+        /// What the recovery store's writes are fenced on (with `latch`).
+        var fence: ElectionFence?
     }
 
     let settings: Settings
@@ -324,7 +326,7 @@ public final class MasterService: Service, Sendable {
                     }
                 }
                 await withGracefulShutdownHandler {
-                    await runLoop(configuration: configuration, env: env, engine: engine, leadsAtStart: recovery.latch == nil)
+                    await runLoop(configuration: configuration, env: env, engine: engine, fence: recovery.fence, leadsAtStart: recovery.latch == nil)
                 } onGracefulShutdown: {
                     self.eventSink.finish()
                 }
@@ -365,9 +367,10 @@ public final class MasterService: Service, Sendable {
             logger.info("Persisting recovery state to ZooKeeper", metadata: ["master/zookeeper": "\(url)", "master/dir": "\(directory)"])
             let client = ZooKeeperClient(configuration: configuration, logger: logger)
             let latch = ZooKeeperLeaderLatch(client: client, path: directory + "/leader_election", logger: logger)
+            let fence = ElectionFence(latch: latch)
             let engine = RecordPersistenceEngine(
-                store: ZooKeeperRecordStore(client: client, root: directory) { latch.leadingNode }, version: settings.version, logger: logger)
-            return Recovery(engine: engine, latch: latch, client: client)
+                store: ZooKeeperRecordStore(client: client, root: directory) { fence.node }, version: settings.version, logger: logger)
+            return Recovery(engine: engine, latch: latch, client: client, fence: fence)
         case "FILESYSTEM":
             guard let directory = settings.conf["spark.deploy.recoveryDirectory"], !directory.isEmpty else {
                 throw SparkConfError(key: "spark.deploy.recoveryDirectory", value: "", expected: "a directory for FILESYSTEM recovery")
@@ -400,7 +403,10 @@ public final class MasterService: Service, Sendable {
 
     // MARK: - The event loop
 
-    private func runLoop(configuration: MasterConfiguration, env: RpcEnv, engine: any PersistenceEngine, leadsAtStart: Bool) async {
+    /// `fence`: with leader election, taken when the loop takes leadership.
+    private func runLoop(
+        configuration: MasterConfiguration, env: RpcEnv, engine: any PersistenceEngine, fence: ElectionFence?, leadsAtStart: Bool
+    ) async {
         var master = MasterStateMachine(configuration: configuration, seed: settings.seed)
         var timers = TimerTable(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), sink: eventSink)
         var pendingCalls: [CallID: PendingCall] = [:]
@@ -451,6 +457,7 @@ public final class MasterService: Service, Sendable {
                 actions = master.handle(input, now: now)
             case .leadership(.isLeader):
                 logger.info("We have gained leadership")
+                fence?.takeLeadership()
                 do {
                     let persisted = try await engine.read()
                     actions = master.handle(.electedLeader(persisted), now: Self.now())
@@ -460,6 +467,7 @@ public final class MasterService: Service, Sendable {
                 }
             case .leadership(.notLeader):
                 logger.error("We have lost leadership")
+                fence?.giveUp()
                 actions = master.handle(.revokedLeadership, now: now)
             }
             if let exit = await perform(actions, master: &master, env: env, timers: &timers, calls: &pendingCalls, engine: engine) {

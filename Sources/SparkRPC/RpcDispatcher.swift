@@ -32,7 +32,9 @@ final class RpcDispatcher: Sendable {
     init(configuration: RpcEnv.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        handshakes = configuration.authentication.map { HandshakeGate(limit: $0.pendingHandshakeLimit, window: $0.refusalWarningWindow) }
+        handshakes = configuration.authentication.map {
+            HandshakeGate(limit: $0.pendingHandshakeLimit, limitPerHost: $0.pendingHandshakeLimitPerHost, window: $0.refusalWarningWindow)
+        }
     }
 
     func register(_ name: String, _ endpoint: any RpcEndpoint) {

@@ -80,21 +80,22 @@ public final class RpcEnv: Sendable {
                 guard let dispatcher = box.withLockedValue({ $0 }) else {
                     return channel.eventLoop.makeFailedFuture(RpcError(.shutdown, "not started"))
                 }
-                if let gate = dispatcher.handshakes, !gate.enter() {
-                    let reason = "\(gate.limit) connections are authenticating already"
-                    gate.refused(peer: channel.remoteAddress, reason: reason, logger: dispatcher.logger)
-                    return channel.eventLoop.makeFailedFuture(RpcError(.connectFailed, reason))
+                var place: HandshakeGate.Place?
+                if let gate = dispatcher.handshakes {
+                    switch gate.enter(peer: channel.remoteAddress) {
+                    case .success(let taken):
+                        place = taken
+                    case .failure(let refusal):
+                        gate.refused(peer: channel.remoteAddress, reason: refusal.reason, logger: dispatcher.logger)
+                        return channel.eventLoop.makeFailedFuture(RpcError(.connectFailed, refusal.reason))
+                    }
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     do {
                         try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
-                                           isOutbound: false, dialledAddress: nil, onConnection: nil, onFailure: nil)
+                                           isOutbound: false, dialledAddress: nil, handshakePlace: place, onConnection: nil, onFailure: nil)
                     } catch {
-                        // The place `enter` took is given back by the handshake handler, once added.
-                        if let gate = dispatcher.handshakes,
-                           (try? channel.pipeline.syncOperations.handler(type: SaslServerHandler.self)) == nil {
-                            gate.leave()
-                        }
+                        place?.release()
                         throw error
                     }
                 }
@@ -114,11 +115,12 @@ public final class RpcEnv: Sendable {
         return RpcEnv(dispatcher: dispatcher, group: group, serverChannel: channel, address: address, logger: logger)
     }
 
+    /// `handshakePlace`: an accepted connection's place in the handshake gate (with authentication).
     /// `onFailure`: a dialled connection that could not authenticate.
     static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, dispatcher: RpcDispatcher, maxFrameSize: Int,
-        isOutbound: Bool, dialledAddress: RpcAddress?, onConnection: (@Sendable (RpcConnection) -> Void)?,
-        onFailure: (@Sendable (String) -> Void)?
+        isOutbound: Bool, dialledAddress: RpcAddress?, handshakePlace: HandshakeGate.Place? = nil,
+        onConnection: (@Sendable (RpcConnection) -> Void)?, onFailure: (@Sendable (String) -> Void)?
     ) throws {
         let authentication = dispatcher.configuration.authentication
         let gate = isOutbound ? nil : dispatcher.handshakes
@@ -139,9 +141,12 @@ public final class RpcEnv: Sendable {
             try pipeline.addHandler(SaslClientHandler(authentication: authentication, makeRpcHandler: makeRpcHandler) { error in
                 onFailure?(error)
             })
-        } else if let gate {
+        } else if let gate, let handshakePlace {
             try pipeline.addHandler(SaslServerHandler(
-                authentication: authentication, logger: dispatcher.logger, gate: gate, inputLimit: inputLimit, makeRpcHandler: makeRpcHandler))
+                authentication: authentication, logger: dispatcher.logger, gate: gate, place: handshakePlace, inputLimit: inputLimit,
+                makeRpcHandler: makeRpcHandler))
+        } else {
+            throw RpcError(.connectFailed, "an accepted connection without a place in the handshake gate")
         }
     }
 

@@ -61,8 +61,13 @@ struct LeadershipFencingTests {
         #expect(standby.leadingNode == nil)
         let wonWith = try #require(leader.leadingNode)
 
-        // The leader writes, overwrites and deletes; the standby's store refuses without a request.
-        let store = ZooKeeperRecordStore(client: leader.client, root: Self.root) { leader.leadingNode }
+        // The leader takes leadership, as the master does when it handles the election. Its first write
+        // makes the records' directory; then it overwrites and deletes. The standby's store refuses
+        // without a request.
+        let leaderFence = ElectionFence(latch: leader)
+        leaderFence.takeLeadership()
+        #expect(leaderFence.node == wonWith)
+        let store = ZooKeeperRecordStore(client: leader.client, root: Self.root) { leaderFence.node }
         try await store.write("worker_a", Data([1]))
         try await store.write("worker_a", Data([2]))
         try await store.write("app_b", Data([3]))
@@ -70,7 +75,9 @@ struct LeadershipFencingTests {
         try await store.delete("app_b")
         #expect(try await Self.record(setup, "worker_a") == [2])
         #expect(try await Self.record(setup, "app_b") == nil)
-        let standbyStore = ZooKeeperRecordStore(client: standby.client, root: Self.root) { standby.leadingNode }
+        let standbyFence = ElectionFence(latch: standby)
+        standbyFence.takeLeadership()
+        let standbyStore = ZooKeeperRecordStore(client: standby.client, root: Self.root) { standbyFence.node }
         await Self.expectRefused(nil) { try await standbyStore.write("worker_s", Data([9])) }
 
         // Writes already fenced on the leader's node, still queued when its node goes (here deleted
@@ -83,20 +90,39 @@ struct LeadershipFencingTests {
         await Self.expectRefused(wonWith) { try await queued.delete("worker_a") }
         #expect(try await Self.record(setup, "worker_c") == nil)
         #expect(try await Self.record(setup, "worker_a") == [2], "the record is as the leader left it")
-        // The deposed leader's own store stops at once: its latch no longer reports a node.
-        #expect(leader.leadingNode == nil)
+        // The deposed leader's own store stops as soon as its latch has seen the node go.
+        try await eventually("the old leader's latch let go") { leader.leadingNode == nil }
         await Self.expectRefused(nil) { try await store.write("worker_d", Data([6])) }
 
         // The new leader writes over the same records.
+        standbyFence.takeLeadership()
         try await standbyStore.write("worker_a", Data([7]))
         #expect(try await Self.record(setup, "worker_a") == [7])
 
-        // A write fenced on the old node and sent on a new session (the old one closed): refused too.
+        // The new leader's node goes too, and the first latch, still competing, wins again with a new
+        // node. What the first leadership queued passes neither the server's check nor the fence taken
+        // then; only a leadership taken anew writes.
+        let standbyNode = try #require(standby.leadingNode)
+        try await setup.delete("/chroot" + standbyNode)
+        try await eventually("the first latch leads again") { leader.leadingNode != nil }
+        let wonAgainWith = try #require(leader.leadingNode)
+        #expect(wonAgainWith != wonWith)
+        await Self.expectRefused(nil) { try await store.write("worker_a", Data([10])) }
+        await Self.expectRefused(wonWith) { try await queued.write("worker_a", Data([11])) }
+        try await eventually("the second leader's latch let go") { standby.leadingNode == nil }
+        await Self.expectRefused(nil) { try await standbyStore.write("worker_a", Data([12])) }
+        #expect(try await Self.record(setup, "worker_a") == [7])
+        leaderFence.takeLeadership()
+        #expect(leaderFence.node == wonAgainWith)
+        try await store.write("worker_a", Data([13]))
+        #expect(try await Self.record(setup, "worker_a") == [13])
+
+        // A write fenced on the first node and sent on a new session: refused too.
         let later = try Self.client(server)
         try await later.connect(timeout: .seconds(10))
         let afterExpiry = ZooKeeperRecordStore(client: later, root: Self.root) { wonWith }
         await Self.expectRefused(wonWith) { try await afterExpiry.write("worker_a", Data([8])) }
-        #expect(try await Self.record(setup, "worker_a") == [7])
+        #expect(try await Self.record(setup, "worker_a") == [13])
 
         elections.cancel()
         await elections.value

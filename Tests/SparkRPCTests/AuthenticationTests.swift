@@ -83,14 +83,47 @@ import Testing
         #expect(server.connections.isEmpty)
     }
 
-    /// Raw connections that stay open until `close` (they send nothing).
-    func idleConnections(to env: RpcEnv, count: Int) async throws -> [any Channel] {
+    /// Raw connections from `source` that stay open until closed (they send nothing).
+    func idleConnections(to env: RpcEnv, count: Int, from source: String = "127.0.0.1") async throws -> [any Channel] {
         var channels: [any Channel] = []
         for _ in 0..<count {
             channels.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(to: try SocketAddress(ipAddress: source, port: 0))
                 .connect(host: "127.0.0.1", port: Int(env.address.port)).get())
         }
         return channels
+    }
+
+    /// Whether the server closes a connection from `source` that sends nothing, within 5 s.
+    func closesAtOnce(_ env: RpcEnv, from source: String) async throws -> Bool {
+        let channel = try await idleConnections(to: env, count: 1, from: source)[0]
+        let closed = channel.eventLoop.makePromise(of: Bool.self)
+        channel.closeFuture.whenComplete { _ in closed.succeed(true) }
+        channel.eventLoop.scheduleTask(in: .seconds(5)) { closed.succeed(false) }
+        let result = try await closed.futureResult.get()
+        try? await channel.close()
+        return result
+    }
+
+    @Test func oneAddressCannotTakeEveryHandshakePlace() async throws {
+        var authentication = RpcAuthentication(secret: "0123456789abcdef", handshakeTimeoutSeconds: 60)
+        authentication.pendingHandshakeLimit = 4
+        authentication.pendingHandshakeLimitPerHost = 2
+        let server = try await RpcEnv.start(configuration: .init(bindHost: "127.0.0.1", port: 0, authentication: authentication))
+        defer { Task { await server.shutdown() } }
+        let gate = try #require(server.dispatcher.handshakes)
+
+        var idle = try await idleConnections(to: server, count: 2, from: "127.0.0.2")
+        try await eventually("two handshakes pending") { gate.pending == 2 }
+        #expect(try await closesAtOnce(server, from: "127.0.0.2"), "a third from the same address")
+        idle += try await idleConnections(to: server, count: 2, from: "127.0.0.3")
+        try await eventually("four handshakes pending") { gate.pending == 4 }
+        #expect(try await closesAtOnce(server, from: "127.0.0.4"), "a fifth from anywhere")
+        try await idle[0].close()
+        try await eventually("a place is free") { gate.pending == 3 }
+        #expect(try await !closesAtOnce(server, from: "127.0.0.2"), "the first address may use its place again")
+        for channel in idle { try? await channel.close() }
+        try await eventually("every place is free") { gate.pending == 0 }
     }
 
     @Test func handshakesInProgressAreCapped() async throws {

@@ -6,26 +6,48 @@ import NIOCore
 /// be at it at once, and how loudly refusals are logged.
 ///
 /// Each handshake is already bounded in time (`handshakeTimeout`) and bytes (`handshakeInputLimit`);
-/// the cap bounds their number, so a flood of idle or slow peers holds at most `limit` sockets and
-/// buffers. A connection over the cap is closed as soon as it is accepted. Refusals are warned about
-/// at most `warningsPerWindow` times per `window`; the rest are counted, and the count is given with
-/// the next warning, so a port scan cannot fill the log.
+/// the caps bound their number, in all and per peer address, so a flood of idle or slow peers holds
+/// at most `limit` sockets and buffers, and one address cannot take every place. A connection over a
+/// cap is closed as soon as it is accepted. Refusals are warned about at most `warningsPerWindow` times
+/// per `window`; the rest are counted, and the count is given with the next warning, so a port scan
+/// cannot fill the log.
 final class HandshakeGate: Sendable {
     static let warningsPerWindow = 10
 
     let limit: Int
+    let limitPerHost: Int
     let window: TimeAmount
     private let state: NIOLockedValueBox<State>
 
     private struct State {
         var pending = 0
+        var pendingByHost: [String: Int] = [:]
         var windowStart: NIODeadline
         var warned = 0
         var unlogged = 0
     }
 
-    init(limit: Int, window: TimeAmount) {
+    /// A connection's place in the gate, held while it authenticates; `release` gives it back once,
+    /// however many times it is called.
+    final class Place: Sendable {
+        private let gate: HandshakeGate
+        private let host: String
+        private let held = NIOLockedValueBox(true)
+
+        fileprivate init(gate: HandshakeGate, host: String) {
+            self.gate = gate
+            self.host = host
+        }
+
+        func release() {
+            guard held.withLockedValue({ held in defer { held = false }; return held }) else { return }
+            gate.leave(host)
+        }
+    }
+
+    init(limit: Int, limitPerHost: Int, window: TimeAmount) {
         self.limit = limit
+        self.limitPerHost = limitPerHost
         self.window = window
         state = NIOLockedValueBox(State(windowStart: .now()))
     }
@@ -33,18 +55,34 @@ final class HandshakeGate: Sendable {
     /// Connections authenticating now.
     var pending: Int { state.withLockedValue { $0.pending } }
 
-    /// Takes a place for a new connection's handshake; false when all are taken.
-    func enter() -> Bool {
-        state.withLockedValue { state in
-            guard state.pending < limit else { return false }
+    /// A place for the handshake of a connection from `peer`; nil, with the reason, when the gate is
+    /// full or that address holds `limitPerHost` places.
+    func enter(peer: SocketAddress?) -> Result<Place, Refusal> {
+        let host = peer?.ipAddress ?? ""
+        return state.withLockedValue { state in
+            guard state.pending < limit else { return .failure(Refusal(reason: "\(limit) connections are authenticating already")) }
+            let fromHost = state.pendingByHost[host, default: 0]
+            guard fromHost < limitPerHost else {
+                return .failure(Refusal(reason: "\(limitPerHost) connections from this address are authenticating already"))
+            }
             state.pending += 1
-            return true
+            state.pendingByHost[host] = fromHost + 1
+            return .success(Place(gate: self, host: host))
         }
     }
 
-    /// Gives back the place taken by `enter`.
-    func leave() {
-        state.withLockedValue { $0.pending -= 1 }
+    struct Refusal: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
+    }
+
+    private func leave(_ host: String) {
+        state.withLockedValue { state in
+            assert(state.pending > 0 && state.pendingByHost[host, default: 0] > 0, "a handshake place given back twice")
+            state.pending -= 1
+            let fromHost = state.pendingByHost[host, default: 1] - 1
+            state.pendingByHost[host] = fromHost > 0 ? fromHost : nil
+        }
     }
 
     /// Logs that the connection from `peer` was refused: a warning while this window has warned fewer
@@ -72,9 +110,11 @@ final class HandshakeGate: Sendable {
             return
         }
         if unlogged > 0 { metadata["rpc/unlogged-refusals"] = "\(unlogged)" }
-        if last {
-            metadata["rpc/note"] = "further refusals within \(window.nanoseconds / 1_000_000_000) s are counted, not logged"
-        }
+        if last { metadata["rpc/note"] = "further refusals within \(Self.describe(window)) are counted, not logged" }
         logger.warning("refusing a connection that did not authenticate", metadata: metadata)
+    }
+
+    static func describe(_ amount: TimeAmount) -> String {
+        amount.nanoseconds % 1_000_000_000 == 0 ? "\(amount.nanoseconds / 1_000_000_000) s" : "\(amount.nanoseconds / 1_000_000) ms"
     }
 }

@@ -13,8 +13,10 @@ public struct RpcAuthentication: Sendable {
     /// an unauthenticated peer cannot make the frame decoder hold a large frame.
     public var handshakeInputLimit: Int = 64 * 1024
 
-    /// Accepted connections that may be authenticating at once; more are closed as they come.
+    /// Accepted connections that may be authenticating at once, in all and from one address; more
+    /// are closed as they come.
     public var pendingHandshakeLimit: Int = 256
+    public var pendingHandshakeLimitPerHost: Int = 64
 
     /// Refused connections are warned about at most ten times in this long (see `HandshakeGate`).
     public var refusalWarningWindow: TimeAmount = .seconds(60)
@@ -73,16 +75,17 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var ended = false
 
     private let inputLimit: HandshakeInputLimit?
-    /// Holds a place for this handshake, given back when the handler leaves the pipeline.
     private let gate: HandshakeGate
+    /// This handshake's place in `gate`, given back when the handler leaves the pipeline.
+    private let place: HandshakeGate.Place
 
-    /// `gate` has already let this connection in (`enter`).
     init(
-        authentication: RpcAuthentication, logger: Logger, gate: HandshakeGate, inputLimit: HandshakeInputLimit?,
-        makeRpcHandler: @escaping () -> any ChannelHandler
+        authentication: RpcAuthentication, logger: Logger, gate: HandshakeGate, place: HandshakeGate.Place,
+        inputLimit: HandshakeInputLimit?, makeRpcHandler: @escaping () -> any ChannelHandler
     ) {
         self.inputLimit = inputLimit
         self.gate = gate
+        self.place = place
         var generator = SystemRandomNumberGenerator()
         server = DigestMD5Server(credentials: authentication.credentials, nonce: DigestMD5.makeNonce(using: &generator))
         timeout = authentication.handshakeTimeout
@@ -101,7 +104,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
-        gate.leave()
+        place.release()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
