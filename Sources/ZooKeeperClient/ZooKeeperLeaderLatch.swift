@@ -81,23 +81,42 @@ public final class ZooKeeperLeaderLatch: Sendable {
             group.addTask {
                 for await event in clientEvents { continuation.yield(.client(event)) }
             }
-            perform(latch.start(), nodePath: latch.nodePath, continuation)
+            // Creates of our node that have not answered yet: a node one makes after we stop must
+            // still be deleted, or it would sit in the election until the session ends.
+            var creating: [LeaderLatchOperation: EventLoopFuture<ZooKeeperResponse>] = [:]
+            func step(_ actions: [LeaderLatchAction]) -> [EventLoopFuture<ZooKeeperResponse>] {
+                let submitted = perform(actions, nodePath: latch.nodePath, continuation)
+                for (operation, future) in submitted where operation.step == .create { creating[operation] = future }
+                return submitted.map(\.future)
+            }
+            _ = step(latch.start())
             for await input in inputs {
                 switch input {
                 case .client(.session(let event)):
-                    perform(latch.sessionEvent(event), nodePath: latch.nodePath, continuation)
+                    _ = step(latch.sessionEvent(event))
                 case .client(.watch(let event)):
-                    perform(latch.watchEvent(event), nodePath: latch.nodePath, continuation)
+                    _ = step(latch.watchEvent(event))
                 case .completed(let operation, let result):
-                    perform(latch.completed(operation, result), nodePath: latch.nodePath, continuation)
+                    creating[operation] = nil
+                    _ = step(latch.completed(operation, result))
                 case .retry:
-                    perform(latch.retryTimerFired(), nodePath: latch.nodePath, continuation)
+                    _ = step(latch.retryTimerFired())
                 }
             }
             // Cancelled: give leadership up and delete our node before returning, so the next
-            // participant takes over at once.
-            let leaving = perform(latch.stop(), nodePath: latch.nodePath, continuation)
+            // participant takes over at once. A create still in flight is waited for (it answers, or
+            // fails when the connection does); the latch deletes the node it made.
+            var leaving = step(latch.stop())
             wonWith.withLockedValue { $0 = nil }
+            for (operation, future) in creating {
+                let result: Result<ZooKeeperResponse, ZooKeeperError>
+                do {
+                    result = .success(try await future.get())
+                } catch {
+                    result = .failure((error as? ZooKeeperError) ?? ZooKeeperError(.systemError, "\(error)"))
+                }
+                leaving += step(latch.completed(operation, result))
+            }
             for future in leaving { _ = try? await future.get() }
             group.cancelAll()
         }
@@ -105,9 +124,11 @@ public final class ZooKeeperLeaderLatch: Sendable {
         eventsContinuation.finish()
     }
 
-    @discardableResult
-    private func perform(_ actions: [LeaderLatchAction], nodePath: String?, _ inputs: AsyncStream<Input>.Continuation) -> [EventLoopFuture<ZooKeeperResponse>] {
-        var futures: [EventLoopFuture<ZooKeeperResponse>] = []
+    /// Performs `actions`; returns the requests submitted, with their answers to come.
+    private func perform(
+        _ actions: [LeaderLatchAction], nodePath: String?, _ inputs: AsyncStream<Input>.Continuation
+    ) -> [(operation: LeaderLatchOperation, future: EventLoopFuture<ZooKeeperResponse>)] {
+        var futures: [(operation: LeaderLatchOperation, future: EventLoopFuture<ZooKeeperResponse>)] = []
         for action in actions {
             switch action {
             case .submit(let operation, let request):
@@ -118,7 +139,7 @@ public final class ZooKeeperLeaderLatch: Sendable {
                         (error as? ZooKeeperError) ?? ZooKeeperError(.systemError, "\(error)")
                     }))
                 }
-                futures.append(future)
+                futures.append((operation, future))
             case .isLeader:
                 wonWith.withLockedValue { $0 = nodePath }
                 update { $0.isLeader = true }

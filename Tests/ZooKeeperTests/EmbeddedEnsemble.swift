@@ -17,6 +17,9 @@ final class EmbeddedEnsemble: @unchecked Sendable {
     var refusing: Set<String> = []
     /// When set, servers read but never answer (a frozen server).
     var silent = false
+    /// When set, requests other than pings are applied but their replies kept until `releaseReplies`.
+    var holdingReplies = false
+    private var heldReplies: [(handler: InMemoryServerHandler, packet: ZooKeeperServerPacket)] = []
     /// Every packet the servers received, with the host.
     var received: [(host: String, packet: ZooKeeperPacket)] = []
     var handlers: [InMemoryServerHandler] = []
@@ -48,6 +51,22 @@ final class EmbeddedEnsemble: @unchecked Sendable {
                 .flatMap { channel.pipeline.register() }
                 .flatMap { channel.connect(to: address) }
                 .map { channel as any Channel }
+        }
+    }
+
+    /// Sends the replies kept while `holdingReplies` was set, in order, and stops keeping them.
+    func releaseReplies() {
+        holdingReplies = false
+        let replies = heldReplies
+        heldReplies = []
+        for (handler, packet) in replies { handler.send(packet) }
+    }
+
+    fileprivate func reply(_ packet: ZooKeeperServerPacket, from handler: InMemoryServerHandler) {
+        if holdingReplies {
+            heldReplies.append((handler, packet))
+        } else {
+            handler.send(packet)
         }
     }
 
@@ -163,9 +182,9 @@ final class InMemoryServerHandler: ChannelDuplexHandler, @unchecked Sendable {
                 let (result, notifications) = ensemble.zk.apply(request, session: session)
                 switch result {
                 case .success(let response):
-                    send(.reply(ReplyHeader(xid: xid, zxid: ensemble.zk.zxid, err: 0), response))
+                    ensemble.reply(.reply(ReplyHeader(xid: xid, zxid: ensemble.zk.zxid, err: 0), response), from: self)
                 case .failure(let error):
-                    send(.reply(ReplyHeader(xid: xid, zxid: ensemble.zk.zxid, err: error.code.rawValue), .empty))
+                    ensemble.reply(.reply(ReplyHeader(xid: xid, zxid: ensemble.zk.zxid, err: error.code.rawValue), .empty), from: self)
                 }
                 ensemble.deliver(notifications)
             }

@@ -229,4 +229,27 @@ let quietLogger: Logger = {
         }
         await first.close()
     }
+
+    @Test func aLatchStoppedDuringItsCreateDeletesTheNodeItMade() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let ensemble = EmbeddedEnsemble(loop: loop)
+        let client = try Self.makeClient(ensemble, seed: 3)
+        try await client.connect(timeout: .seconds(5))
+        try await client.ensurePath("/spark/leader_election")
+        // The server applies the latch's create but keeps the answer: the latch is stopped meanwhile.
+        try await ensemble.onLoop { $0.holdingReplies = true }
+        let latch = ZooKeeperLeaderLatch(client: client, path: "/spark/leader_election", logger: quietLogger, seed: 30)
+        let running = Task { await latch.run() }
+        try await eventually("the node is made") {
+            try await ensemble.onLoop { $0.zk.children(of: "/spark/leader_election").count } == 1
+        }
+        running.cancel()
+        try await Task.sleep(for: .milliseconds(50))
+        try await ensemble.onLoop { $0.releaseReplies() }
+        await running.value
+        // The client is still open, its session alive: only the latch took its node away.
+        #expect(try await ensemble.onLoop { $0.zk.children(of: "/spark/leader_election") } == [])
+        #expect(await client.credentials() != nil)
+        await client.close()
+    }
 }
