@@ -73,10 +73,12 @@ public final class BasicAuthenticator: Sendable {
         case .malformed: return .malformedCredentials
         case .basic(let decodedUser, let decodedPassword): (user, password) = (decodedUser, decodedPassword)
         }
-        // An unknown user is checked against the first entry's hash anyway, so that the time taken does not
-        // tell which user names exist.
+        // An unknown user is checked against a configured user's hash anyway, so that the time taken does
+        // not tell which user names exist. Which one is drawn from the name, keyed per process: the same
+        // name always costs the same, and with users of cheap and costly schemes an unknown name is as
+        // likely to be fast or slow as a known one.
         let knownHash = users.hash(for: user)
-        guard let hash = knownHash ?? users.entries.first?.hash else { return .rejected(user: user) }
+        guard let hash = knownHash ?? decoy(for: user, among: users.entries) else { return .rejected(user: user) }
 
         let fingerprint = Array(HMAC<SHA256>.authenticationCode(for: Array(user.utf8) + [0] + password, using: SymmetricKey(data: cacheKey)))
         if knownHash != nil, cache.withLockedValue({ $0.contains(fingerprint) }) { return .allowed(user: user) }
@@ -102,6 +104,14 @@ public final class BasicAuthenticator: Sendable {
         guard verified, knownHash != nil else { return .rejected(user: user) }
         cache.withLockedValue { $0.insert(fingerprint) }
         return .allowed(user: user)
+    }
+
+    /// The entry whose hash an unknown `user` is checked against: one drawn by a keyed hash of the name.
+    private func decoy(for user: String, among entries: [HtpasswdFile.Entry]) -> PasswordHash? {
+        guard !entries.isEmpty else { return nil }
+        let code = HMAC<SHA256>.authenticationCode(for: Array("decoy\u{0}".utf8) + Array(user.utf8), using: SymmetricKey(data: cacheKey))
+        let draw = code.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return entries[Int(draw % UInt64(entries.count))].hash
     }
 }
 

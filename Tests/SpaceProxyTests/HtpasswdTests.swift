@@ -197,6 +197,26 @@ struct BasicAuthenticatorTests {
         #expect(await authenticator.authenticate(authorization: [Self.basic("spark:space")]) == .allowed(user: "spark"))
     }
 
+    @Test("an unknown name costs what a configured user of some scheme costs, the same every time")
+    func unknownUsersLookLikeKnownOnes() async {
+        // No slot for bcrypt: a name checked against the bcrypt entry is told busy, one checked against
+        // the plain entry is rejected at once.
+        let authenticator = BasicAuthenticator(users: Self.users, maximumConcurrentSlowChecks: 0)
+        var outcomes: [String: BasicAuthenticator.Outcome] = [:]
+        for index in 0..<64 {
+            let name = "nobody-\(index)"
+            outcomes[name] = await authenticator.authenticate(authorization: [Self.basic("\(name):space")])
+        }
+        let slow = outcomes.values.filter { $0 == .busy }.count
+        let fast = outcomes.filter { $0.value == .rejected(user: $0.key) }.count
+        #expect(slow + fast == 64)
+        // 64 fair draws: both kinds, each between 12 and 52 (a chance below one in a million otherwise).
+        #expect((12...52).contains(slow), "\(slow) of 64 unknown names took the bcrypt path")
+        for (name, outcome) in outcomes {
+            #expect(await authenticator.authenticate(authorization: [Self.basic("\(name):other")]) == outcome, "\(name)")
+        }
+    }
+
     @Test("verified credentials are remembered, boundedly")
     func cache() {
         var cache = VerifiedCredentials(capacity: 2)
