@@ -44,14 +44,13 @@ import Testing
         #expect(refused?.message.contains("authentication failed") == true, "\(String(describing: refused))")
     }
 
-    /// Raw bytes to `env`; whether the server closed the connection within 10 s.
-    func closes(_ env: RpcEnv, after bytes: [UInt8]) async throws -> Bool {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: Int(env.address.port)).get()
-        try? await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    /// Raw bytes to `env` from `source`; whether the server closed the connection within `wait`.
+    func closes(_ env: RpcEnv, after bytes: [UInt8], from source: String = "127.0.0.1", within wait: TimeAmount = .seconds(10)) async throws -> Bool {
+        let channel = try await idleConnections(to: env, count: 1, from: source)[0]
+        if !bytes.isEmpty { try? await channel.writeAndFlush(ByteBuffer(bytes: bytes)) }
         let closed = channel.eventLoop.makePromise(of: Bool.self)
         channel.closeFuture.whenComplete { _ in closed.succeed(true) }
-        channel.eventLoop.scheduleTask(in: .seconds(10)) { closed.succeed(false) }
+        channel.eventLoop.scheduleTask(in: wait) { closed.succeed(false) }
         let result = try await closed.futureResult.get()
         try? await channel.close()
         return result
@@ -96,13 +95,7 @@ import Testing
 
     /// Whether the server closes a connection from `source` that sends nothing, within 5 s.
     func closesAtOnce(_ env: RpcEnv, from source: String) async throws -> Bool {
-        let channel = try await idleConnections(to: env, count: 1, from: source)[0]
-        let closed = channel.eventLoop.makePromise(of: Bool.self)
-        channel.closeFuture.whenComplete { _ in closed.succeed(true) }
-        channel.eventLoop.scheduleTask(in: .seconds(5)) { closed.succeed(false) }
-        let result = try await closed.futureResult.get()
-        try? await channel.close()
-        return result
+        try await closes(env, after: [], from: source, within: .seconds(5))
     }
 
     @Test func oneAddressCannotTakeEveryHandshakePlace() async throws {
