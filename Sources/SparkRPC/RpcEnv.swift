@@ -86,7 +86,7 @@ public final class RpcEnv: Sendable {
                     case .success(let taken):
                         place = taken
                     case .failure(let refusal):
-                        gate.refused(peer: channel.remoteAddress, reason: refusal.reason, logger: dispatcher.logger)
+                        gate.refused(peer: channel.remoteAddress, reason: refusal.reason, logger: dispatcher.logger, eventLoop: channel.eventLoop)
                         return channel.eventLoop.makeFailedFuture(RpcError(.connectFailed, refusal.reason))
                     }
                 }

@@ -9,8 +9,8 @@ import NIOCore
 /// the caps bound their number, in all and per peer address, so a flood of idle or slow peers holds
 /// at most `limit` sockets and buffers, and one address cannot take every place. A connection over a
 /// cap is closed as soon as it is accepted. Refusals are warned about at most `warningsPerWindow` times
-/// per `window`; the rest are counted, and the count is given with the next warning, so a port scan
-/// cannot fill the log.
+/// per `window`; the rest are counted, and the count is logged when the window ends (or with the next
+/// warning, whichever comes first), so a port scan cannot fill the log.
 final class HandshakeGate: Sendable {
     static let warningsPerWindow = 10
 
@@ -25,6 +25,7 @@ final class HandshakeGate: Sendable {
         var windowStart: NIODeadline
         var warned = 0
         var unlogged = 0
+        var summaryScheduled = false
     }
 
     /// A connection's place in the gate, held while it authenticates; `release` gives it back once,
@@ -86,10 +87,11 @@ final class HandshakeGate: Sendable {
     }
 
     /// Logs that the connection from `peer` was refused: a warning while this window has warned fewer
-    /// than `warningsPerWindow` times, else a debug line and a count for the next warning.
-    func refused(peer: SocketAddress?, reason: String, logger: Logger) {
+    /// than `warningsPerWindow` times, else a debug line and a count, logged at the window's end on
+    /// `eventLoop`.
+    func refused(peer: SocketAddress?, reason: String, logger: Logger, eventLoop: any EventLoop) {
         let now = NIODeadline.now()
-        let (warn, unlogged, last): (Bool, Int, Bool) = state.withLockedValue { state in
+        let (warn, unlogged, last, summaryAt): (Bool, Int, Bool, NIODeadline?) = state.withLockedValue { state in
             var unlogged = 0
             if now - state.windowStart >= window {
                 unlogged = state.unlogged
@@ -99,10 +101,15 @@ final class HandshakeGate: Sendable {
             }
             guard state.warned < Self.warningsPerWindow else {
                 state.unlogged += 1
-                return (false, 0, false)
+                guard !state.summaryScheduled else { return (false, 0, false, nil) }
+                state.summaryScheduled = true
+                return (false, 0, false, state.windowStart + window)
             }
             state.warned += 1
-            return (true, unlogged, state.warned == Self.warningsPerWindow)
+            return (true, unlogged, state.warned == Self.warningsPerWindow, nil)
+        }
+        if let summaryAt {
+            eventLoop.scheduleTask(deadline: summaryAt) { self.logUnlogged(logger) }
         }
         var metadata: Logger.Metadata = ["rpc/peer": "\(peer?.description ?? "?")", "rpc/error": "\(reason)"]
         guard warn else {
@@ -112,6 +119,21 @@ final class HandshakeGate: Sendable {
         if unlogged > 0 { metadata["rpc/unlogged-refusals"] = "\(unlogged)" }
         if last { metadata["rpc/note"] = "further refusals within \(Self.describe(window)) are counted, not logged" }
         logger.warning("refusing a connection that did not authenticate", metadata: metadata)
+    }
+
+    /// The count of refusals not logged one by one, if any are left to tell.
+    private func logUnlogged(_ logger: Logger) {
+        let unlogged = state.withLockedValue { state in
+            defer {
+                state.unlogged = 0
+                state.summaryScheduled = false
+            }
+            return state.unlogged
+        }
+        guard unlogged > 0 else { return }
+        logger.warning("connections refused without authenticating, not logged one by one", metadata: [
+            "rpc/unlogged-refusals": "\(unlogged)", "rpc/window": "\(Self.describe(window))",
+        ])
     }
 
     static func describe(_ amount: TimeAmount) -> String {

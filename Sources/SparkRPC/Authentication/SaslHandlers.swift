@@ -120,7 +120,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: ByteBuffer(bytes: reply))), promise: nil)
         } catch {
             ended = true
-            gate.refused(peer: context.remoteAddress, reason: "\(error)", logger: logger)
+            gate.refused(peer: context.remoteAddress, reason: "\(error)", logger: logger, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: "\(error)")))
                 .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
@@ -144,7 +144,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
         guard !ended else { return }
         ended = true
-        gate.refused(peer: context.remoteAddress, reason: reason, logger: logger)
+        gate.refused(peer: context.remoteAddress, reason: reason, logger: logger, eventLoop: context.eventLoop)
         context.close(promise: nil)
     }
 }
@@ -170,7 +170,8 @@ final class HandshakeInputLimit: ChannelInboundHandler, RemovableChannelHandler 
         guard received <= limit else { return }
         received += unwrapInboundIn(data).readableBytes
         guard received <= limit else {
-            gate.refused(peer: context.remoteAddress, reason: "more than \(limit) bytes before authenticating", logger: logger)
+            gate.refused(
+                peer: context.remoteAddress, reason: "more than \(limit) bytes before authenticating", logger: logger, eventLoop: context.eventLoop)
             context.close(promise: nil)
             return
         }
