@@ -160,9 +160,12 @@ public struct ZooKeeperSession: Sendable {
     private var timeoutMs: Int64 { Int64(credentials?.timeoutMs ?? configuration.sessionTimeoutMs) }
     private var readTimeoutMs: Int64 { max(1, timeoutMs * 2 / 3) }
     private var pingIntervalMs: Int64 { max(1, min(timeoutMs / 3, 10_000)) }
-    /// Time allowed for one connection attempt (TCP connect + handshake).
+    /// Time allowed for one connection attempt (TCP connect + handshake): the Java client's session
+    /// timeout / servers, but at most a third of the session timeout, so that an attempt the server
+    /// never answers (seen right after a server restart) leaves time for more before the session
+    /// expires locally.
     public var connectTimeoutMs: Int64 {
-        configuration.connectTimeoutMs ?? max(1, timeoutMs / Int64(max(1, servers.count)))
+        configuration.connectTimeoutMs ?? max(1, min(timeoutMs / Int64(max(1, servers.count)), timeoutMs / 3))
     }
 
     // MARK: - Inputs
