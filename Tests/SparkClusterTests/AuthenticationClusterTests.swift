@@ -77,6 +77,27 @@ struct AuthenticationClusterTests {
         #expect(!refused.log().contains("Successfully registered with master"))
     }
 
+    /// A driver with `spark.network.crypto.enabled` (Spark's AES-based protocol, which our daemons
+    /// do not provide) opens its connection to our master with that protocol, is answered with a
+    /// failure and goes on with SASL on the same connection, as with Spark's SASL-only daemons; so do
+    /// its executors with our worker. The job runs, and both daemons say the link is not encrypted.
+    @Test(arguments: ["4.3.0", "3.5.9"])
+    func clientsWithNetworkCryptoFallBackToSasl(sparkVersion: String) async throws {
+        let cluster = try ClusterHarness(name: "auth-crypto-\(sparkVersion)", sparkVersion: sparkVersion)
+        defer { cluster.stopAll() }
+        let secret = Self.makeSecret()
+        try await cluster.startMaster(options: Self.options(secret: secret))
+        let worker = try await cluster.startWorker(.swift, options: Self.options(secret: secret))
+        let shell = try await cluster.sparkShell(
+            SeedJob.script,
+            conf: ["spark.authenticate": "true", "spark.authenticate.secret": secret, "spark.network.crypto.enabled": "true"])
+        #expect(shell.stdout.contains(SeedJob.intResult), "\(shell.stdout)\n\(shell.stderr.suffix(3000))\n\(cluster.logs)")
+        let declined = "A client opened with Spark's AES authentication (spark.network.crypto.enabled)"
+        #expect(!cluster.masterLogLines(containing: declined).isEmpty, "\(cluster.logs)")
+        #expect(worker.log().contains(declined), "\(cluster.logs)")
+        #expect(cluster.masterLogLines(containing: "refusing a connection").isEmpty, "\(cluster.logs)")
+    }
+
     /// Polls `condition` every 200 ms until it holds or `timeout` passes.
     func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout

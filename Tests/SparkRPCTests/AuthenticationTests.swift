@@ -73,12 +73,64 @@ import Testing
         // A one-way message, an RPC that is not a SaslMessage, more than 64 KiB before authenticating,
         // a first token that is not empty, and silence past the handshake time.
         #expect(try await closes(server, after: frame(.oneWayMessage(body: message))))
-        #expect(try await closes(server, after: frame(.rpcRequest(requestId: 1, body: message))))
+        // (The first such request is answered, for a client that falls back to SASL; a second is not.)
+        #expect(try await closes(server, after: frame(.rpcRequest(requestId: 1, body: message)) + frame(.rpcRequest(requestId: 3, body: message)), within: .seconds(1)))
         #expect(try await closes(server, after: Array(repeating: 0, count: 70_000)))
         let early = SaslMessage(appId: "sparkSaslUser", token: Array("username=\"x\"".utf8)).encoded()
         #expect(try await closes(server, after: frame(.rpcRequest(requestId: 2, body: early))))
         #expect(try await closes(server, after: []))
         // No connection was ever handed to the dispatcher, so nothing reached an endpoint.
+        #expect(server.connections.isEmpty)
+    }
+
+    /// A client with `spark.network.crypto.enabled` opens with Spark's AES-based protocol. Its first
+    /// request is answered with a failure and the connection stays open for SASL, which then goes on
+    /// as from the start (Spark's `saslFallback`); a second request of that kind is refused.
+    @Test func aFirstRequestOfAnotherProtocolIsAnsweredSoTheClientCanFallBack() async throws {
+        let server = try await Self.environment(secret: "0123456789abcdef", handshakeTimeoutSeconds: 20)
+        defer { Task { await server.shutdown() } }
+        let other = ByteBuffer(bytes: [0xFB, 0, 0, 0, 5] + Array("app-1".utf8))  // not SaslMessage's tag
+        let firstToken = SaslMessage(appId: "sparkSaslUser", token: []).encoded()
+
+        func exchange(_ frames: [TransportFrame]) async throws -> [TransportFrame] {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: Int(server.address.port)) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TransportFrameDecoder()))
+                        return try NIOAsyncChannel<TransportFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            return try await channel.executeThenClose { inbound, outbound in
+                var replies: [TransportFrame] = []
+                var iterator = inbound.makeAsyncIterator()
+                for frame in frames {
+                    // A write after the server has closed ends the exchange.
+                    do { try await outbound.write(ByteBuffer(bytes: self.frame(frame))) } catch { break }
+                    guard let reply = try await iterator.next() else { break }
+                    replies.append(reply)
+                }
+                return replies
+            }
+        }
+
+        // Declined, then SASL on the same connection: the server's DIGEST-MD5 challenge.
+        let fallback = try await exchange([.rpcRequest(requestId: 7, body: other), .rpcRequest(requestId: 8, body: firstToken)])
+        #expect(fallback.count == 2, "\(fallback)")
+        guard case .rpcFailure(7, let error) = fallback.first else {
+            Issue.record("expected an RpcFailure for request 7, got \(fallback)")
+            return
+        }
+        #expect(error.hasPrefix("Expected SaslMessage, received something else"))
+        guard case .rpcResponse(8, let challenge) = fallback.last else {
+            Issue.record("expected the SASL challenge for request 8, got \(fallback)")
+            return
+        }
+        #expect(String(decoding: challenge.readableBytesView, as: UTF8.self).contains("realm=\"default\""))
+
+        // Twice: the second request ends the connection.
+        let twice = try await exchange([.rpcRequest(requestId: 7, body: other), .rpcRequest(requestId: 9, body: other), .rpcRequest(requestId: 10, body: firstToken)])
+        #expect(twice.count == 2, "\(twice)")  // no challenge for request 10
+        if case .rpcFailure(9, _) = twice.last {} else { Issue.record("expected an RpcFailure for request 9, got \(twice)") }
         #expect(server.connections.isEmpty)
     }
 

@@ -136,6 +136,8 @@ public struct DigestMD5Server: Sendable {
     }
 
     public var isComplete: Bool { if case .complete = state { true } else { false } }
+    /// Whether the client's first token has been answered.
+    public var hasStarted: Bool { if case .initial = state { false } else { true } }
 
     /// The token to send back for `token`; throws when the client is not to be trusted.
     public mutating func evaluate(_ token: [UInt8]) throws(DigestMD5.Failure) -> [UInt8] {

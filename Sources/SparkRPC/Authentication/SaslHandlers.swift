@@ -62,7 +62,8 @@ struct SaslMessage: Equatable {
 
 /// The accepting side of an authenticated connection: answers the client's handshake requests, and
 /// once the client has proved the secret, puts the RPC handler in its place. Any other frame before
-/// that, a wrong proof or a handshake over its time closes the connection.
+/// that, a wrong proof or a handshake over its time closes the connection; the one exception is a
+/// first request of Spark's AES-based protocol, answered with a failure so the client falls back.
 final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = TransportFrame
     typealias OutboundOut = TransportFrame
@@ -73,6 +74,11 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let logger: Logger
     private var deadline: Scheduled<Void>?
     private var ended = false
+    private var declinedOtherProtocol = false
+
+    /// The failure a request of another protocol gets before the client falls back to SASL.
+    static let otherProtocolDeclined =
+        "Expected SaslMessage, received something else: this server authenticates with SASL only (spark.network.crypto.enabled is not supported)"
 
     private let inputLimit: HandshakeInputLimit?
     private let gate: HandshakeGate
@@ -112,6 +118,19 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         let frame = unwrapInboundIn(data)
         guard case .rpcRequest(let requestId, let body) = frame else {
             refuse(context, "\(frame.typeName) before authentication")
+            return
+        }
+        // A client with `spark.network.crypto.enabled` opens with Spark's AES-based protocol. As
+        // Spark's SASL-only server does, this one answers that first request with a failure and
+        // keeps the connection, on which the client goes on with SASL
+        // (`spark.network.crypto.saslFallback`, on by default). Once per connection.
+        if !declinedOtherProtocol, !server.hasStarted, body.getInteger(at: body.readerIndex, as: UInt8.self) != SaslMessage.tag {
+            declinedOtherProtocol = true
+            // Said once per connection (a peer keeps one): the client asked for encryption it will not get.
+            logger.info(
+                "A client opened with Spark's AES authentication (spark.network.crypto.enabled), which this daemon does not provide: answered so that it falls back to SASL; the connection will be authenticated, not encrypted",
+                metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
+            context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: Self.otherProtocolDeclined)), promise: nil)
             return
         }
         do {
