@@ -161,7 +161,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .executableTarget(name: "space-proxy", dependencies: ["SpaceProxy", serviceLifecycle, logging]),
+        .executableTarget(name: "space-proxy", dependencies: ["SpaceProxy", "SparkDaemon", serviceLifecycle, logging]),
         .executableTarget(
             name: "spark-load",
             dependencies: [

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SpaceProxy
+import SparkDaemon
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -10,6 +11,7 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "space-proxy")
+Daemon.raiseOpenFileLimit(logger: logger)
 
 let configuration: SpaceProxyConfiguration
 do {

@@ -17,6 +17,7 @@ let environment = ProcessInfo.processInfo.environment
 let level = SparkLogHandler.level(environment: environment)
 LoggingSystem.bootstrap { SparkLogHandler(label: $0, level: level) }
 let logger = Logger(label: "Master")
+Daemon.raiseOpenFileLimit(logger: logger)
 
 let arguments: MasterArguments
 do {
