@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "SparkWorkerServer",
             dependencies: [
-                "SparkWorker", "SparkRPC", "SparkProtocol", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging,
+                "SparkWorker", "SparkShuffle", "SparkRPC", "SparkProtocol", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging,
                 hummingbird, serviceLifecycle, .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -167,6 +167,14 @@ let package = Package(
             dependencies: [
                 "SparkRPC", "SparkModel", "SparkProtocol", "SparkWebUI", nioCore, nioPosix, logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Spark's external shuffle service, run by the worker with spark.shuffle.service.enabled.
+        .target(
+            name: "SparkShuffle",
+            dependencies: [
+                "SparkRPC", "SparkTransport", "CZlib", nioCore, nioPosix, logging,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // How the two daemons' mains run their services and exit.

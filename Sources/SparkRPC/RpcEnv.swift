@@ -82,12 +82,9 @@ public final class RpcEnv: Sendable {
                 }
                 var place: HandshakeGate.Place?
                 if let gate = dispatcher.handshakes {
-                    switch gate.enter(peer: channel.remoteAddress) {
-                    case .success(let taken):
-                        place = taken
-                    case .failure(let refusal):
-                        gate.refused(peer: channel.remoteAddress, reason: refusal.reason, logger: dispatcher.logger, eventLoop: channel.eventLoop)
-                        return channel.eventLoop.makeFailedFuture(RpcError(.connectFailed, refusal.reason))
+                    switch gate.admit(channel, logger: dispatcher.logger) {
+                    case .success(let taken): place = taken
+                    case .failure(let error): return channel.eventLoop.makeFailedFuture(error)
                     }
                 }
                 return channel.eventLoop.makeCompletedFuture {
@@ -144,7 +141,7 @@ public final class RpcEnv: Sendable {
         } else if let gate, let handshakePlace {
             try pipeline.addHandler(SaslServerHandler(
                 authentication: authentication, logger: dispatcher.logger, gate: gate, place: handshakePlace, inputLimit: inputLimit,
-                makeRpcHandler: makeRpcHandler))
+                makeRpcHandler: { _ in makeRpcHandler() }))
         } else {
             throw RpcError(.connectFailed, "an accepted connection without a place in the handshake gate")
         }

@@ -29,6 +29,11 @@ public enum WorkerAction: Sendable, Equatable {
     case deleteDirectories([String])
     /// Delete stale application directories under the work directory, off the message loop.
     case cleanupWorkDirectory(WorkDirectoryCleanup)
+    /// The shuffle service deletes the exited executor's files other than its shuffle outputs
+    /// (and cached RDD blocks when `keepRddBlocks`), off the message loop.
+    case shuffleServiceExecutorRemoved(ExecutorKey, keepRddBlocks: Bool)
+    /// The shuffle service forgets the finished application's executors.
+    case shuffleServiceApplicationRemoved(String)
     case log(WorkerLogLevel, String)
     /// Stop the worker with this exit code (0 after a graceful shutdown). The shell kills any
     /// executor process still alive.

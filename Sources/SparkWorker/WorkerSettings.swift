@@ -44,6 +44,16 @@ public struct WorkerSettings: Sendable, Equatable {
     /// `spark.files.fetchTimeout` (s): connecting to, and each read from, the server of a driver's
     /// `http:`/`https:` jar; 0 for none.
     public var fetchTimeoutSeconds: Double = 60
+    /// `spark.shuffle.service.enabled`: the worker runs Spark's external shuffle service.
+    public var shuffleServiceEnabled: Bool = false
+    /// `spark.shuffle.service.port`.
+    public var shuffleServicePort: Int = 7337
+    /// `spark.storage.cleanupFilesAfterExecutorExit`: the shuffle service deletes an exited
+    /// executor's files other than its shuffle outputs.
+    public var cleanupFilesAfterExecutorExit: Bool = true
+    /// `spark.shuffle.service.fetch.rdd.enabled`: cached RDD blocks are served after their executor
+    /// exits, so that cleanup keeps them.
+    public var shuffleServiceFetchRddEnabled: Bool = false
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
 
@@ -70,6 +80,13 @@ public struct WorkerSettings: Sendable, Equatable {
         proxyBase = conf.string("spark.ui.proxyBase", default: "")
         retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)
         fetchTimeoutSeconds = try conf.seconds("spark.files.fetchTimeout", default: 60)
+        shuffleServiceEnabled = try conf.bool("spark.shuffle.service.enabled", default: false)
+        shuffleServicePort = try conf.int("spark.shuffle.service.port", default: 7337)
+        guard (0...65535).contains(shuffleServicePort) else {
+            throw SparkConfError(key: "spark.shuffle.service.port", value: String(shuffleServicePort), expected: "a port number (0 to 65535)")
+        }
+        cleanupFilesAfterExecutorExit = try conf.bool("spark.storage.cleanupFilesAfterExecutorExit", default: true)
+        shuffleServiceFetchRddEnabled = try conf.bool("spark.shuffle.service.fetch.rdd.enabled", default: false)
         // 0 is no timeout, as in Java; beyond a day is taken as a day.
         guard fetchTimeoutSeconds >= 0 else {
             throw SparkConfError(key: "spark.files.fetchTimeout", value: conf.string("spark.files.fetchTimeout", default: ""), expected: "a duration, 0 for none")

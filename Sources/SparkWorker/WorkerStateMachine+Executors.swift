@@ -151,6 +151,9 @@ extension WorkerStateMachine {
         }
         coresUsed -= executor.cores
         memoryUsed -= executor.memoryMiB
+        if settings.shuffleServiceEnabled, settings.cleanupFilesAfterExecutorExit {
+            actions.append(.shuffleServiceExecutorRemoved(executor.key, keepRddBlocks: settings.shuffleServiceFetchRddEnabled))
+        }
         maybeCleanupApplication(executor.key.appId, into: &actions)
         finishShutdownIfDone(into: &actions)
     }
@@ -163,6 +166,7 @@ extension WorkerStateMachine {
             actions.append(.log(.info, "Cleaning up local directories for application \(appId)"))
             actions.append(.deleteDirectories(directories))
         }
+        if settings.shuffleServiceEnabled { actions.append(.shuffleServiceApplicationRemoved(appId)) }
     }
 
     // MARK: - State reports

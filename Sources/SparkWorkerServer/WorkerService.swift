@@ -11,6 +11,7 @@ import ServiceLifecycle
 import SparkDaemon
 import SparkModel
 import SparkRPC
+import SparkShuffle
 import SparkWebUI
 import SparkWorker
 
@@ -43,6 +44,13 @@ public struct WorkerService: Service {
         try createWorkDirectory()
         let env = try await startRpcEnv()
         monitor.bound(rpc: env.address)
+        let shuffleService: ShuffleService?
+        do {
+            shuffleService = try await startShuffleService()
+        } catch {
+            await env.shutdown()
+            throw error
+        }
         let (events, sink) = AsyncStream.makeStream(of: WorkerShellEvent.self)
         let code: Int32 = await withDiscardingTaskGroup(returning: Int32.self) { group in
             guard let webUI = await startWebUI(group: &group) else {
@@ -55,7 +63,8 @@ public struct WorkerService: Service {
                 configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
                 sink: sink, processes: processes,
                 archives: ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger),
-                logRolling: executorLogRolling(), monitor: monitor, logger: logger, environment: options.environment)
+                logRolling: executorLogRolling(), monitor: monitor, logger: logger, environment: options.environment,
+                shuffleService: shuffleService)
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
             let code = await withGracefulShutdownHandler {
@@ -72,6 +81,7 @@ public struct WorkerService: Service {
         env.unregister("Worker")
         // Whatever is still running (exit without a graceful shutdown, cancellation) ends with us.
         await processes.terminateAll(grace: options.settings.executorTerminateTimeout)
+        await shuffleService?.stop()
         await env.shutdown()
         logger.info("Worker stopped", metadata: ["worker/exit-code": "\(code)"])
         if code != 0 { throw WorkerExit(code: code) }
@@ -101,9 +111,6 @@ public struct WorkerService: Service {
         if !resources.isEmpty {
             logger.warning("Custom worker resources are not supported; ignoring \(resources.joined(separator: ", "))")
         }
-        if options.conf["spark.shuffle.service.enabled"]?.lowercased() == "true" {
-            logger.warning("The external shuffle service is not provided by this worker")
-        }
     }
 
     /// Spark: `Worker.createWorkDir` (the JVM worker exits 1 when it cannot).
@@ -112,6 +119,28 @@ public struct WorkerService: Service {
               HostEnvironment.isDirectory(options.workDirectory)
         else {
             logger.error("Failed to create work directory \(options.workDirectory)")
+            throw WorkerExit(code: 1)
+        }
+    }
+
+    /// Spark: `Worker.startExternalShuffleService`: with `spark.shuffle.service.enabled`, binds the
+    /// shuffle service on the worker's host (Spark binds every address) at
+    /// `spark.shuffle.service.port`; the worker exits 1 when it cannot.
+    func startShuffleService() async throws -> ShuffleService? {
+        let settings = options.settings
+        guard settings.shuffleServiceEnabled else { return nil }
+        do {
+            let service = try await ShuffleService.start(
+                host: options.host, port: settings.shuffleServicePort,
+                resolver: ShuffleBlockResolver(allowedRoots: options.localRootParents),
+                authentication: options.authentication.map {
+                    RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
+                },
+                group: eventLoopGroup, logger: Logger(label: "ExternalShuffleService"))
+            logger.info("Starting shuffle service on port \(service.port) with useSasl = \(options.authentication != nil)")
+            return service
+        } catch {
+            logger.error("Failed to start external shuffle service: \(error)")
             throw WorkerExit(code: 1)
         }
     }

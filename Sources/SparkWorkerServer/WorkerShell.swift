@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import SparkModel
 import SparkRPC
+import SparkShuffle
 import SparkWorker
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +35,8 @@ struct WorkerShell {
     let environment: [String: String]
     /// Fetches drivers' `http:`/`https:` jars.
     let jarDownload: JarDownload
+    /// The external shuffle service, with `spark.shuffle.service.enabled`.
+    let shuffleService: ShuffleService?
 
     private var timerGenerations: [WorkerTimer: UInt64] = [:]
     private var nextGeneration: UInt64 = 0
@@ -54,8 +57,9 @@ struct WorkerShell {
     init(
         configuration: WorkerConfiguration, env: RpcEnv, sink: AsyncStream<WorkerShellEvent>.Continuation,
         processes: ChildProcesses, archives: ExecutorArchives, logRolling: ExecutorLogRolling? = nil, monitor: WorkerMonitor,
-        logger: Logger, environment: [String: String], jarDownload: JarDownload? = nil
+        logger: Logger, environment: [String: String], jarDownload: JarDownload? = nil, shuffleService: ShuffleService? = nil
     ) {
+        self.shuffleService = shuffleService
         machine = WorkerStateMachine(configuration: configuration, random: SystemRandomNumberGenerator())
         self.env = env
         self.sink = sink
@@ -166,6 +170,10 @@ struct WorkerShell {
         case .cleanupWorkDirectory(let cleanup):
             let logger = logger
             group.addTask { WorkDirectories.cleanup(cleanup, now: Date(), logger: logger) }
+        case .shuffleServiceExecutorRemoved(let key, let keepRddBlocks):
+            shuffleService?.executorRemoved(appId: key.appId, execId: String(key.execId), keepRddBlocks: keepRddBlocks)
+        case .shuffleServiceApplicationRemoved(let appId):
+            shuffleService?.applicationRemoved(appId: appId)
         case .log(let level, let message):
             logger.log(level: level.loggerLevel, "\(message)")
         case .exit(let code):

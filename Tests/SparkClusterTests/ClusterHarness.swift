@@ -78,9 +78,11 @@ final class ClusterHarness: @unchecked Sendable {
     }
 
     /// Starts a worker of `kind` and, unless `registers` is false, waits until the master has registered it.
+    /// `host` is where a Swift worker listens (a JVM worker listens on 127.0.0.1).
     @discardableResult
     func startWorker(
-        _ kind: WorkerKind, cores: Int = 2, memory: String = "2g", options: [String] = [], registers: Bool = true
+        _ kind: WorkerKind, host: String = "127.0.0.1", cores: Int = 2, memory: String = "2g", options: [String] = [],
+        registers: Bool = true
     ) async throws -> ChildProcess {
         let port = try freePort()
         let index = workers.count
@@ -100,7 +102,7 @@ final class ClusterHarness: @unchecked Sendable {
             process = try ChildProcess(
                 name: "swift-worker-\(index)", executable: TestEnvironment.product("spark-worker"),
                 arguments: [
-                    "--host", "127.0.0.1", "--port", "\(port)", "--webui-port", "\(try freePort())", "--cores", "\(cores)",
+                    "--host", host, "--port", "\(port)", "--webui-port", "\(try freePort())", "--cores", "\(cores)",
                     "--memory", memory, "--work-dir", work.path, masterURL,
                 ],
                 environment: [
@@ -111,7 +113,7 @@ final class ClusterHarness: @unchecked Sendable {
         }
         workers.append(process)
         workerPorts.append(port)
-        if registers { try await master!.waitForLog("Registering worker 127.0.0.1:\(port)", timeout: .seconds(60)) }
+        if registers { try await master!.waitForLog("Registering worker \(host):\(port)", timeout: .seconds(60)) }
         return process
     }
 

@@ -70,7 +70,9 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private var server: DigestMD5Server
     private let timeout: TimeAmount
-    private let makeRpcHandler: () -> any ChannelHandler
+    private let makeRpcHandler: (String) -> any ChannelHandler
+    /// The application id the client gave in its first `SaslMessage` (Spark: `client.setClientId`).
+    private var clientId: String?
     private let logger: Logger
     private var deadline: Scheduled<Void>?
     private var ended = false
@@ -87,7 +89,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     init(
         authentication: RpcAuthentication, logger: Logger, gate: HandshakeGate, place: HandshakeGate.Place,
-        inputLimit: HandshakeInputLimit?, makeRpcHandler: @escaping () -> any ChannelHandler
+        inputLimit: HandshakeInputLimit?, makeRpcHandler: @escaping (String) -> any ChannelHandler
     ) {
         self.inputLimit = inputLimit
         self.gate = gate
@@ -135,6 +137,10 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         do {
             let message = try SaslMessage.decode(body)
+            if let clientId, clientId != message.appId {
+                throw DigestMD5.Failure(message: "the application id changed during the handshake")
+            }
+            clientId = message.appId
             let reply = try server.evaluate(message.token)
             context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: ByteBuffer(bytes: reply))), promise: nil)
         } catch {
@@ -148,7 +154,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         ended = true
         logger.debug("authenticated", metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
         do {
-            try context.pipeline.syncOperations.addHandler(makeRpcHandler(), position: .after(self))
+            try context.pipeline.syncOperations.addHandler(makeRpcHandler(clientId ?? ""), position: .after(self))
             if let inputLimit { context.pipeline.syncOperations.removeHandler(inputLimit, promise: nil) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {

@@ -1,0 +1,306 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOCore
+import SparkTransport
+
+/// One connection to the shuffle service (Spark: `ExternalBlockHandler` with its
+/// `OneForOneStreamManager`): RPCs register executors and open streams of blocks, then each chunk
+/// of a stream is fetched in order, one block a chunk, read from the executor's files.
+///
+/// Chunk requests wait in order while the connection cannot take more output, so a client that
+/// asks for many and reads slowly holds a queue of requests here, not of blocks.
+final class ShuffleConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = TransportFrame
+    typealias OutboundOut = TransportFrame
+
+    /// Blocks up to this size are read into memory and sent in their frame; larger ones are sent
+    /// from the file (`sendfile`), which holds a descriptor until written.
+    static let inMemoryBlockLimit: Int64 = 256 * 1024
+    static let maxStreams = 1024
+    static let maxWaitingRequests = 65_536
+
+    private enum Block {
+        case shuffle(shuffleId: Int32, mapId: Int64, start: Int32, end: Int32)
+        case rdd(rddId: Int32, splitIndex: Int32)
+    }
+
+    private struct Stream {
+        var appId: String
+        var execId: String
+        var blocks: [Block]
+        var next = 0
+    }
+
+    private enum Waiting {
+        case chunk(streamId: Int64, chunkIndex: Int32)
+        case stream(name: String, streamId: Int64, chunkIndex: Int32)
+    }
+
+    private let service: ShuffleService
+    /// The application the client authenticated for; nil without authentication.
+    private let clientId: String?
+    private var streams: [Int64: Stream] = [:]
+    private var waiting = CircularBuffer<Waiting>()
+
+    init(service: ShuffleService, clientId: String?) {
+        self.service = service
+        self.clientId = clientId
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .rpcRequest(let requestId, let body):
+            let reply: TransportFrame
+            do {
+                reply = .rpcResponse(requestId: requestId, body: try answer(ShuffleRequest.decode(body), context: context))
+            } catch {
+                reply = .rpcFailure(requestId: requestId, error: error.message)
+            }
+            context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+        case .chunkFetchRequest(let streamId, let chunkIndex):
+            enqueue(.chunk(streamId: streamId, chunkIndex: chunkIndex), context: context)
+        case .streamRequest(let name):
+            // "<stream>_<chunk>", for a block the client keeps on disk rather than in memory.
+            let parts = name.split(separator: "_")
+            guard parts.count == 2, let streamId = Int64(parts[0]), let chunkIndex = Int32(parts[1]) else {
+                context.writeAndFlush(wrapOutboundOut(.streamFailure(streamId: name, error: "Stream id \(name) is not <stream>_<chunk>")), promise: nil)
+                return
+            }
+            enqueue(.stream(name: name, streamId: streamId, chunkIndex: chunkIndex), context: context)
+        case .oneWayMessage:
+            // Push-based shuffle's RemoveShuffleMerge is the only one-way message; there is nothing to remove here.
+            break
+        case let other:
+            service.logger.warning("closing a shuffle connection that sent \(other.typeName)", metadata: peer(context))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        streams.removeAll()
+        waiting.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        service.logger.debug("closing a shuffle connection: \(error)", metadata: peer(context))
+        context.close(promise: nil)
+    }
+
+    // MARK: - RPCs
+
+    private func answer(_ request: ShuffleRequest, context: ChannelHandlerContext) throws(ShuffleProtocolError) -> ByteBuffer {
+        switch request {
+        case .registerExecutor(let appId, let execId, let info):
+            try checkAuthorized(appId)
+            try service.resolver.register(appId: appId, execId: execId, info: info)
+            service.logger.info("Registered executor \(execId) of \(appId) with \(info.localDirs.count) local directories")
+            return ByteBuffer()
+        case .openBlocks(let appId, let execId, let blockIds):
+            try checkAuthorized(appId)
+            return try openStream(Stream(appId: appId, execId: execId, blocks: blockIds.map(Self.block)))
+        case .fetchShuffleBlocks(let appId, let execId, let shuffleId, let mapIds, let reduceIds, let batch):
+            try checkAuthorized(appId)
+            var blocks: [Block] = []
+            for (mapId, reduces) in zip(mapIds, reduceIds) {
+                if batch {
+                    blocks.append(.shuffle(shuffleId: shuffleId, mapId: mapId, start: reduces[0], end: reduces[1]))
+                } else {
+                    for reduce in reduces where reduce < .max {
+                        blocks.append(.shuffle(shuffleId: shuffleId, mapId: mapId, start: reduce, end: reduce + 1))
+                    }
+                }
+            }
+            return try openStream(Stream(appId: appId, execId: execId, blocks: blocks))
+        case .removeBlocks(let appId, let execId, let blockIds):
+            try checkAuthorized(appId)
+            return ShuffleReply.blocksRemoved(try service.resolver.removeBlocks(appId: appId, execId: execId, blockIds: blockIds)).encoded()
+        case .getLocalDirsForExecutors(let appId, let execIds):
+            try checkAuthorized(appId)
+            var dirs: [[String]] = []
+            for execId in execIds { dirs.append(try service.resolver.registered(appId: appId, execId: execId).localDirs) }
+            return ShuffleReply.localDirsForExecutors(execIds: execIds, dirs: dirs).encoded()
+        case .diagnoseCorruption(let appId, let execId, let shuffleId, let mapId, let reduceId, let checksum, let algorithm):
+            try checkAuthorized(appId)
+            let cause = service.resolver.executor(appId: appId, execId: execId).map {
+                service.resolver.diagnose($0, shuffleId: shuffleId, mapId: mapId, reduceId: reduceId, readerChecksum: checksum, algorithm: algorithm)
+            } ?? .unknownIssue
+            return ShuffleReply.corruptionCause(cause).encoded()
+        case .unsupported(let type):
+            throw ShuffleProtocolError("Unexpected message type \(type): this shuffle service does not take it")
+        }
+    }
+
+    /// Spark: `checkAuth`: an authenticated client acts for its own application only.
+    private func checkAuthorized(_ appId: String) throws(ShuffleProtocolError) {
+        if let clientId, clientId != appId {
+            throw ShuffleProtocolError("Client for \(clientId) not authorized for application \(appId).")
+        }
+    }
+
+    private func openStream(_ stream: Stream) throws(ShuffleProtocolError) -> ByteBuffer {
+        guard streams.count < Self.maxStreams else {
+            throw ShuffleProtocolError("this connection has \(Self.maxStreams) streams open")
+        }
+        let streamId = service.newStreamId()
+        if !stream.blocks.isEmpty { streams[streamId] = stream }
+        return ShuffleReply.streamHandle(streamId: streamId, numChunks: Int32(clamping: stream.blocks.count)).encoded()
+    }
+
+    /// `shuffle_S_M_R` or `rdd_R_P` (Spark: `ExternalBlockHandler`'s block id parsing).
+    private static func block(_ blockId: String) throws(ShuffleProtocolError) -> Block {
+        let parts = blockId.split(separator: "_", omittingEmptySubsequences: false)
+        if parts.count == 4, parts[0] == "shuffle", let shuffleId = Int32(parts[1]), let mapId = Int64(parts[2]),
+           let reduceId = Int32(parts[3]), reduceId >= 0, reduceId < .max {
+            return .shuffle(shuffleId: shuffleId, mapId: mapId, start: reduceId, end: reduceId + 1)
+        }
+        if parts.count == 3, parts[0] == "rdd", let rddId = Int32(parts[1]), let splitIndex = Int32(parts[2]) {
+            return .rdd(rddId: rddId, splitIndex: splitIndex)
+        }
+        throw ShuffleProtocolError("Unexpected block id format: \(blockId)")
+    }
+
+    // MARK: - Chunks
+
+    private func enqueue(_ request: Waiting, context: ChannelHandlerContext) {
+        guard waiting.count < Self.maxWaitingRequests else {
+            service.logger.warning("closing a shuffle connection with \(waiting.count) requests waiting", metadata: peer(context))
+            context.close(promise: nil)
+            return
+        }
+        waiting.append(request)
+        drain(context)
+    }
+
+    private func drain(_ context: ChannelHandlerContext) {
+        var wrote = false
+        while context.channel.isWritable, let request = waiting.popFirst() {
+            switch request {
+            case .chunk(let streamId, let chunkIndex):
+                switch segment(streamId: streamId, chunkIndex: chunkIndex) {
+                case .success(let segment):
+                    send(segment, header: .chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer()), context: context) {
+                        .chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: $0)
+                    }
+                case .failure(let error):
+                    context.write(wrapOutboundOut(.chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: error.message)), promise: nil)
+                }
+            case .stream(let name, let streamId, let chunkIndex):
+                switch segment(streamId: streamId, chunkIndex: chunkIndex) {
+                case .success(let segment):
+                    send(segment, header: .streamResponse(streamId: name, byteCount: segment.length), context: context) {
+                        .streamFailure(streamId: name, error: $0)
+                    }
+                case .failure(let error):
+                    context.write(wrapOutboundOut(.streamFailure(streamId: name, error: error.message)), promise: nil)
+                }
+            }
+            wrote = true
+        }
+        if wrote { context.flush() }
+    }
+
+    /// The next chunk of a stream, which must be asked for in order (as Spark's stream manager requires).
+    private func segment(streamId: Int64, chunkIndex: Int32) -> Result<FileSegment, ShuffleProtocolError> {
+        guard var stream = streams[streamId] else { return .failure(ShuffleProtocolError("Unknown stream ID \(streamId).")) }
+        if let clientId, clientId != stream.appId {
+            return .failure(ShuffleProtocolError("Client \(clientId) not authorized to read stream \(streamId) (app \(stream.appId))."))
+        }
+        guard chunkIndex == stream.next else {
+            return .failure(ShuffleProtocolError("Received out-of-order chunk index \(chunkIndex) (expected \(stream.next))"))
+        }
+        stream.next += 1
+        streams[streamId] = stream.next < stream.blocks.count ? stream : nil
+        return Result(catching: { () throws(ShuffleProtocolError) -> FileSegment in
+            let info = try service.resolver.registered(appId: stream.appId, execId: stream.execId)
+            switch stream.blocks[Int(chunkIndex)] {
+            case .shuffle(let shuffleId, let mapId, let start, let end):
+                return try service.resolver.shuffleSegment(info, shuffleId: shuffleId, mapId: mapId, start: start, end: end)
+            case .rdd(let rddId, let splitIndex):
+                return try service.resolver.rddSegment(info, rddId: rddId, splitIndex: splitIndex)
+            }
+        })
+    }
+
+    /// Writes `header` and the segment's bytes: within a `ChunkFetchSuccess` frame, or after a
+    /// `StreamResponse` frame. A segment the file does not hold gets `failure` instead.
+    private func send(
+        _ segment: FileSegment, header: TransportFrame, context: ChannelHandlerContext, failure: (String) -> TransportFrame
+    ) {
+        let descriptor = open(segment.path, O_RDONLY | O_CLOEXEC)
+        var status = stat()
+        guard descriptor >= 0, fstat(descriptor, &status) == 0, Int64(status.st_size) >= segment.offset + segment.length else {
+            if descriptor >= 0 { close(descriptor) }
+            context.write(wrapOutboundOut(failure("Failed to read \(segment.length) bytes at \(segment.offset) of \(segment.path)")), promise: nil)
+            return
+        }
+        if segment.length <= Self.inMemoryBlockLimit {
+            defer { close(descriptor) }
+            var body = ByteBuffer()
+            let length = Int(segment.length)
+            let read = body.writeWithUnsafeMutableBytes(minimumWritableBytes: max(length, 1)) { buffer in
+                var done = 0
+                while done < length {
+                    let count = pread(descriptor, buffer.baseAddress! + done, length - done, off_t(segment.offset) + off_t(done))
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else { break }
+                    done += count
+                }
+                return done
+            }
+            guard read == length else {
+                context.write(wrapOutboundOut(failure("Failed to read \(segment.length) bytes at \(segment.offset) of \(segment.path)")), promise: nil)
+                return
+            }
+            switch header {
+            case .chunkFetchSuccess(let streamId, let chunkIndex, _):
+                context.write(wrapOutboundOut(.chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: body)), promise: nil)
+            default:
+                context.write(wrapOutboundOut(header), promise: nil)
+                rawWrite(.byteBuffer(body), context: context)
+            }
+            return
+        }
+        // Large: the frame's header, then the file's bytes by sendfile, past the frame encoder.
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+        let region = FileRegion(fileHandle: handle, readerIndex: Int(segment.offset), endIndex: Int(segment.offset + segment.length))
+        var frame = ByteBuffer()
+        switch header {
+        case .chunkFetchSuccess(let streamId, let chunkIndex, _):
+            frame.writeInteger(Int64(8 + 1 + 8 + 4) + segment.length)
+            frame.writeInteger(UInt8(1))
+            frame.writeInteger(streamId)
+            frame.writeInteger(chunkIndex)
+        default:
+            TransportFrameEncoder.write(header, into: &frame)
+        }
+        rawWrite(.byteBuffer(frame), context: context)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in try? handle.close() }
+        rawWrite(.fileRegion(region), context: context, promise: written)
+    }
+
+    /// Bytes that must not go through the frame encoder: written from its place in the pipeline,
+    /// so they follow, in order, the frames written before them.
+    private func rawWrite(_ data: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard let encoder = try? context.pipeline.syncOperations.context(handlerType: MessageToByteHandler<TransportFrameEncoder>.self) else {
+            promise?.fail(ShuffleProtocolError("no frame encoder in the pipeline"))
+            context.close(promise: nil)
+            return
+        }
+        encoder.write(NIOAny(data), promise: promise)
+    }
+
+    private func peer(_ context: ChannelHandlerContext) -> Logger.Metadata {
+        ["shuffle/peer": "\(context.remoteAddress?.description ?? "?")"]
+    }
+}
