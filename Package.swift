@@ -200,6 +200,7 @@ let package = Package(
         ),
         .testTarget(name: "SparkProtocolTests", dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization", nioCore]),
         .testTarget(name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix]),
+        .testTarget(name: "SparkShuffleTests", dependencies: ["SparkShuffle", "SparkRPC", "SparkTransport", "SparkTestKit", nioCore, nioPosix, logging]),
         .testTarget(
             name: "SparkInspectorTests",
             dependencies: ["SparkInspector", "SparkTestKit", "SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]

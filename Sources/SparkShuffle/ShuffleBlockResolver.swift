@@ -42,6 +42,10 @@ public final class ShuffleBlockResolver: Sendable {
 
     public var registeredCount: Int { executors.withLockedValue { $0.count } }
 
+    func hasApplication(_ appId: String) -> Bool {
+        executors.withLockedValue { $0.keys.contains { $0.appId == appId } }
+    }
+
     public func executor(appId: String, execId: String) -> ExecutorShuffleInfo? {
         executors.withLockedValue { $0[ExecutorKey(appId: appId, execId: execId)] }
     }

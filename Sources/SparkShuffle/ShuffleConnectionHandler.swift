@@ -187,7 +187,8 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
             switch request {
             case .chunk(let streamId, let chunkIndex):
                 switch segment(streamId: streamId, chunkIndex: chunkIndex) {
-                case .success(let segment):
+                case .success(let (appId, segment)):
+                    service.recordServed(appId: appId, bytes: segment.length, byStream: false)
                     send(segment, header: .chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer()), context: context) {
                         .chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: $0)
                     }
@@ -196,7 +197,8 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
                 }
             case .stream(let name, let streamId, let chunkIndex):
                 switch segment(streamId: streamId, chunkIndex: chunkIndex) {
-                case .success(let segment):
+                case .success(let (appId, segment)):
+                    service.recordServed(appId: appId, bytes: segment.length, byStream: true)
                     send(segment, header: .streamResponse(streamId: name, byteCount: segment.length), context: context) {
                         .streamFailure(streamId: name, error: $0)
                     }
@@ -210,7 +212,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     }
 
     /// The next chunk of a stream, which must be asked for in order (as Spark's stream manager requires).
-    private func segment(streamId: Int64, chunkIndex: Int32) -> Result<FileSegment, ShuffleProtocolError> {
+    private func segment(streamId: Int64, chunkIndex: Int32) -> Result<(String, FileSegment), ShuffleProtocolError> {
         guard var stream = streams[streamId] else { return .failure(ShuffleProtocolError("Unknown stream ID \(streamId).")) }
         if let clientId, clientId != stream.appId {
             return .failure(ShuffleProtocolError("Client \(clientId) not authorized to read stream \(streamId) (app \(stream.appId))."))
@@ -220,13 +222,13 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
         }
         stream.next += 1
         streams[streamId] = stream.next < stream.blocks.count ? stream : nil
-        return Result(catching: { () throws(ShuffleProtocolError) -> FileSegment in
+        return Result(catching: { () throws(ShuffleProtocolError) -> (String, FileSegment) in
             let info = try service.resolver.registered(appId: stream.appId, execId: stream.execId)
             switch stream.blocks[Int(chunkIndex)] {
             case .shuffle(let shuffleId, let mapId, let start, let end):
-                return try service.resolver.shuffleSegment(info, shuffleId: shuffleId, mapId: mapId, start: start, end: end)
+                return (stream.appId, try service.resolver.shuffleSegment(info, shuffleId: shuffleId, mapId: mapId, start: start, end: end))
             case .rdd(let rddId, let splitIndex):
-                return try service.resolver.rddSegment(info, rddId: rddId, splitIndex: splitIndex)
+                return (stream.appId, try service.resolver.rddSegment(info, rddId: rddId, splitIndex: splitIndex))
             }
         })
     }

@@ -21,6 +21,8 @@ public final class ShuffleService: Sendable {
     /// Spark: stream ids start at a random multiple of 1000 and count up.
     private let streamIds = NIOLockedValueBox<Int64>(Int64.random(in: 0..<Int64(Int32.max)) * 1000)
     private let channel: any Channel
+    /// Blocks served per application, logged when it ends.
+    private let served = NIOLockedValueBox<[String: Served]>([:])
     /// The port bound.
     public let port: Int
 
@@ -64,6 +66,32 @@ public final class ShuffleService: Sendable {
         try? await channel.close()
     }
 
+    /// What was served to one application: blocks and bytes, in chunks and in streams.
+    public struct Served: Sendable, Equatable, CustomStringConvertible {
+        public var chunks = 0
+        public var chunkBytes: Int64 = 0
+        public var streams = 0
+        public var streamBytes: Int64 = 0
+
+        public var description: String {
+            "\(chunks) blocks (\(chunkBytes) bytes) by chunk, \(streams) (\(streamBytes) bytes) by stream"
+        }
+    }
+
+    func recordServed(appId: String, bytes: Int64, byStream: Bool) {
+        served.withLockedValue { served in
+            // Bounded by the applications registered: a count for an unknown one is not kept.
+            guard served[appId] != nil || resolver.hasApplication(appId) else { return }
+            if byStream {
+                served[appId, default: Served()].streams += 1
+                served[appId, default: Served()].streamBytes += bytes
+            } else {
+                served[appId, default: Served()].chunks += 1
+                served[appId, default: Served()].chunkBytes += bytes
+            }
+        }
+    }
+
     func newStreamId() -> Int64 {
         streamIds.withLockedValue { id in
             defer { id &+= 1 }
@@ -94,7 +122,8 @@ public final class ShuffleService: Sendable {
     /// their directories with the application's).
     public func applicationRemoved(appId: String) {
         let directories = resolver.applicationRemoved(appId: appId)
-        if !directories.isEmpty { logger.info("Application \(appId) removed from the shuffle service") }
+        let total = served.withLockedValue { $0.removeValue(forKey: appId) } ?? Served()
+        if !directories.isEmpty { logger.info("Application \(appId) removed from the shuffle service; served it \(total)") }
     }
 
     /// Deletes the regular files `matching` under `path` (two levels in Spark's layout; at most four

@@ -1,0 +1,311 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+@testable import SparkShuffle
+@testable import SparkRPC
+import SparkTestKit
+import SparkTransport
+import Testing
+
+/// The shuffle service on loopback, spoken to frame by frame: what it serves from an executor's
+/// files, and what it does with requests it must not serve. (That the files are where Spark's
+/// executors put them, and that Spark's clients read what it sends, is shown by
+/// `ShuffleServiceClusterTests` with real applications.)
+@Suite struct ShuffleServiceTests {
+    /// A scratch root with one executor's block directory laid out as Spark lays it out.
+    struct Executor {
+        let root: URL
+        let info: ExecutorShuffleInfo
+
+        init() throws {
+            root = try TestEnvironment.temporaryDirectory("shuffle-service")
+            let blockManager = root.appendingPathComponent("app-dir/blockmgr-1")
+            try FileManager.default.createDirectory(at: blockManager, withIntermediateDirectories: true)
+            info = ExecutorShuffleInfo(localDirs: [blockManager.path], subDirsPerLocalDir: 64, shuffleManager: "org.apache.spark.shuffle.sort.SortShuffleManager")
+        }
+
+        func write(_ name: String, _ bytes: [UInt8]) throws {
+            let path = ShuffleBlockResolver.filePath(localDirs: info.localDirs, subDirsPerLocalDir: info.subDirsPerLocalDir, name: name)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        }
+
+        /// A map output: the partitions' bytes in one data file, their offsets in the index file.
+        func writeMapOutput(shuffleId: Int, mapId: Int64, partitions: [[UInt8]]) throws {
+            var index: [UInt8] = []
+            var offset: Int64 = 0
+            for value in [0] + partitions.map({ Int64($0.count) }) {
+                offset += Int64(value)
+                withUnsafeBytes(of: offset.bigEndian) { index += $0 }
+            }
+            try write("shuffle_\(shuffleId)_\(mapId)_0.index", index)
+            try write("shuffle_\(shuffleId)_\(mapId)_0.data", partitions.flatMap { $0 })
+        }
+    }
+
+    static func string(_ value: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(Int32(value.utf8.count))
+        buffer.writeString(value)
+    }
+
+    static func register(_ appId: String, _ execId: String, _ info: ExecutorShuffleInfo) -> ByteBuffer {
+        var body = ByteBuffer()
+        body.writeInteger(UInt8(2))
+        string(appId, into: &body)
+        string(execId, into: &body)
+        body.writeInteger(Int32(info.localDirs.count))
+        for dir in info.localDirs { string(dir, into: &body) }
+        body.writeInteger(info.subDirsPerLocalDir)
+        string(info.shuffleManager, into: &body)
+        return body
+    }
+
+    static func fetch(_ appId: String, _ execId: String, shuffleId: Int32, blocks: [(Int64, [Int32])], batch: Bool = false) -> ByteBuffer {
+        var body = ByteBuffer()
+        body.writeInteger(UInt8(9))
+        string(appId, into: &body)
+        string(execId, into: &body)
+        body.writeInteger(shuffleId)
+        body.writeInteger(Int32(blocks.count))
+        for (mapId, _) in blocks { body.writeInteger(mapId) }
+        body.writeInteger(Int32(blocks.count))
+        for (_, reduces) in blocks {
+            body.writeInteger(Int32(reduces.count))
+            for reduce in reduces { body.writeInteger(reduce) }
+        }
+        body.writeInteger(UInt8(batch ? 1 : 0))
+        return body
+    }
+
+    static func removeBlocks(_ appId: String, _ execId: String, _ blockIds: [String]) -> ByteBuffer {
+        var body = ByteBuffer()
+        body.writeInteger(UInt8(7))
+        string(appId, into: &body)
+        string(execId, into: &body)
+        body.writeInteger(Int32(blockIds.count))
+        for id in blockIds { string(id, into: &body) }
+        return body
+    }
+
+    /// A client connection: frames out, frames in (raw stream bytes after a `StreamResponse`
+    /// are returned as one `oneWayMessage` of them, for the test's convenience).
+    final class Client: @unchecked Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        var pending = ByteBuffer()
+
+        init(port: Int) async throws {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                }
+            iterator = channel.inbound.makeAsyncIterator()
+        }
+
+        func send(_ frames: TransportFrame...) async throws {
+            var buffer = ByteBuffer()
+            for frame in frames { TransportFrameEncoder.write(frame, into: &buffer) }
+            try await channel.outbound.write(buffer)
+        }
+
+        /// At least `count` bytes buffered, or nil when the server closed first.
+        private func fill(_ count: Int) async throws -> Bool {
+            while pending.readableBytes < count {
+                guard var more = try await iterator.next() else { return false }
+                pending.writeBuffer(&more)
+            }
+            return true
+        }
+
+        func frame() async throws -> TransportFrame? {
+            guard try await fill(8), let length = pending.getInteger(at: pending.readerIndex, as: Int64.self),
+                  try await fill(Int(length)), var slice = pending.readSlice(length: Int(length))
+            else { return nil }
+            slice.moveReaderIndex(forwardBy: 8)
+            return try TransportFrameDecoder.parse(frame: &slice)
+        }
+
+        func raw(_ count: Int) async throws -> [UInt8]? {
+            guard try await fill(count) else { return nil }
+            return pending.readBytes(length: count)
+        }
+
+        func ask(_ body: ByteBuffer, id: Int64 = 1) async throws -> TransportFrame? {
+            try await send(.rpcRequest(requestId: id, body: body))
+            return try await frame()
+        }
+
+        func close() async { try? await channel.channel.close() }
+
+        /// Spark's SASL handshake (DIGEST-MD5) as the shuffle client makes it: the application id in
+        /// every `SaslMessage`.
+        func authenticate(secret: String, appId: String) async throws {
+            var generator = SystemRandomNumberGenerator()
+            var sasl = DigestMD5Client(credentials: DigestMD5.Credentials(secret: secret), cnonce: DigestMD5.makeNonce(using: &generator))
+            var token = sasl.firstToken
+            var id: Int64 = 100
+            while true {
+                guard case .rpcResponse(_, let body)? = try await ask(SaslMessage(appId: appId, token: token).encoded(), id: id) else {
+                    throw ShuffleProtocolError("the handshake was refused")
+                }
+                guard let next = try sasl.evaluate(Array(body.readableBytesView)) else { return }
+                token = next
+                id += 1
+            }
+        }
+    }
+
+    static func withService(
+        roots: [String], authentication: RpcAuthentication? = nil, _ body: (ShuffleService) async throws -> Void
+    ) async throws {
+        let service = try await ShuffleService.start(
+            host: "127.0.0.1", port: 0, resolver: ShuffleBlockResolver(allowedRoots: roots), authentication: authentication,
+            logger: Logger(label: "shuffle-test"))
+        do {
+            try await body(service)
+        } catch {
+            await service.stop()
+            throw error
+        }
+        await service.stop()
+    }
+
+    func streamHandle(_ frame: TransportFrame?) throws -> (Int64, Int32) {
+        guard case .rpcResponse(_, var body) = frame, body.readInteger(as: UInt8.self) == 3,
+              let streamId = body.readInteger(as: Int64.self), let chunks = body.readInteger(as: Int32.self)
+        else { throw ShuffleProtocolError("expected a StreamHandle, got \(String(describing: frame))") }
+        return (streamId, chunks)
+    }
+
+    @Test func servesShuffleBlocksByChunkAndByStream() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        let large = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }  // over the 256 KiB sent from memory
+        try executor.writeMapOutput(shuffleId: 3, mapId: 42, partitions: [Array("zero".utf8), [], Array("two".utf8), large])
+        try await Self.withService(roots: [executor.root.path]) { service in
+            let client = try await Client(port: service.port)
+            defer { Task { await client.close() } }
+            #expect(try await client.ask(Self.register("app-1", "7", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+
+            let (streamId, chunks) = try streamHandle(try await client.ask(Self.fetch("app-1", "7", shuffleId: 3, blocks: [(42, [0, 2, 3])])))
+            #expect(chunks == 3)
+            try await client.send(
+                .chunkFetchRequest(streamId: streamId, chunkIndex: 0), .chunkFetchRequest(streamId: streamId, chunkIndex: 1),
+                .chunkFetchRequest(streamId: streamId, chunkIndex: 2))
+            #expect(try await client.frame() == .chunkFetchSuccess(streamId: streamId, chunkIndex: 0, body: ByteBuffer(string: "zero")))
+            #expect(try await client.frame() == .chunkFetchSuccess(streamId: streamId, chunkIndex: 1, body: ByteBuffer(string: "two")))
+            #expect(try await client.frame() == .chunkFetchSuccess(streamId: streamId, chunkIndex: 2, body: ByteBuffer(bytes: large)))
+            // The stream is gone after its last chunk.
+            try await client.send(.chunkFetchRequest(streamId: streamId, chunkIndex: 2))
+            guard case .chunkFetchFailure(streamId, 2, let unknown) = try await client.frame() else { Issue.record("expected a failure"); return }
+            #expect(unknown.contains("Unknown stream ID"))
+
+            // A batch [1, 4) by stream: a StreamResponse, then the bytes outside the frame.
+            let (batchStream, batchChunks) = try streamHandle(try await client.ask(Self.fetch("app-1", "7", shuffleId: 3, blocks: [(42, [1, 4])], batch: true)))
+            #expect(batchChunks == 1)
+            try await client.send(.streamRequest(streamId: "\(batchStream)_0"))
+            let expected = Array("two".utf8) + large
+            #expect(try await client.frame() == .streamResponse(streamId: "\(batchStream)_0", byteCount: Int64(expected.count)))
+            #expect(try await client.raw(expected.count) == expected)
+
+            // Chunks out of order, and a map output that is not there.
+            let (third, _) = try streamHandle(try await client.ask(Self.fetch("app-1", "7", shuffleId: 3, blocks: [(42, [0, 2]), (43, [0])])))
+            try await client.send(.chunkFetchRequest(streamId: third, chunkIndex: 1))
+            guard case .chunkFetchFailure(third, 1, let order) = try await client.frame() else { Issue.record("expected a failure"); return }
+            #expect(order.contains("out-of-order chunk index 1 (expected 0)"))
+            try await client.send(
+                .chunkFetchRequest(streamId: third, chunkIndex: 0), .chunkFetchRequest(streamId: third, chunkIndex: 1),
+                .chunkFetchRequest(streamId: third, chunkIndex: 2))
+            #expect(try await client.frame() == .chunkFetchSuccess(streamId: third, chunkIndex: 0, body: ByteBuffer(string: "zero")))
+            #expect(try await client.frame() == .chunkFetchSuccess(streamId: third, chunkIndex: 1, body: ByteBuffer(string: "two")))
+            guard case .chunkFetchFailure(third, 2, let missing) = try await client.frame() else { Issue.record("expected a failure"); return }
+            #expect(missing.contains("Failed to open file"))
+        }
+    }
+
+    @Test func refusesWhatItMustNotServe() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        try executor.write("rdd_1_2", Array("cached".utf8))
+        let outside = try TestEnvironment.temporaryDirectory("shuffle-outside")
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let victim = outside.appendingPathComponent("keep")
+        try Data("keep".utf8).write(to: victim)
+        try await Self.withService(roots: [executor.root.path]) { service in
+            let client = try await Client(port: service.port)
+            defer { Task { await client.close() } }
+            // Directories outside the worker's, and relative tricks, are not registered.
+            for dirs in [[outside.path], [executor.info.localDirs[0] + "/../../.."], ["relative/dir"]] {
+                let info = ExecutorShuffleInfo(localDirs: dirs, subDirsPerLocalDir: 64, shuffleManager: "sort")
+                guard case .rpcFailure(1, let error) = try await client.ask(Self.register("app-1", "1", info)) else {
+                    Issue.record("registered \(dirs)")
+                    continue
+                }
+                #expect(error.contains("not under this worker's directories"), "\(error)")
+            }
+            #expect(service.resolver.registeredCount == 0)
+            // Unregistered: nothing to remove, and the request says so.
+            guard case .rpcFailure(1, let unregistered) = try await client.ask(Self.removeBlocks("app-1", "1", ["rdd_1_2"])) else {
+                Issue.record("removed blocks of an executor never registered")
+                return
+            }
+            #expect(unregistered.contains("Executor is not registered"))
+
+            #expect(try await client.ask(Self.register("app-1", "1", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            // Names that are not block files are not deleted; the block file is.
+            let names = ["../../../\(victim.lastPathComponent)", victim.path, "rdd_1_2/../x", "shuffle_1_2_3", "rdd_1_2"]
+            guard case .rpcResponse(1, var removed) = try await client.ask(Self.removeBlocks("app-1", "1", names)) else {
+                Issue.record("RemoveBlocks failed")
+                return
+            }
+            #expect(removed.readInteger(as: UInt8.self) == 8 && removed.readInteger(as: Int32.self) == 1)
+            #expect(FileManager.default.fileExists(atPath: victim.path))
+
+            // Malformed messages are answered with a failure, on a connection that stays open.
+            var huge = ByteBuffer()
+            huge.writeInteger(UInt8(0))
+            huge.writeInteger(Int32.max)
+            var truncated = Self.fetch("app-1", "1", shuffleId: 0, blocks: [(1, [0])])
+            truncated.moveWriterIndex(to: truncated.writerIndex - 3)
+            var lying = ByteBuffer()
+            lying.writeInteger(UInt8(7))
+            Self.string("app-1", into: &lying)
+            Self.string("1", into: &lying)
+            lying.writeInteger(Int32(1_000_000))  // a million block ids in no bytes
+            for body in [huge, truncated, lying, ByteBuffer(bytes: [1]), ByteBuffer(bytes: [99])] {
+                guard case .rpcFailure = try await client.ask(body) else {
+                    Issue.record("no failure for \(Array(body.readableBytesView.prefix(16)))")
+                    continue
+                }
+            }
+            #expect(try await client.ask(Self.register("app-1", "1", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            // A frame the service never takes ends the connection.
+            try await client.send(.oneWayMessage(body: ByteBuffer()), .rpcResponse(requestId: 5, body: ByteBuffer()))
+            #expect(try await client.frame() == nil)
+        }
+    }
+
+    @Test func anAuthenticatedClientActsForItsOwnApplicationOnly() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        let secret = "0123456789abcdef"
+        try await Self.withService(roots: [executor.root.path], authentication: RpcAuthentication(secret: secret)) { service in
+            // Without the handshake: refused.
+            let stranger = try await Client(port: service.port)
+            #expect(try await stranger.ask(Self.register("app-1", "1", executor.info)).map { if case .rpcFailure = $0 { true } else { false } } ?? true)
+            await stranger.close()
+
+            // Through Spark's SASL handshake as app-1 (our RPC client's, with the application id).
+            let client = try await Client(port: service.port)
+            try await client.authenticate(secret: secret, appId: "app-1")
+            defer { Task { await client.close() } }
+            #expect(try await client.ask(Self.register("app-1", "1", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            guard case .rpcFailure(1, let error) = try await client.ask(Self.register("app-2", "1", executor.info)) else {
+                Issue.record("app-1's client registered an executor of app-2")
+                return
+            }
+            #expect(error.contains("not authorized for application app-2"))
+        }
+    }
+}
