@@ -180,26 +180,25 @@ struct ShuffleWireReader {
     }
 
     mutating func strings() throws(ShuffleProtocolError) -> [String] {
-        let count = try count(elementBytes: 4)
-        var result: [String] = []
-        result.reserveCapacity(count)
-        for _ in 0..<count { result.append(try string()) }
-        return result
+        try array(elementBytes: 4) { (reader: inout Self) throws(ShuffleProtocolError) in try reader.string() }
     }
 
     mutating func int32s() throws(ShuffleProtocolError) -> [Int32] {
-        let count = try count(elementBytes: 4)
-        var result: [Int32] = []
-        result.reserveCapacity(count)
-        for _ in 0..<count { result.append(try int32()) }
-        return result
+        try array(elementBytes: 4) { (reader: inout Self) throws(ShuffleProtocolError) in try reader.int32() }
     }
 
     mutating func int64s() throws(ShuffleProtocolError) -> [Int64] {
-        let count = try count(elementBytes: 8)
-        var result: [Int64] = []
+        try array(elementBytes: 8) { (reader: inout Self) throws(ShuffleProtocolError) in try reader.int64() }
+    }
+
+    /// A counted array; each element takes at least `elementBytes`.
+    private mutating func array<Element>(
+        elementBytes: Int, _ read: (inout Self) throws(ShuffleProtocolError) -> Element
+    ) throws(ShuffleProtocolError) -> [Element] {
+        let count = try count(elementBytes: elementBytes)
+        var result: [Element] = []
         result.reserveCapacity(count)
-        for _ in 0..<count { result.append(try int64()) }
+        for _ in 0..<count { result.append(try read(&self)) }
         return result
     }
 
