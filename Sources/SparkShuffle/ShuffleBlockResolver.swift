@@ -16,9 +16,11 @@ public struct FileSegment: Sendable, Equatable {
 /// The executors registered with the shuffle service and where their block files are (Spark:
 /// `ExternalShuffleBlockResolver`, `ExecutorDiskUtils`).
 ///
-/// Executors say where their files are; the service only believes directories under `allowedRoots`
-/// (the worker's scratch directories, where it makes every executor's), and only names block
-/// files the way Spark does, so a peer cannot point it at other files to read or delete.
+/// Executors say where their files are; the service only believes directories inside the
+/// directories the worker made for that executor's application (`SPARK_EXECUTOR_DIRS`, where
+/// each executor makes its `blockmgr-*`), for applications with executors on this worker, and
+/// only names block files the way Spark does, so a peer cannot point it at other files to read
+/// or delete.
 public final class ShuffleBlockResolver: Sendable {
     public struct ExecutorKey: Hashable, Sendable {
         public var appId: String
@@ -29,45 +31,65 @@ public final class ShuffleBlockResolver: Sendable {
         }
     }
 
-    /// Directories registered executors may keep files under; empty allows any absolute path.
-    public let allowedRoots: [String]
-    /// Registrations held at most (a new one beyond is refused; re-registering is not new).
-    public let maxExecutors: Int
-    private let executors = NIOLockedValueBox<[ExecutorKey: ExecutorShuffleInfo]>([:])
-
-    public init(allowedRoots: [String], maxExecutors: Int = 65_536) {
-        self.allowedRoots = allowedRoots.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.maxExecutors = maxExecutors
+    /// Registrations one application may hold (a new one beyond is refused; re-registering is not new).
+    public let maxExecutorsPerApplication: Int
+    private struct State {
+        var executors: [ExecutorKey: ExecutorShuffleInfo] = [:]
+        /// Per application, the directories its executors' directories must be inside.
+        var applicationDirectories: [String: [String]] = [:]
     }
 
-    public var registeredCount: Int { executors.withLockedValue { $0.count } }
+    private let state = NIOLockedValueBox(State())
+
+    public init(maxExecutorsPerApplication: Int = 4096) {
+        self.maxExecutorsPerApplication = maxExecutorsPerApplication
+    }
+
+    /// The worker made `directories` for `appId` (its `SPARK_EXECUTOR_DIRS`): its executors may
+    /// register directories inside them.
+    public func allowApplication(_ appId: String, directories: [String]) {
+        let cleaned = directories.filter { Self.isPlainAbsolutePath($0) && $0 != "/" }.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        state.withLockedValue { $0.applicationDirectories[appId] = cleaned }
+    }
+
+    public var registeredCount: Int { state.withLockedValue { $0.executors.count } }
 
     func hasApplication(_ appId: String) -> Bool {
-        executors.withLockedValue { $0.keys.contains { $0.appId == appId } }
+        state.withLockedValue { $0.applicationDirectories[appId] != nil }
     }
 
     public func executor(appId: String, execId: String) -> ExecutorShuffleInfo? {
-        executors.withLockedValue { $0[ExecutorKey(appId: appId, execId: execId)] }
+        state.withLockedValue { $0.executors[ExecutorKey(appId: appId, execId: execId)] }
     }
 
-    /// Spark: `registerExecutor`; refuses directories outside `allowedRoots` and sizes Spark would not use.
+    /// Spark: `registerExecutor`; refuses directories outside the application's (see
+    /// `allowApplication`), another registration of an executor, and sizes Spark would not use.
     public func register(appId: String, execId: String, info: ExecutorShuffleInfo) throws(ShuffleProtocolError) {
-        guard !info.localDirs.isEmpty, info.localDirs.count <= 1024 else {
+        guard !info.localDirs.isEmpty, info.localDirs.count <= 64 else {
             throw ShuffleProtocolError("an executor registered with \(info.localDirs.count) local directories")
         }
         guard (1...65_536).contains(info.subDirsPerLocalDir) else {
             throw ShuffleProtocolError("an executor registered with \(info.subDirsPerLocalDir) subdirectories per local directory")
         }
-        for dir in info.localDirs where !isAllowed(dir) {
-            throw ShuffleProtocolError("local directory \(dir) of executor \(execId) is not under this worker's directories")
-        }
         let key = ExecutorKey(appId: appId, execId: execId)
-        let added = executors.withLockedValue { executors -> Bool in
-            guard executors[key] != nil || executors.count < maxExecutors else { return false }
-            executors[key] = info
-            return true
+        let refusal = state.withLockedValue { state -> String? in
+            guard let roots = state.applicationDirectories[appId], !roots.isEmpty else {
+                return "application \(appId) has no executors on this worker"
+            }
+            for dir in info.localDirs where !(Self.isPlainAbsolutePath(dir) && roots.contains(where: { dir.hasPrefix($0 + "/") })) {
+                return "local directory \(dir) of executor \(execId) is not inside the directories of \(appId) on this worker"
+            }
+            if let existing = state.executors[key] {
+                // Spark's executors register once; the same again is a retry, anything else is not theirs.
+                return existing == info ? nil : "executor \(execId) of \(appId) is registered already, with other directories"
+            }
+            guard state.executors.keys.count(where: { $0.appId == appId }) < maxExecutorsPerApplication else {
+                return "application \(appId) has \(maxExecutorsPerApplication) executors registered already"
+            }
+            state.executors[key] = info
+            return nil
         }
-        guard added else { throw ShuffleProtocolError("the shuffle service holds \(maxExecutors) executors already") }
+        if let refusal { throw ShuffleProtocolError(refusal) }
     }
 
     /// Spark: `executorRemoved`: the executor stays registered (its shuffle files are still served);
@@ -76,12 +98,13 @@ public final class ShuffleBlockResolver: Sendable {
         executor(appId: appId, execId: execId)?.localDirs ?? []
     }
 
-    /// Spark: `applicationRemoved`: forgets the application's executors; returns their directories.
+    /// Spark: `applicationRemoved`: forgets the application and its executors; returns their directories.
     @discardableResult
     public func applicationRemoved(appId: String) -> [String] {
-        executors.withLockedValue { executors in
-            let keys = executors.keys.filter { $0.appId == appId }
-            return keys.flatMap { executors.removeValue(forKey: $0)?.localDirs ?? [] }
+        state.withLockedValue { state in
+            state.applicationDirectories.removeValue(forKey: appId)
+            let keys = state.executors.keys.filter { $0.appId == appId }
+            return keys.flatMap { state.executors.removeValue(forKey: $0)?.localDirs ?? [] }
         }
     }
 
@@ -92,9 +115,9 @@ public final class ShuffleBlockResolver: Sendable {
         return info
     }
 
-    private func isAllowed(_ dir: String) -> Bool {
-        guard dir.hasPrefix("/"), !dir.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else { return false }
-        return allowedRoots.isEmpty || allowedRoots.contains { dir == $0 || dir.hasPrefix($0 + "/") }
+    /// Absolute, with no `.` or `..` component.
+    static func isPlainAbsolutePath(_ path: String) -> Bool {
+        path.hasPrefix("/") && !path.split(separator: "/").contains { $0 == ".." || $0 == "." }
     }
 
     // MARK: - Files
@@ -179,7 +202,7 @@ public final class ShuffleBlockResolver: Sendable {
         guard algorithm == "ADLER32" || algorithm == "CRC32" else { return .unsupportedChecksumAlgorithm }
         let name = "shuffle_\(shuffleId)_\(mapId)_0.checksum.\(algorithm)"
         let path = Self.filePath(localDirs: info.localDirs, subDirsPerLocalDir: info.subDirsPerLocalDir, name: name)
-        guard reduceId >= 0, let segment = try? shuffleSegment(info, shuffleId: shuffleId, mapId: mapId, start: reduceId, end: reduceId + 1),
+        guard reduceId >= 0, reduceId < .max, let segment = try? shuffleSegment(info, shuffleId: shuffleId, mapId: mapId, start: reduceId, end: reduceId + 1),
               let written = Self.readInt64(path: path, at: Int64(reduceId) * 8),
               let computed = Self.checksum(of: segment, adler: algorithm == "ADLER32")
         else { return .unknownIssue }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Logging
 import NIOCore
+import NIOPosix
 import SparkTransport
 
 /// One connection to the shuffle service (Spark: `ExternalBlockHandler` with its
@@ -21,7 +22,11 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     /// from the file (`sendfile`), which holds a descriptor until written.
     static let inMemoryBlockLimit: Int64 = 256 * 1024
     static let maxStreams = 1024
+    /// Blocks of all open streams of one connection.
+    static let maxOpenBlocks = 262_144
     static let maxWaitingRequests = 65_536
+    /// The largest `LocalDirsForExecutors` sent, in bytes of directory names.
+    static let maxLocalDirsReplyBytes = 16 << 20
 
     private enum Block {
         case shuffle(shuffleId: Int32, mapId: Int64, start: Int32, end: Int32)
@@ -44,6 +49,8 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     /// The application the client authenticated for; nil without authentication.
     private let clientId: String?
     private var streams: [Int64: Stream] = [:]
+    /// Blocks of `streams` not fetched yet.
+    private var openBlocks = 0
     private var waiting = CircularBuffer<Waiting>()
 
     init(service: ShuffleService, clientId: String?) {
@@ -54,18 +61,33 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .rpcRequest(let requestId, let body):
-            let reply: TransportFrame
+            let answer: Answer
             do {
-                reply = .rpcResponse(requestId: requestId, body: try answer(ShuffleRequest.decode(body), context: context))
+                answer = try self.answer(ShuffleRequest.decode(body), context: context)
             } catch {
-                reply = .rpcFailure(requestId: requestId, error: error.message)
+                context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: error.message)), promise: nil)
+                return
             }
-            context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+            switch answer {
+            case .now(let reply):
+                context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: reply)), promise: nil)
+            case .later(let future):
+                // Disk work done off the event loops; the reply goes back on this connection's.
+                future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                    let reply: TransportFrame
+                    switch result {
+                    case .success(let body): reply = .rpcResponse(requestId: requestId, body: body)
+                    case .failure(let error as ShuffleProtocolError): reply = .rpcFailure(requestId: requestId, error: error.message)
+                    case .failure(let error): reply = .rpcFailure(requestId: requestId, error: "\(error)")
+                    }
+                    context.writeAndFlush(self.wrapOutboundOut(reply), promise: nil)
+                }
+            }
         case .chunkFetchRequest(let streamId, let chunkIndex):
             enqueue(.chunk(streamId: streamId, chunkIndex: chunkIndex), context: context)
         case .streamRequest(let name):
             // "<stream>_<chunk>", for a block the client keeps on disk rather than in memory.
-            let parts = name.split(separator: "_")
+            let parts = name.split(separator: "_", omittingEmptySubsequences: false)
             guard parts.count == 2, let streamId = Int64(parts[0]), let chunkIndex = Int32(parts[1]) else {
                 context.writeAndFlush(wrapOutboundOut(.streamFailure(streamId: name, error: "Stream id \(name) is not <stream>_<chunk>")), promise: nil)
                 return
@@ -87,6 +109,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         streams.removeAll()
+        openBlocks = 0
         waiting.removeAll()
         context.fireChannelInactive()
     }
@@ -98,45 +121,76 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
 
     // MARK: - RPCs
 
-    private func answer(_ request: ShuffleRequest, context: ChannelHandlerContext) throws(ShuffleProtocolError) -> ByteBuffer {
+    private enum Answer {
+        case now(ByteBuffer)
+        case later(EventLoopFuture<ByteBuffer>)
+    }
+
+    private func answer(_ request: ShuffleRequest, context: ChannelHandlerContext) throws(ShuffleProtocolError) -> Answer {
+        let resolver = service.resolver
         switch request {
         case .registerExecutor(let appId, let execId, let info):
             try checkAuthorized(appId)
-            try service.resolver.register(appId: appId, execId: execId, info: info)
+            try resolver.register(appId: appId, execId: execId, info: info)
             service.logger.info("Registered executor \(execId) of \(appId) with \(info.localDirs.count) local directories")
-            return ByteBuffer()
+            return .now(ByteBuffer())
         case .openBlocks(let appId, let execId, let blockIds):
             try checkAuthorized(appId)
-            return try openStream(Stream(appId: appId, execId: execId, blocks: blockIds.map(Self.block)))
+            return .now(try openStream(Stream(appId: appId, execId: execId, blocks: try blockIds.map(Self.block))))
         case .fetchShuffleBlocks(let appId, let execId, let shuffleId, let mapIds, let reduceIds, let batch):
             try checkAuthorized(appId)
+            let count = batch ? mapIds.count : reduceIds.reduce(0) { $0 + $1.count }
+            try checkRoom(for: count)
             var blocks: [Block] = []
+            blocks.reserveCapacity(count)
             for (mapId, reduces) in zip(mapIds, reduceIds) {
                 if batch {
                     blocks.append(.shuffle(shuffleId: shuffleId, mapId: mapId, start: reduces[0], end: reduces[1]))
-                } else {
-                    for reduce in reduces where reduce < .max {
-                        blocks.append(.shuffle(shuffleId: shuffleId, mapId: mapId, start: reduce, end: reduce + 1))
-                    }
+                    continue
+                }
+                for reduce in reduces {
+                    guard reduce >= 0, reduce < .max else { throw ShuffleProtocolError("reduce id \(reduce) of shuffle \(shuffleId)") }
+                    blocks.append(.shuffle(shuffleId: shuffleId, mapId: mapId, start: reduce, end: reduce + 1))
                 }
             }
-            return try openStream(Stream(appId: appId, execId: execId, blocks: blocks))
+            return .now(try openStream(Stream(appId: appId, execId: execId, blocks: blocks)))
         case .removeBlocks(let appId, let execId, let blockIds):
             try checkAuthorized(appId)
-            return ShuffleReply.blocksRemoved(try service.resolver.removeBlocks(appId: appId, execId: execId, blockIds: blockIds)).encoded()
+            _ = try resolver.registered(appId: appId, execId: execId)
+            return .later(NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
+                ShuffleReply.blocksRemoved(try resolver.removeBlocks(appId: appId, execId: execId, blockIds: blockIds)).encoded()
+            })
         case .getLocalDirsForExecutors(let appId, let execIds):
             try checkAuthorized(appId)
-            var dirs: [[String]] = []
-            for execId in execIds { dirs.append(try service.resolver.registered(appId: appId, execId: execId).localDirs) }
-            return ShuffleReply.localDirsForExecutors(execIds: execIds, dirs: dirs).encoded()
+            var seen = Set<String>(), unique: [String] = [], dirs: [[String]] = [], bytes = 0
+            for execId in execIds where seen.insert(execId).inserted {
+                let localDirs = try resolver.registered(appId: appId, execId: execId).localDirs
+                bytes += execId.utf8.count + localDirs.reduce(0) { $0 + $1.utf8.count }
+                guard bytes <= Self.maxLocalDirsReplyBytes else {
+                    throw ShuffleProtocolError("the local directories of \(execIds.count) executors are more than \(Self.maxLocalDirsReplyBytes) bytes")
+                }
+                unique.append(execId)
+                dirs.append(localDirs)
+            }
+            return .now(ShuffleReply.localDirsForExecutors(execIds: unique, dirs: dirs).encoded())
         case .diagnoseCorruption(let appId, let execId, let shuffleId, let mapId, let reduceId, let checksum, let algorithm):
             try checkAuthorized(appId)
-            let cause = service.resolver.executor(appId: appId, execId: execId).map {
-                service.resolver.diagnose($0, shuffleId: shuffleId, mapId: mapId, reduceId: reduceId, readerChecksum: checksum, algorithm: algorithm)
-            } ?? .unknownIssue
-            return ShuffleReply.corruptionCause(cause).encoded()
+            guard let info = resolver.executor(appId: appId, execId: execId) else {
+                return .now(ShuffleReply.corruptionCause(.unknownIssue).encoded())
+            }
+            // Reads the whole block: off the event loops.
+            return .later(NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
+                ShuffleReply.corruptionCause(resolver.diagnose(
+                    info, shuffleId: shuffleId, mapId: mapId, reduceId: reduceId, readerChecksum: checksum, algorithm: algorithm)).encoded()
+            })
         case .unsupported(let type):
             throw ShuffleProtocolError("Unexpected message type \(type): this shuffle service does not take it")
+        }
+    }
+
+    private func checkRoom(for blocks: Int) throws(ShuffleProtocolError) {
+        guard blocks <= Self.maxOpenBlocks - openBlocks else {
+            throw ShuffleProtocolError("this connection has \(openBlocks) blocks in open streams; \(blocks) more are over \(Self.maxOpenBlocks)")
         }
     }
 
@@ -151,8 +205,13 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
         guard streams.count < Self.maxStreams else {
             throw ShuffleProtocolError("this connection has \(Self.maxStreams) streams open")
         }
+        try checkRoom(for: stream.blocks.count)
+        _ = try service.resolver.registered(appId: stream.appId, execId: stream.execId)
         let streamId = service.newStreamId()
-        if !stream.blocks.isEmpty { streams[streamId] = stream }
+        if !stream.blocks.isEmpty {
+            streams[streamId] = stream
+            openBlocks += stream.blocks.count
+        }
         return ShuffleReply.streamHandle(streamId: streamId, numChunks: Int32(clamping: stream.blocks.count)).encoded()
     }
 
@@ -188,8 +247,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
             case .chunk(let streamId, let chunkIndex):
                 switch segment(streamId: streamId, chunkIndex: chunkIndex) {
                 case .success(let (appId, segment)):
-                    service.recordServed(appId: appId, bytes: segment.length, byStream: false)
-                    send(segment, header: .chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer()), context: context) {
+                    send(segment, appId: appId, header: .chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer()), context: context) {
                         .chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: $0)
                     }
                 case .failure(let error):
@@ -198,8 +256,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
             case .stream(let name, let streamId, let chunkIndex):
                 switch segment(streamId: streamId, chunkIndex: chunkIndex) {
                 case .success(let (appId, segment)):
-                    service.recordServed(appId: appId, bytes: segment.length, byStream: true)
-                    send(segment, header: .streamResponse(streamId: name, byteCount: segment.length), context: context) {
+                    send(segment, appId: appId, header: .streamResponse(streamId: name, byteCount: segment.length), context: context) {
                         .streamFailure(streamId: name, error: $0)
                     }
                 case .failure(let error):
@@ -221,6 +278,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
             return .failure(ShuffleProtocolError("Received out-of-order chunk index \(chunkIndex) (expected \(stream.next))"))
         }
         stream.next += 1
+        openBlocks -= 1
         streams[streamId] = stream.next < stream.blocks.count ? stream : nil
         return Result(catching: { () throws(ShuffleProtocolError) -> (String, FileSegment) in
             let info = try service.resolver.registered(appId: stream.appId, execId: stream.execId)
@@ -236,8 +294,10 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     /// Writes `header` and the segment's bytes: within a `ChunkFetchSuccess` frame, or after a
     /// `StreamResponse` frame. A segment the file does not hold gets `failure` instead.
     private func send(
-        _ segment: FileSegment, header: TransportFrame, context: ChannelHandlerContext, failure: (String) -> TransportFrame
+        _ segment: FileSegment, appId: String, header: TransportFrame, context: ChannelHandlerContext, failure: (String) -> TransportFrame
     ) {
+        let byStream: Bool
+        if case .streamResponse = header { byStream = true } else { byStream = false }
         let descriptor = open(segment.path, O_RDONLY | O_CLOEXEC)
         var status = stat()
         guard descriptor >= 0, fstat(descriptor, &status) == 0, Int64(status.st_size) >= segment.offset + segment.length else {
@@ -270,6 +330,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
                 context.write(wrapOutboundOut(header), promise: nil)
                 rawWrite(.byteBuffer(body), context: context)
             }
+            service.recordServed(appId: appId, bytes: segment.length, byStream: byStream)
             return
         }
         // Large: the frame's header, then the file's bytes by sendfile, past the frame encoder.
@@ -289,6 +350,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in try? handle.close() }
         rawWrite(.fileRegion(region), context: context, promise: written)
+        service.recordServed(appId: appId, bytes: segment.length, byStream: byStream)
     }
 
     /// Bytes that must not go through the frame encoder: written from its place in the pipeline,

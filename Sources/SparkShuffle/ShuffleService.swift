@@ -21,6 +21,8 @@ public final class ShuffleService: Sendable {
     /// Spark: stream ids start at a random multiple of 1000 and count up.
     private let streamIds = NIOLockedValueBox<Int64>(Int64.random(in: 0..<Int64(Int32.max)) * 1000)
     private let channel: any Channel
+    /// Accepted connections, closed with the service.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     /// Blocks served per application, logged when it ends.
     private let served = NIOLockedValueBox<[String: Served]>([:])
     /// The port bound.
@@ -51,6 +53,9 @@ public final class ShuffleService: Sendable {
                 guard let service = box.withLockedValue({ $0 }) else {
                     return channel.eventLoop.makeFailedFuture(ShuffleProtocolError("the shuffle service is starting"))
                 }
+                let id = ObjectIdentifier(channel)
+                service.connections.withLockedValue { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = service.connections.withLockedValue { $0.removeValue(forKey: id) } }
                 return security.configure(channel, maxFrameSize: maxFrameSize) { clientId in
                     ShuffleConnectionHandler(service: service, clientId: clientId)
                 }
@@ -62,8 +67,10 @@ public final class ShuffleService: Sendable {
         return service
     }
 
+    /// Stops listening and closes every connection.
     public func stop() async {
         try? await channel.close()
+        for connection in connections.withLockedValue({ Array($0.values) }) { try? await connection.close() }
     }
 
     /// What was served to one application: blocks and bytes, in chunks and in streams.
@@ -129,7 +136,8 @@ public final class ShuffleService: Sendable {
     /// Deletes the regular files `matching` under `path` (two levels in Spark's layout; at most four
     /// followed, no symbolic links); returns how many were deleted.
     static func deleteFiles(in path: String, depth: Int, matching: (String) -> Bool) -> Int {
-        guard depth < 4, let directory = opendir(path) else { return 0 }
+        var top = stat()
+        guard depth < 4, lstat(path, &top) == 0, (top.st_mode & S_IFMT) == S_IFDIR, let directory = opendir(path) else { return 0 }
         defer { closedir(directory) }
         var deleted = 0
         var subdirectories: [String] = []

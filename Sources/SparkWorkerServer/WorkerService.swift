@@ -132,7 +132,7 @@ public struct WorkerService: Service {
         do {
             let service = try await ShuffleService.start(
                 host: options.host, port: settings.shuffleServicePort,
-                resolver: ShuffleBlockResolver(allowedRoots: options.localRootParents),
+                resolver: ShuffleBlockResolver(),
                 authentication: options.authentication.map {
                     RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
                 },

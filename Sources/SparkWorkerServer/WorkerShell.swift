@@ -139,6 +139,8 @@ struct WorkerShell {
         case .reportExecutorState(let change, let master, let timeout):
             outbox(for: master, group: &group).yield(.ask(change, master, timeout))
         case .launchExecutor(let launch):
+            // Its executors may register block directories inside the application's directories.
+            shuffleService?.resolver.allowApplication(launch.key.appId, directories: launch.appLocalDirectories)
             return start(launch, group: &group)
         case .killExecutor(_, let pid, let grace), .killDriver(_, let pid, let grace):
             let processes = processes

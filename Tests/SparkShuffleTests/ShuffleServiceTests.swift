@@ -16,10 +16,13 @@ import Testing
     /// A scratch root with one executor's block directory laid out as Spark lays it out.
     struct Executor {
         let root: URL
+        /// The application's directory the worker made (`SPARK_EXECUTOR_DIRS`).
+        let appDirectory: String
         let info: ExecutorShuffleInfo
 
         init() throws {
             root = try TestEnvironment.temporaryDirectory("shuffle-service")
+            appDirectory = root.appendingPathComponent("app-dir").path
             let blockManager = root.appendingPathComponent("app-dir/blockmgr-1")
             try FileManager.default.createDirectory(at: blockManager, withIntermediateDirectories: true)
             info = ExecutorShuffleInfo(localDirs: [blockManager.path], subDirsPerLocalDir: 64, shuffleManager: "org.apache.spark.shuffle.sort.SortShuffleManager")
@@ -156,12 +159,14 @@ import Testing
         }
     }
 
+    /// A service on a free port whose worker runs `app-1` with its directory `appDirectory`.
     static func withService(
-        roots: [String], authentication: RpcAuthentication? = nil, _ body: (ShuffleService) async throws -> Void
+        appDirectory: String, authentication: RpcAuthentication? = nil, _ body: (ShuffleService) async throws -> Void
     ) async throws {
+        let resolver = ShuffleBlockResolver()
+        resolver.allowApplication("app-1", directories: [appDirectory])
         let service = try await ShuffleService.start(
-            host: "127.0.0.1", port: 0, resolver: ShuffleBlockResolver(allowedRoots: roots), authentication: authentication,
-            logger: Logger(label: "shuffle-test"))
+            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication, logger: Logger(label: "shuffle-test"))
         do {
             try await body(service)
         } catch {
@@ -183,7 +188,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: executor.root) }
         let large = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }  // over the 256 KiB sent from memory
         try executor.writeMapOutput(shuffleId: 3, mapId: 42, partitions: [Array("zero".utf8), [], Array("two".utf8), large])
-        try await Self.withService(roots: [executor.root.path]) { service in
+        try await Self.withService(appDirectory: executor.appDirectory) { service in
             let client = try await Client(port: service.port)
             defer { Task { await client.close() } }
             #expect(try await client.ask(Self.register("app-1", "7", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
@@ -232,18 +237,24 @@ import Testing
         defer { try? FileManager.default.removeItem(at: outside) }
         let victim = outside.appendingPathComponent("keep")
         try Data("keep".utf8).write(to: victim)
-        try await Self.withService(roots: [executor.root.path]) { service in
+        try await Self.withService(appDirectory: executor.appDirectory) { service in
             let client = try await Client(port: service.port)
             defer { Task { await client.close() } }
-            // Directories outside the worker's, and relative tricks, are not registered.
-            for dirs in [[outside.path], [executor.info.localDirs[0] + "/../../.."], ["relative/dir"]] {
+            // Directories outside the application's, the application's own, relative tricks: not registered.
+            for dirs in [[outside.path], [executor.appDirectory], [executor.info.localDirs[0] + "/../../.."], ["relative/dir"], [executor.root.path]] {
                 let info = ExecutorShuffleInfo(localDirs: dirs, subDirsPerLocalDir: 64, shuffleManager: "sort")
                 guard case .rpcFailure(1, let error) = try await client.ask(Self.register("app-1", "1", info)) else {
                     Issue.record("registered \(dirs)")
                     continue
                 }
-                #expect(error.contains("not under this worker's directories"), "\(error)")
+                #expect(error.contains("is not inside the directories of app-1 on this worker"), "\(error)")
             }
+            // Nor an application with no executors on this worker.
+            guard case .rpcFailure(1, let unknownApp) = try await client.ask(Self.register("app-2", "1", executor.info)) else {
+                Issue.record("registered an executor of an application this worker does not run")
+                return
+            }
+            #expect(unknownApp.contains("application app-2 has no executors on this worker"))
             #expect(service.resolver.registeredCount == 0)
             // Unregistered: nothing to remove, and the request says so.
             guard case .rpcFailure(1, let unregistered) = try await client.ask(Self.removeBlocks("app-1", "1", ["rdd_1_2"])) else {
@@ -253,6 +264,15 @@ import Testing
             #expect(unregistered.contains("Executor is not registered"))
 
             #expect(try await client.ask(Self.register("app-1", "1", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            // Registering again: the same is a retry, other directories are refused.
+            #expect(try await client.ask(Self.register("app-1", "1", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            var moved = executor.info
+            moved.localDirs = [executor.appDirectory + "/blockmgr-2"]
+            guard case .rpcFailure(1, let again) = try await client.ask(Self.register("app-1", "1", moved)) else {
+                Issue.record("an executor's registration was replaced")
+                return
+            }
+            #expect(again.contains("registered already, with other directories"))
             // Names that are not block files are not deleted; the block file is.
             let names = ["../../../\(victim.lastPathComponent)", victim.path, "rdd_1_2/../x", "shuffle_1_2_3", "rdd_1_2"]
             guard case .rpcResponse(1, var removed) = try await client.ask(Self.removeBlocks("app-1", "1", names)) else {
@@ -280,6 +300,37 @@ import Testing
                 }
             }
             #expect(try await client.ask(Self.register("app-1", "1", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            // Local directories: each executor once, however often it is asked about.
+            var dirsRequest = ByteBuffer()
+            dirsRequest.writeInteger(UInt8(10))
+            Self.string("app-1", into: &dirsRequest)
+            dirsRequest.writeInteger(Int32(3))
+            for _ in 0..<3 { Self.string("1", into: &dirsRequest) }
+            var expected = ByteBuffer()
+            expected.writeInteger(UInt8(11))
+            expected.writeInteger(Int32(1))
+            Self.string("1", into: &expected)
+            expected.writeInteger(Int32(1))
+            expected.writeInteger(Int32(1))
+            expected.writeInteger(Int32(1))
+            Self.string(executor.info.localDirs[0], into: &expected)
+            #expect(try await client.ask(dirsRequest) == .rpcResponse(requestId: 1, body: expected))
+            // Reduce ids that would overflow, a checksum diagnosis of the last one: failures and an
+            // unknown cause, not a trap.
+            guard case .rpcFailure = try await client.ask(Self.fetch("app-1", "1", shuffleId: 0, blocks: [(1, [Int32.max])])) else {
+                Issue.record("opened a stream for reduce id Int32.max")
+                return
+            }
+            var diagnose = ByteBuffer()
+            diagnose.writeInteger(UInt8(16))
+            Self.string("app-1", into: &diagnose)
+            Self.string("1", into: &diagnose)
+            diagnose.writeInteger(Int32(0))
+            diagnose.writeInteger(Int64(1))
+            diagnose.writeInteger(Int32.max)
+            diagnose.writeInteger(Int64(0))
+            Self.string("CRC32", into: &diagnose)
+            #expect(try await client.ask(diagnose) == .rpcResponse(requestId: 1, body: ByteBuffer(bytes: [17, 2])))
             // A frame the service never takes ends the connection.
             try await client.send(.oneWayMessage(body: ByteBuffer()), .rpcResponse(requestId: 5, body: ByteBuffer()))
             #expect(try await client.frame() == nil)
@@ -290,7 +341,7 @@ import Testing
         let executor = try Executor()
         defer { try? FileManager.default.removeItem(at: executor.root) }
         let secret = "0123456789abcdef"
-        try await Self.withService(roots: [executor.root.path], authentication: RpcAuthentication(secret: secret)) { service in
+        try await Self.withService(appDirectory: executor.appDirectory, authentication: RpcAuthentication(secret: secret)) { service in
             // Without the handshake: refused.
             let stranger = try await Client(port: service.port)
             #expect(try await stranger.ask(Self.register("app-1", "1", executor.info)).map { if case .rpcFailure = $0 { true } else { false } } ?? true)

@@ -130,7 +130,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             declinedOtherProtocol = true
             // Said once per connection (a peer keeps one): the client asked for encryption it will not get.
             logger.info(
-                "A client opened with Spark's AES authentication (spark.network.crypto.enabled), which this daemon does not provide: answered so that it falls back to SASL; the connection will be authenticated, not encrypted",
+                "A client's first request was not SASL (Spark's AES authentication of spark.network.crypto.enabled is, and this daemon does not provide it): answered so that it can fall back to SASL; such a connection is authenticated, not encrypted",
                 metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
             context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: Self.otherProtocolDeclined)), promise: nil)
             return
