@@ -25,6 +25,8 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     /// Blocks of all open streams of one connection.
     static let maxOpenBlocks = 262_144
     static let maxWaitingRequests = 65_536
+    /// Requests of one connection being answered off the event loop (removals, diagnoses) at once.
+    static let maxRequestsInProgress = 16
     /// The largest `LocalDirsForExecutors` sent, in bytes of directory names.
     static let maxLocalDirsReplyBytes = 16 << 20
 
@@ -51,6 +53,8 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     private var streams: [Int64: Stream] = [:]
     /// Blocks of `streams` not fetched yet.
     private var openBlocks = 0
+    /// Requests being answered off the event loop.
+    private var inProgress = 0
     private var waiting = CircularBuffer<Waiting>()
 
     init(service: ShuffleService, clientId: String?) {
@@ -73,7 +77,9 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: reply)), promise: nil)
             case .later(let future):
                 // Disk work done off the event loops; the reply goes back on this connection's.
+                inProgress += 1
                 future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                    self.inProgress -= 1
                     let reply: TransportFrame
                     switch result {
                     case .success(let body): reply = .rpcResponse(requestId: requestId, body: body)
@@ -128,6 +134,14 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
 
     private func answer(_ request: ShuffleRequest, context: ChannelHandlerContext) throws(ShuffleProtocolError) -> Answer {
         let resolver = service.resolver
+        switch request {
+        case .removeBlocks, .diagnoseCorruption:
+            guard inProgress < Self.maxRequestsInProgress else {
+                throw ShuffleProtocolError("this connection has \(inProgress) removals or diagnoses in progress")
+            }
+        default:
+            break
+        }
         switch request {
         case .registerExecutor(let appId, let execId, let info):
             try checkAuthorized(appId)
