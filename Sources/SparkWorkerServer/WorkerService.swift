@@ -123,6 +123,11 @@ public struct WorkerService: Service {
         }
     }
 
+    /// `spark.authenticate` for the worker's RPC port and its shuffle service.
+    var rpcAuthentication: RpcAuthentication? {
+        options.authentication.map { RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds) }
+    }
+
     /// Spark: `Worker.startExternalShuffleService`: with `spark.shuffle.service.enabled`, binds the
     /// shuffle service on the worker's host (Spark binds every address) at
     /// `spark.shuffle.service.port`; the worker exits 1 when it cannot.
@@ -133,9 +138,7 @@ public struct WorkerService: Service {
             let service = try await ShuffleService.start(
                 host: options.host, port: settings.shuffleServicePort,
                 resolver: ShuffleBlockResolver(),
-                authentication: options.authentication.map {
-                    RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
-                },
+                authentication: rpcAuthentication,
                 group: eventLoopGroup, logger: Logger(label: "ExternalShuffleService"))
             logger.info("Starting shuffle service on port \(service.port) with useSasl = \(options.authentication != nil)")
             return service
@@ -152,9 +155,7 @@ public struct WorkerService: Service {
                 let env = try await RpcEnv.start(
                     configuration: .init(
                         bindHost: options.host, port: $0, advertisedHost: options.host, version: options.sparkVersion,
-                        authentication: options.authentication.map {
-                            RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
-                        }),
+                        authentication: rpcAuthentication),
                     group: eventLoopGroup, logger: Logger(label: "RpcEnv"))
                 return (env, Int(env.address.port))
             }
