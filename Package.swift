@@ -113,7 +113,11 @@ let package = Package(
         // Layer 4: shells.
         .target(
             name: "SparkRPC",
-            dependencies: ["SparkProtocol", "SparkTransport", "JavaSerialization", "SparkModel", nioCore, nioPosix, logging]
+            dependencies: [
+                "SparkProtocol", "SparkTransport", "JavaSerialization", "SparkModel", "SparkConfig", nioCore, nioPosix, logging,
+                // spark.network.crypto: X25519, HKDF, AES-GCM for the handshake; AES-CTR for the connection.
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "SparkMasterServer",

@@ -21,7 +21,7 @@ public struct DynoCommands: Sendable {
     }
 
     /// `spark-master`: host, ports, ZooKeeper recovery when a ZooKeeper URL is configured, and
-    /// authentication when a secret is.
+    /// authentication when a secret is (encryption too with `SPARK_NETWORK_CRYPTO=true`).
     public func master() throws(SpaceConfigError) -> Invocation {
         var options: [String] = []
         for (key, value) in try environment.recoverySettings() { options.append("-D\(key)=\(value)") }
@@ -31,6 +31,7 @@ public struct DynoCommands: Sendable {
             options.append("-Dspark.authenticate=true")
             additions["_SPARK_AUTH_SECRET"] = secret
         }
+        for (key, value) in try environment.networkCryptoSettings() { options.append("-D\(key)=\(value)") }
         if !options.isEmpty {
             let existing = environment.variables["SPARK_MASTER_OPTS"].map { $0 + " " } ?? ""
             additions["SPARK_MASTER_OPTS"] = existing + options.joined(separator: " ")
@@ -44,7 +45,8 @@ public struct DynoCommands: Sendable {
     }
 
     /// `spark-worker`: host, ports and the masters' URL, and authentication when a secret is
-    /// configured; cores and memory default to the dyno's limits.
+    /// configured (encryption too with `SPARK_NETWORK_CRYPTO=true`); cores and memory default to the
+    /// dyno's limits.
     public func worker() throws(SpaceConfigError) -> Invocation {
         var arguments = [
             "--host", dynoHost(),
@@ -57,7 +59,8 @@ public struct DynoCommands: Sendable {
         var additions: [String: String] = [:]
         if let secret = try environment.authenticationSecret() {
             let existing = environment.variables["SPARK_WORKER_OPTS"].map { $0 + " " } ?? ""
-            additions["SPARK_WORKER_OPTS"] = existing + "-Dspark.authenticate=true"
+            let crypto = try environment.networkCryptoSettings().map { " -D\($0.0)=\($0.1)" }.joined()
+            additions["SPARK_WORKER_OPTS"] = existing + "-Dspark.authenticate=true" + crypto
             additions["_SPARK_AUTH_SECRET"] = secret
         }
         return Invocation(arguments: arguments, environment: additions)

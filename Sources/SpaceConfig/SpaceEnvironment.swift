@@ -128,6 +128,24 @@ public struct SpaceEnvironment: Sendable {
         }
         return secret
     }
+
+    /// `SPARK_NETWORK_CRYPTO=true`: every RPC connection of the space encrypted after Spark's
+    /// AES-based handshake, or refused (`spark.network.crypto.enabled=true` with
+    /// `spark.network.crypto.saslFallback=false` for daemons, drivers and executors). Needs
+    /// `SPARK_AUTHENTICATE_SECRET`: the handshake proves it.
+    public func networkCryptoSettings() throws(SpaceConfigError) -> [(String, String)] {
+        guard let text = value("SPARK_NETWORK_CRYPTO") else { return [] }
+        switch text.lowercased() {
+        case "false": return []
+        case "true":
+            guard try authenticationSecret() != nil else {
+                throw SpaceConfigError("SPARK_NETWORK_CRYPTO", "needs SPARK_AUTHENTICATE_SECRET: the encrypted handshake proves that secret")
+            }
+            return [("spark.network.crypto.enabled", "true"), ("spark.network.crypto.saslFallback", "false")]
+        default:
+            throw SpaceConfigError("SPARK_NETWORK_CRYPTO", "\"\(text)\" is not true or false")
+        }
+    }
 }
 
 extension StringProtocol {

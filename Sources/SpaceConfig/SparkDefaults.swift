@@ -52,6 +52,7 @@ public struct SparkDefaults: Sendable {
             settings.append(("spark.authenticate", "true"))
             settings.append(("spark.authenticate.secret", secret))
         }
+        settings += try environment.networkCryptoSettings()
         return settings
     }
 

@@ -1,27 +1,60 @@
-/// `spark.authenticate=true`, resolved: the shared secret and how long a handshake may take.
+/// `spark.authenticate=true`, resolved: the shared secret, how long a handshake may take, and
+/// whether connections are encrypted.
 public struct SparkAuthenticationSettings: Sendable, Equatable {
     public var secret: String
     /// `spark.network.auth.rpcTimeout` (30 s).
     public var handshakeTimeoutSeconds: Double
+    /// `spark.network.crypto.enabled=true`; nil for SASL only.
+    public var crypto: NetworkCryptoSettings?
 
-    public init(secret: String, handshakeTimeoutSeconds: Double) {
+    public init(secret: String, handshakeTimeoutSeconds: Double, crypto: NetworkCryptoSettings? = nil) {
         self.secret = secret
         self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
+        self.crypto = crypto
+    }
+}
+
+/// `spark.network.crypto.*` of a daemon: Spark's AES-based authentication, then AES-CTR on the connection.
+public struct NetworkCryptoSettings: Sendable, Equatable {
+    /// `spark.network.crypto.authEngineVersion` (1 or 2; Spark's default 1).
+    public var authEngineVersion: Int
+    /// `spark.network.crypto.saslFallback` (true).
+    public var saslFallback: Bool
+
+    public init(authEngineVersion: Int = 1, saslFallback: Bool = true) {
+        self.authEngineVersion = authEngineVersion
+        self.saslFallback = saslFallback
     }
 }
 
 extension SparkConf {
     /// Spark's RPC authentication as the daemons read it, nil when `spark.authenticate` is off. The
     /// secret is the `_SPARK_AUTH_SECRET` environment variable, else `spark.authenticate.secret`
-    /// (Spark's `SecurityManager.getSecretKey` order). With authentication on, a missing secret and
-    /// asking for encryption (not provided: authentication only) are errors, so the daemon does not start.
+    /// (Spark's `SecurityManager.getSecretKey` order). With authentication on, a missing secret, SASL
+    /// encryption and a `spark.network.crypto` setting this daemon cannot follow are errors, so the
+    /// daemon does not start.
     public func authentication(environment: [String: String]) throws(SparkConfError) -> SparkAuthenticationSettings? {
         guard try bool("spark.authenticate", default: false) else { return nil }
-        for key in ["spark.network.crypto.enabled", "spark.authenticate.enableSaslEncryption", "spark.network.sasl.serverAlwaysEncrypt"]
+        for key in ["spark.authenticate.enableSaslEncryption", "spark.network.sasl.serverAlwaysEncrypt"]
         where try bool(key, default: false) {
             throw SparkConfError(
                 key: key, value: self[key] ?? "true",
-                expected: "false: RPC encryption is not provided, only authentication (SASL DIGEST-MD5 with qop auth)")
+                expected: "false: SASL encryption is not provided (spark.network.crypto.enabled=true encrypts connections)")
+        }
+        var crypto: NetworkCryptoSettings?
+        if try bool("spark.network.crypto.enabled", default: false) {
+            let cipher = self["spark.network.crypto.cipher"] ?? "AES/CTR/NoPadding"
+            guard cipher.uppercased() == "AES/CTR/NOPADDING" else {
+                throw SparkConfError(
+                    key: "spark.network.crypto.cipher", value: cipher,
+                    expected: "AES/CTR/NoPadding (Spark's default; AES/GCM/NoPadding is not provided)")
+            }
+            let version = try int("spark.network.crypto.authEngineVersion", default: 1)
+            guard version == 1 || version == 2 else {
+                throw SparkConfError(key: "spark.network.crypto.authEngineVersion", value: "\(version)", expected: "1 or 2")
+            }
+            crypto = NetworkCryptoSettings(
+                authEngineVersion: version, saslFallback: try bool("spark.network.crypto.saslFallback", default: true))
         }
         let timeout = try seconds("spark.network.auth.rpcTimeout", default: 30)
         guard timeout > 0 else {
@@ -37,6 +70,6 @@ extension SparkConf {
                 key: "spark.authenticate.secret", value: "",
                 expected: "a secret shared with every driver, executor and daemon when spark.authenticate=true")
         }
-        return SparkAuthenticationSettings(secret: secret, handshakeTimeoutSeconds: timeout)
+        return SparkAuthenticationSettings(secret: secret, handshakeTimeoutSeconds: timeout, crypto: crypto)
     }
 }

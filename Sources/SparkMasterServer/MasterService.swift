@@ -256,11 +256,14 @@ public final class MasterService: Service, Sendable {
 
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
-        let authentication = try settings.conf.authentication(environment: settings.environment).map {
-            RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds)
-        }
-        if authentication != nil {
-            logger.info("RPC connections authenticate with the shared secret (spark.authenticate=true)")
+        let authentication = try settings.conf.authentication(environment: settings.environment).map(RpcAuthentication.init)
+        if let authentication {
+            if let crypto = authentication.crypto {
+                logger.info(
+                    "RPC connections authenticate with the shared secret (spark.authenticate=true) and are encrypted (spark.network.crypto.enabled=true, AES/CTR, authEngineVersion \(crypto.authEngineVersion)\(crypto.saslFallback ? "; SASL clients accepted, not encrypted" : ""))")
+            } else {
+                logger.info("RPC connections authenticate with the shared secret (spark.authenticate=true)")
+            }
             if !rest.enabled, settings.version.scalaVersion == "2.13" {
                 logger.info("The REST submission server is off: it cannot authenticate its clients (spark.authenticate=true)")
             }

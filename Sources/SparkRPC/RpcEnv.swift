@@ -135,11 +135,11 @@ public final class RpcEnv: Sendable {
             return
         }
         if isOutbound {
-            try pipeline.addHandler(SaslClientHandler(authentication: authentication, makeRpcHandler: makeRpcHandler) { error in
+            try pipeline.addHandler(ClientAuthenticationHandler(authentication: authentication, makeRpcHandler: makeRpcHandler) { error in
                 onFailure?(error)
             })
         } else if let gate, let handshakePlace {
-            try pipeline.addHandler(SaslServerHandler(
+            try pipeline.addHandler(ServerAuthenticationHandler(
                 authentication: authentication, logger: dispatcher.logger, gate: gate, place: handshakePlace, inputLimit: inputLimit,
                 makeRpcHandler: { _ in makeRpcHandler() }))
         } else {

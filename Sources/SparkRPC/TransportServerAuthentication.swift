@@ -3,8 +3,9 @@ import NIOCore
 import SparkTransport
 
 /// `spark.authenticate` for a server of Spark's transport other than the RPC environment (the
-/// worker's shuffle service): the same SASL handshake, limits and refusal logging as RPC
-/// connections get, in front of the server's own frame handler.
+/// worker's shuffle service): the same handshakes (SASL, or AES and an encrypted connection with
+/// `spark.network.crypto.enabled`), limits and refusal logging as RPC connections get, in front of
+/// the server's own frame handler.
 public final class TransportServerAuthentication: Sendable {
     public let authentication: RpcAuthentication?
     let gate: HandshakeGate?
@@ -43,7 +44,7 @@ public final class TransportServerAuthentication: Sendable {
                 try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
                 try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
                 if let authentication, let gate, let place {
-                    try pipeline.addHandler(SaslServerHandler(
+                    try pipeline.addHandler(ServerAuthenticationHandler(
                         authentication: authentication, logger: logger, gate: gate, place: place, inputLimit: inputLimit,
                         makeRpcHandler: { makeHandler($0) }))
                 } else {

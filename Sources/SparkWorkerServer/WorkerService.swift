@@ -125,7 +125,7 @@ public struct WorkerService: Service {
 
     /// `spark.authenticate` for the worker's RPC port and its shuffle service.
     var rpcAuthentication: RpcAuthentication? {
-        options.authentication.map { RpcAuthentication(secret: $0.secret, handshakeTimeoutSeconds: $0.handshakeTimeoutSeconds) }
+        options.authentication.map(RpcAuthentication.init)
     }
 
     /// Spark: `Worker.startExternalShuffleService`: with `spark.shuffle.service.enabled`, binds the

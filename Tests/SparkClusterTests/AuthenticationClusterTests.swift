@@ -11,6 +11,14 @@ struct AuthenticationClusterTests {
         ["-Dspark.authenticate=true", "-Dspark.authenticate.secret=\(secret)"]
     }
 
+    /// Authentication with Spark's AES-based protocol and nothing else.
+    static func cryptoOptions(secret: String, engineVersion: Int) -> [String] {
+        options(secret: secret) + [
+            "-Dspark.network.crypto.enabled=true", "-Dspark.network.crypto.saslFallback=false",
+            "-Dspark.network.crypto.authEngineVersion=\(engineVersion)",
+        ]
+    }
+
     /// 64 hex digits, as `openssl rand -hex 32` makes: long enough that Spark's base64 of it breaks a line.
     static func makeSecret() -> String {
         (UUID().uuidString + UUID().uuidString).filter { $0 != "-" }.lowercased()
@@ -63,24 +71,82 @@ struct AuthenticationClusterTests {
         #expect((json["workers"] as? [Any])?.count == 2)
     }
 
-    @Test func ourWorkerAuthenticatesWithSparksMaster() async throws {
-        let cluster = try ClusterHarness(name: "auth-jvm-master")
+    /// Our worker as Spark's client: SASL, or with `spark.network.crypto.enabled` and no fallback,
+    /// Spark's AES-based protocol and an encrypted connection (the JVM master accepts nothing else).
+    @Test(arguments: [false, true])
+    func ourWorkerAuthenticatesWithSparksMaster(encrypted: Bool) async throws {
+        let cluster = try ClusterHarness(name: "auth-jvm-master-\(encrypted)")
         defer { cluster.stopAll() }
         let secret = Self.makeSecret()
-        try await cluster.startJVMMaster(options: Self.options(secret: secret))
-        let worker = try await cluster.startWorker(.swift, options: Self.options(secret: secret))
+        let options = encrypted ? Self.cryptoOptions(secret: secret, engineVersion: 2) : Self.options(secret: secret)
+        try await cluster.startJVMMaster(options: options)
+        let worker = try await cluster.startWorker(.swift, options: options)
         try await worker.waitForLog("Successfully registered with master", timeout: .seconds(60))
 
         // With another secret, Spark's master refuses it and it never registers.
         let refused = try await cluster.startWorker(.swift, options: Self.options(secret: "not-\(secret)"), registers: false)
         try await refused.waitForLog("authentication failed", timeout: .seconds(60))
         #expect(!refused.log().contains("Successfully registered with master"))
+        if encrypted {
+            // Nor does one with the secret that asks for SASL.
+            let sasl = try await cluster.startWorker(.swift, options: Self.options(secret: secret), registers: false)
+            try await sasl.waitForLog("authentication failed", timeout: .seconds(60))
+            #expect(!sasl.log().contains("Successfully registered with master"))
+        }
     }
 
-    /// A driver with `spark.network.crypto.enabled` (Spark's AES-based protocol, which our daemons
-    /// do not provide) opens its connection to our master with that protocol, is answered with a
-    /// failure and goes on with SASL on the same connection, as with Spark's SASL-only daemons; so do
-    /// its executors with our worker. The job runs, and both daemons say the link is not encrypted.
+    /// `spark.network.crypto.enabled=true` with `saslFallback=false` everywhere: every connection of
+    /// the cluster runs Spark's AES-based handshake and is encrypted after it (AES-CTR), or it fails;
+    /// drivers, executors and JVM workers read what our daemons write. Spark 4.3 with its default
+    /// engine version (the X25519 secret is the key), Spark 3.5 with version 2 (a derived key).
+    @Test(arguments: [("4.3.0", 1), ("3.5.9", 2)])
+    func anEncryptedClusterRunsJobsOnBothWorkers(sparkVersion: String, engineVersion: Int) async throws {
+        let cluster = try ClusterHarness(name: "crypto-\(sparkVersion)", sparkVersion: sparkVersion)
+        defer { cluster.stopAll() }
+        let secret = Self.makeSecret()
+        let options = Self.cryptoOptions(secret: secret, engineVersion: engineVersion)
+        try await cluster.startMaster(options: options)
+        #expect(cluster.masterLogLines(containing: "are encrypted (spark.network.crypto.enabled=true, AES/CTR, authEngineVersion \(engineVersion))").count == 1)
+        // Our worker dials our master; the JVM worker dials it and is dialled by it.
+        let worker = try await cluster.startWorker(.swift, options: options)
+        try await cluster.startWorker(.jvm, options: options)
+
+        // An executor on each worker: each connects to its worker (our worker's RPC port for one)
+        // and to the driver; the job's tasks run on both.
+        let script = """
+            var waited = 0; while (sc.statusTracker.getExecutorInfos.length < 3 && waited < 300) { Thread.sleep(200); waited += 1 }
+            println("EXECUTORS RAN TASKS " + sc.parallelize(1 to 40, 40).map { _ => Thread.sleep(50); org.apache.spark.SparkEnv.get.executorId }.distinct.count)
+
+            """ + SeedJob.script
+        // Two executors of one core, spread over the two workers.
+        var conf = ["spark.authenticate": "true", "spark.authenticate.secret": secret, "spark.executor.cores": "1", "spark.cores.max": "2"]
+        for option in options.dropFirst(2) {
+            let pair = option.dropFirst(2).split(separator: "=", maxSplits: 1)
+            conf[String(pair[0])] = String(pair[1])
+        }
+        let shell = try await cluster.sparkShell(script, conf: conf)
+        let diagnostics = "\(shell.stdout)\n\(shell.stderr.suffix(3000))\n\(cluster.logs)"
+        #expect(shell.stdout.contains("EXECUTORS RAN TASKS 2"), "\(diagnostics)")
+        #expect(shell.stdout.contains("Int = 1784293664"), "\(diagnostics)")
+        #expect(shell.stdout.contains("Long = 500000500000"), "\(diagnostics)")
+        #expect(cluster.masterLogLines(containing: "refusing a connection").isEmpty, "\(diagnostics)")
+        #expect(worker.log().contains("Asked to launch executor"), "\(diagnostics)")
+        #expect(!worker.log().contains("refusing a connection"), "\(diagnostics)")
+
+        // A JVM worker with the secret that authenticates with SASL only is refused, with the reason.
+        let sasl = try SparkDaemons.worker(
+            sparkHome: cluster.sparkHome, masterURL: cluster.masterURL, port: try freePort(), webUIPort: try freePort(),
+            workDirectory: cluster.directory.appendingPathComponent("work-sasl"), logDirectory: cluster.directory,
+            name: "jvm-worker-sasl", options: Self.options(secret: secret))
+        defer { sasl.stop() }
+        try await cluster.waitForMasterLog("spark.network.crypto.saslFallback=false on this daemon", timeout: .seconds(60))
+        #expect(cluster.masterLogLines(containing: "Registering worker").count == 2, "\(cluster.logs)")
+    }
+
+    /// A driver with `spark.network.crypto.enabled` opens its connection to our master, which does
+    /// not have it set, with Spark's AES-based protocol; it is answered with a failure and goes on
+    /// with SASL on the same connection, as with Spark's daemons so configured; so do its executors
+    /// with our worker. The job runs, and both daemons say the link is not encrypted.
     @Test(arguments: ["4.3.0", "3.5.9"])
     func clientsWithNetworkCryptoFallBackToSasl(sparkVersion: String) async throws {
         let cluster = try ClusterHarness(name: "auth-crypto-\(sparkVersion)", sparkVersion: sparkVersion)
@@ -92,7 +158,7 @@ struct AuthenticationClusterTests {
             SeedJob.script,
             conf: ["spark.authenticate": "true", "spark.authenticate.secret": secret, "spark.network.crypto.enabled": "true"])
         #expect(shell.stdout.contains(SeedJob.intResult), "\(shell.stdout)\n\(shell.stderr.suffix(3000))\n\(cluster.logs)")
-        let declined = "A client's first request was not SASL (Spark's AES authentication of spark.network.crypto.enabled is"
+        let declined = "A client opened with Spark's AES authentication, and spark.network.crypto.enabled is not set on this daemon"
         #expect(!cluster.masterLogLines(containing: declined).isEmpty, "\(cluster.logs)")
         #expect(worker.log().contains(declined), "\(cluster.logs)")
         #expect(cluster.masterLogLines(containing: "refusing a connection").isEmpty, "\(cluster.logs)")

@@ -3,7 +3,8 @@ import SparkTestKit
 import Testing
 
 /// `spark-space local`: the Procfile's processes on loopback, one address per dyno, with two
-/// masters on a real ZooKeeper, a shared secret for every RPC connection, and the seed job through
+/// masters on a real ZooKeeper, a shared secret for every RPC connection and every connection
+/// encrypted (`SPARK_NETWORK_CRYPTO=true`), and the seed job through
 /// `spark-space shell`.
 @Suite(.serialized, .enabled(if: (TestEnvironment.sparkHome() != nil && ZooKeeperServer.isAvailable) || TestEnvironment.isCI))
 struct LocalSpaceTests {
@@ -19,6 +20,7 @@ struct LocalSpaceTests {
             environment: [
                 "SPARK_HOME": sparkHome.path, "KAFKA_ZOOKEEPER_URL": "zookeeper://\(zooKeeper.connectString)",
                 "SPARK_AUTHENTICATE_SECRET": (UUID().uuidString + UUID().uuidString).filter { $0 != "-" },
+                "SPARK_NETWORK_CRYPTO": "true",
             ],
             logDirectory: logs)
         defer { local.stop() }
@@ -35,7 +37,7 @@ struct LocalSpaceTests {
         let masters = (1...2).map { (try? String(contentsOfFile: "\(runDirectory)/master.\($0).log", encoding: .utf8)) ?? "" }
         #expect(masters.allSatisfy { $0.contains("Persisting recovery state to ZooKeeper") }, "\(masters)")
         #expect(masters.filter { $0.contains("I have been elected leader") }.count == 1, "\(masters)")
-        #expect(masters.allSatisfy { $0.contains("RPC connections authenticate with the shared secret") }, "\(masters)")
+        #expect(masters.allSatisfy { $0.contains("RPC connections authenticate with the shared secret (spark.authenticate=true) and are encrypted") }, "\(masters)")
         // Nothing of the space is left in /etc/hosts.
         let hosts = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? ""
         #expect(!hosts.contains("lstest.app.localspace"))

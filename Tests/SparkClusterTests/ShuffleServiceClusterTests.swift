@@ -35,20 +35,24 @@ struct ShuffleServiceClusterTests {
 
     /// How the later executors get the blocks: Spark 4.3 as configured by default (host-local
     /// blocks read from disk in the directories the local service names, the others fetched by
-    /// chunk); every block fetched from a service by chunk; Spark 3.5 with authentication, every
-    /// block fetched from a service and written to disk by the client (a stream, as for blocks
-    /// over `spark.network.maxRemoteBlockSizeFetchToMem`).
+    /// chunk); every block fetched from a service by chunk, over connections encrypted with
+    /// `spark.network.crypto.enabled` (the blocks read from their files go through the cipher);
+    /// Spark 3.5 with SASL authentication, every block fetched from a service and written to disk by
+    /// the client (a stream, as for blocks over `spark.network.maxRemoteBlockSizeFetchToMem`).
     enum Reading: String, CaseIterable, Sendable {
         case defaults, chunks, streams
     }
 
     @Test(arguments: [("4.3.0", Reading.defaults), ("4.3.0", .chunks), ("3.5.9", .streams)])
     func shuffleOutputOutlivesItsExecutors(sparkVersion: String, reading: Reading) async throws {
-        let authenticate = reading == .streams
+        let authenticate = reading != .defaults
+        let encrypt = reading == .chunks
         let cluster = try ClusterHarness(name: "shuffle-\(sparkVersion)-\(reading)", sparkVersion: sparkVersion)
         defer { cluster.stopAll() }
         let secret = AuthenticationClusterTests.makeSecret()
-        let auth = authenticate ? AuthenticationClusterTests.options(secret: secret) : []
+        let auth = !authenticate ? [] : encrypt
+            ? AuthenticationClusterTests.cryptoOptions(secret: secret, engineVersion: 1)
+            : AuthenticationClusterTests.options(secret: secret)
         let port = try freePort()
         let shuffle = ["-Dspark.shuffle.service.enabled=true", "-Dspark.shuffle.service.port=\(port)"]
         try await cluster.startMaster(options: auth)
@@ -68,8 +72,12 @@ struct ShuffleServiceClusterTests {
         if authenticate {
             conf["spark.authenticate"] = "true"
             conf["spark.authenticate.secret"] = secret
-            conf["spark.network.maxRemoteBlockSizeFetchToMem"] = "1"
         }
+        if encrypt {
+            conf["spark.network.crypto.enabled"] = "true"
+            conf["spark.network.crypto.saslFallback"] = "false"
+        }
+        if reading == .streams { conf["spark.network.maxRemoteBlockSizeFetchToMem"] = "1" }
         let shell = try await cluster.sparkShell(Self.script, conf: conf, timeout: .seconds(300))
         let diagnostics = "\(shell.stdout)\n\(shell.stderr.suffix(4000))\n\(cluster.logs)"
         #expect(shell.stdout.contains("FIRST 200000"), "\(diagnostics)")

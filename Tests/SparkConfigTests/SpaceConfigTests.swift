@@ -96,6 +96,7 @@ import Testing
         ("SPARK_DEFAULT_CORES", "0"), ("SPARK_REVERSE_PROXY_URL", "ftp://x"), ("LOG_LEVEL", "LOUD"),
         ("BUCKETEER_AWS_ACCESS_KEY_ID", "only-the-key"), ("SPARK_AUTHENTICATE_SECRET", "too-short"),
         ("SPARK_AUTHENTICATE_SECRET", "with a space 0123456789"), ("SPARK_AUTHENTICATE_SECRET", #"back\slash-0123456789"#),
+        ("SPARK_NETWORK_CRYPTO", "true"), ("SPARK_NETWORK_CRYPTO", "yes"),
     ])
     func badValuesAreClearErrors(_ variable: String, _ value: String) {
         let error = #expect(throws: SpaceConfigError.self) {
@@ -132,6 +133,27 @@ import Testing
             #expect(!(invocation.arguments + invocation.environment.filter { $0.key != "_SPARK_AUTH_SECRET" }.map(\.value)).joined().contains(secret))
         }
         #expect(try DynoCommands(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app"])).worker().environment.isEmpty)
+    }
+
+    /// `SPARK_NETWORK_CRYPTO=true`: the daemons and every driver and executor (through
+    /// `spark-defaults.conf`) encrypt their connections and accept no other.
+    @Test func networkCryptoReachesTheDaemonsAndTheDefaults() throws {
+        let environment = SpaceEnvironment([
+            "HEROKU_DNS_APP_NAME": "app", "HEROKU_DNS_DYNO_NAME": "1.worker.app.app.localspace",
+            "SPARK_AUTHENTICATE_SECRET": "9f2c1e7a5b3d4c6e8f0a", "SPARK_NETWORK_CRYPTO": "TRUE",
+        ])
+        let crypto = "-Dspark.network.crypto.enabled=true -Dspark.network.crypto.saslFallback=false"
+        let commands = DynoCommands(environment: environment)
+        #expect(try commands.master().environment["SPARK_MASTER_OPTS"] == "-Dspark.authenticate=true " + crypto)
+        #expect(try commands.worker().environment["SPARK_WORKER_OPTS"] == "-Dspark.authenticate=true " + crypto)
+        let defaults = Dictionary(try SparkDefaults(environment: environment).settings(), uniquingKeysWith: { $1 })
+        #expect(defaults["spark.network.crypto.enabled"] == "true")
+        #expect(defaults["spark.network.crypto.saslFallback"] == "false")
+        // Off, it changes nothing.
+        var off = environment.variables
+        off["SPARK_NETWORK_CRYPTO"] = "false"
+        #expect(try DynoCommands(environment: SpaceEnvironment(off)).master().environment["SPARK_MASTER_OPTS"] == "-Dspark.authenticate=true")
+        #expect(try SparkDefaults(environment: SpaceEnvironment(off)).settings().allSatisfy { !$0.0.hasPrefix("spark.network.crypto") })
     }
 
     @Test func workerDynoFollowsEveryMaster() throws {

@@ -86,13 +86,27 @@ import Testing
         #expect(try on.authentication(environment: ["_SPARK_AUTH_SECRET": "from-env"])?.secret == "from-env")
         let timed = SparkConf(["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.auth.rpcTimeout": "5s"])
         #expect(try timed.authentication(environment: [:])?.handshakeTimeoutSeconds == 5)
+        // spark.network.crypto: Spark's defaults, or as set.
+        let crypto = SparkConf(["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true"])
+        #expect(try crypto.authentication(environment: [:])?.crypto == NetworkCryptoSettings(authEngineVersion: 1, saslFallback: true))
+        var strict = crypto
+        strict["spark.network.crypto.authEngineVersion"] = "2"
+        strict["spark.network.crypto.saslFallback"] = "false"
+        strict["spark.network.crypto.cipher"] = "aes/ctr/nopadding"
+        #expect(try strict.authentication(environment: [:])?.crypto == NetworkCryptoSettings(authEngineVersion: 2, saslFallback: false))
+        // Without spark.authenticate, nothing is authenticated or encrypted (as in Spark).
+        var off = crypto
+        off["spark.authenticate"] = "false"
+        #expect(try off.authentication(environment: [:]) == nil)
     }
 
     @Test(arguments: [
         ["spark.authenticate": "true"],
         ["spark.authenticate": "true", "spark.authenticate.secret": ""],
         ["spark.authenticate": "yes", "spark.authenticate.secret": "s"],
-        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true", "spark.network.crypto.cipher": "AES/CBC/PKCS5Padding"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true", "spark.network.crypto.authEngineVersion": "3"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true", "spark.network.crypto.saslFallback": "no"],
         ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.authenticate.enableSaslEncryption": "true"],
         ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.sasl.serverAlwaysEncrypt": "true"],
         ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.auth.rpcTimeout": "0"],

@@ -73,8 +73,7 @@ import Testing
         // A one-way message, an RPC that is not a SaslMessage, more than 64 KiB before authenticating,
         // a first token that is not empty, and silence past the handshake time.
         #expect(try await closes(server, after: frame(.oneWayMessage(body: message))))
-        // (The first such request is answered, for a client that falls back to SASL; a second is not.)
-        #expect(try await closes(server, after: frame(.rpcRequest(requestId: 1, body: message)) + frame(.rpcRequest(requestId: 3, body: message)), within: .seconds(1)))
+        #expect(try await closes(server, after: frame(.rpcRequest(requestId: 1, body: message)), within: .seconds(1)))
         #expect(try await closes(server, after: Array(repeating: 0, count: 70_000)))
         let early = SaslMessage(appId: "sparkSaslUser", token: Array("username=\"x\"".utf8)).encoded()
         #expect(try await closes(server, after: frame(.rpcRequest(requestId: 2, body: early))))
@@ -106,7 +105,8 @@ import Testing
                 for frame in frames {
                     // A write after the server has closed ends the exchange.
                     do { try await outbound.write(ByteBuffer(bytes: self.frame(frame))) } catch { break }
-                    guard let reply = try await iterator.next() else { break }
+                    // A server that closed may also reset the connection.
+                    guard let reply = try? await iterator.next() else { break }
                     replies.append(reply)
                 }
                 return replies

@@ -1,11 +1,17 @@
 import Logging
 import NIOCore
+import SparkConfig
 import SparkTransport
 
 /// `spark.authenticate=true`: the shared secret every connection proves before any RPC goes over it
 /// (Spark: `SecurityManager.getSecretKey`, then `SaslClientBootstrap` / `SaslRpcHandler`).
 public struct RpcAuthentication: Sendable {
     public var credentials: DigestMD5.Credentials
+    /// The shared secret, for the AES-based protocol.
+    public var secret: String
+    /// `spark.network.crypto.enabled=true`: Spark's AES-based protocol first and the connection
+    /// encrypted after it; nil for SASL only.
+    public var crypto: NetworkCrypto?
     /// How long a handshake may take (Spark: `spark.network.auth.rpcTimeout`, 30 s).
     public var handshakeTimeout: TimeAmount
 
@@ -21,9 +27,20 @@ public struct RpcAuthentication: Sendable {
     /// Refused connections are warned about at most ten times in this long (see `HandshakeGate`).
     public var refusalWarningWindow: TimeAmount = .seconds(60)
 
-    public init(secret: String, handshakeTimeoutSeconds: Double = 30) {
+    public init(secret: String, handshakeTimeoutSeconds: Double = 30, crypto: NetworkCrypto? = nil) {
         credentials = DigestMD5.Credentials(secret: secret)
+        self.secret = secret
+        self.crypto = crypto
         handshakeTimeout = .milliseconds(Int64((handshakeTimeoutSeconds * 1000).rounded(.up)))
+    }
+}
+
+extension RpcAuthentication {
+    /// A daemon's `spark.authenticate` and `spark.network.crypto` settings.
+    public init(_ settings: SparkAuthenticationSettings) {
+        self.init(
+            secret: settings.secret, handshakeTimeoutSeconds: settings.handshakeTimeoutSeconds,
+            crypto: settings.crypto.map { NetworkCrypto(authEngineVersion: $0.authEngineVersion, saslFallback: $0.saslFallback) })
     }
 }
 
@@ -60,27 +77,32 @@ struct SaslMessage: Equatable {
     }
 }
 
-/// The accepting side of an authenticated connection: answers the client's handshake requests, and
-/// once the client has proved the secret, puts the RPC handler in its place. Any other frame before
-/// that, a wrong proof or a handshake over its time closes the connection; the one exception is a
-/// first request of Spark's AES-based protocol, answered with a failure so the client falls back.
-final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// The accepting side of an authenticated connection: answers the client's handshake, and once the
+/// client has proved the secret, puts the RPC handler in its place. With `spark.network.crypto.enabled`
+/// the handshake may be Spark's AES-based one, after which the connection is encrypted; SASL is
+/// accepted too unless `spark.network.crypto.saslFallback=false`. Any other frame before that, a
+/// wrong proof or a handshake over its time closes the connection; the one exception is a first AES
+/// request to a server without `spark.network.crypto.enabled`, answered with a failure so that the
+/// client falls back to SASL.
+final class ServerAuthenticationHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = TransportFrame
     typealias OutboundOut = TransportFrame
 
     private var server: DigestMD5Server
+    private let authentication: RpcAuthentication
     private let timeout: TimeAmount
     private let makeRpcHandler: (String) -> any ChannelHandler
-    /// The application id the client gave in its first `SaslMessage` (Spark: `client.setClientId`).
+    /// The application id the client gave in its first message (Spark: `client.setClientId`).
     private var clientId: String?
     private let logger: Logger
     private var deadline: Scheduled<Void>?
     private var ended = false
     private var declinedOtherProtocol = false
 
-    /// The failure a request of another protocol gets before the client falls back to SASL.
+    /// The failure an AES request gets from a server without `spark.network.crypto.enabled`, before
+    /// the client falls back to SASL.
     static let otherProtocolDeclined =
-        "Expected SaslMessage, received something else: this server authenticates with SASL only (spark.network.crypto.enabled is not supported)"
+        "Expected SaslMessage, received something else: this server authenticates with SASL only (spark.network.crypto.enabled is not set on it)"
 
     private let inputLimit: HandshakeInputLimit?
     private let gate: HandshakeGate
@@ -94,6 +116,7 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.inputLimit = inputLimit
         self.gate = gate
         self.place = place
+        self.authentication = authentication
         var generator = SystemRandomNumberGenerator()
         server = DigestMD5Server(credentials: authentication.credentials, nonce: DigestMD5.makeNonce(using: &generator))
         timeout = authentication.handshakeTimeout
@@ -122,17 +145,24 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             refuse(context, "\(frame.typeName) before authentication")
             return
         }
-        // A client with `spark.network.crypto.enabled` opens with Spark's AES-based protocol. As
-        // Spark's SASL-only server does, this one answers that first request with a failure and
-        // keeps the connection, on which the client goes on with SASL
-        // (`spark.network.crypto.saslFallback`, on by default). Once per connection.
-        if !declinedOtherProtocol, !server.hasStarted, body.getInteger(at: body.readerIndex, as: UInt8.self) != SaslMessage.tag {
-            declinedOtherProtocol = true
-            // Said once per connection (a peer keeps one): the client asked for encryption it will not get.
-            logger.info(
-                "A client's first request was not SASL (Spark's AES authentication of spark.network.crypto.enabled is, and this daemon does not provide it): answered so that it can fall back to SASL; such a connection is authenticated, not encrypted",
-                metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
-            context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: Self.otherProtocolDeclined)), promise: nil)
+        let isFirst = !server.hasStarted && !declinedOtherProtocol
+        if isFirst, body.getInteger(at: body.readerIndex, as: UInt8.self) == AuthMessage.tag {
+            guard let crypto = authentication.crypto else {
+                // As Spark's SASL-only server does: a failure, and the connection stays for the
+                // client to go on with SASL (`spark.network.crypto.saslFallback`, on by default).
+                declinedOtherProtocol = true
+                // Said once per connection (a peer keeps one): the client asked for encryption it will not get.
+                logger.info(
+                    "A client opened with Spark's AES authentication, and spark.network.crypto.enabled is not set on this daemon: answered so that it can fall back to SASL; such a connection is authenticated, not encrypted",
+                    metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
+                context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: Self.otherProtocolDeclined)), promise: nil)
+                return
+            }
+            authenticateWithAES(context, requestId: requestId, body: body, crypto: crypto)
+            return
+        }
+        if isFirst, let crypto = authentication.crypto, !crypto.saslFallback {
+            fail(context, requestId: requestId, "the client did not open with Spark's AES authentication, and spark.network.crypto.saslFallback=false on this daemon")
             return
         }
         do {
@@ -144,15 +174,41 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let reply = try server.evaluate(message.token)
             context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: ByteBuffer(bytes: reply))), promise: nil)
         } catch {
-            ended = true
-            gate.refused(peer: context.remoteAddress, reason: "\(error)", logger: logger, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: "\(error)")))
-                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            fail(context, requestId: requestId, "\(error)")
             return
         }
         guard server.isComplete else { return }
+        logger.debug("authenticated with SASL", metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
+        authenticated(context)
+    }
+
+    /// Spark's `AuthRpcHandler`: the answer goes out in the clear, then both directions are encrypted.
+    private func authenticateWithAES(_ context: ChannelHandlerContext, requestId: Int64, body: ByteBuffer, crypto: NetworkCrypto) {
+        let keys: AuthEngine.SessionKeys
+        do {
+            let challenge = try AuthMessage.decode(body)
+            clientId = challenge.appId
+            let engine = AuthEngine(appId: challenge.appId, secret: authentication.secret, crypto: crypto)
+            let (response, sessionKeys) = try engine.respond(to: challenge)
+            keys = sessionKeys
+            context.writeAndFlush(wrapOutboundOut(.rpcResponse(requestId: requestId, body: response.encoded)), promise: nil)
+        } catch {
+            fail(context, requestId: requestId, "\(error)")
+            return
+        }
+        do {
+            // The answer has passed the frame encoder and waits in the channel: what follows is encrypted.
+            try context.pipeline.syncOperations.addHandler(CtrCipherHandler(keys: keys), position: .first)
+        } catch {
+            refuse(context, "\(error)")
+            return
+        }
+        logger.debug("authenticated with AES, connection encrypted", metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
+        authenticated(context)
+    }
+
+    private func authenticated(_ context: ChannelHandlerContext) {
         ended = true
-        logger.debug("authenticated", metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")"])
         do {
             try context.pipeline.syncOperations.addHandler(makeRpcHandler(clientId ?? ""), position: .after(self))
             if let inputLimit { context.pipeline.syncOperations.removeHandler(inputLimit, promise: nil) }
@@ -160,6 +216,14 @@ final class SaslServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         } catch {
             context.close(promise: nil)
         }
+    }
+
+    /// A failure reply with the reason, then the connection closes.
+    private func fail(_ context: ChannelHandlerContext, requestId: Int64, _ reason: String) {
+        ended = true
+        gate.refused(peer: context.remoteAddress, reason: reason, logger: logger, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.rpcFailure(requestId: requestId, error: reason)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -205,8 +269,11 @@ final class HandshakeInputLimit: ChannelInboundHandler, RemovableChannelHandler 
 }
 
 /// The dialling side: proves the secret as soon as the connection is up, checks the server's proof,
-/// then puts the RPC handler in its place. Nothing else is written before that.
-final class SaslClientHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// then puts the RPC handler in its place. Nothing else is written before that. With
+/// `spark.network.crypto.enabled` it opens with Spark's AES-based handshake and encrypts the
+/// connection after it; a server that refuses it is asked again with SASL when
+/// `spark.network.crypto.saslFallback` allows (Spark's `AuthClientBootstrap`).
+final class ClientAuthenticationHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = TransportFrame
     typealias OutboundOut = TransportFrame
 
@@ -214,6 +281,7 @@ final class SaslClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     static let appId = "sparkSaslUser"
 
     private var client: DigestMD5Client
+    private let authentication: RpcAuthentication
     private let timeout: TimeAmount
     private let makeRpcHandler: () -> any ChannelHandler
     private let onFailure: (String) -> Void
@@ -221,11 +289,14 @@ final class SaslClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     private var started = false
     private var ended = false
+    /// The AES handshake in progress: its engine and challenge.
+    private var aes: (engine: AuthEngine, challenge: AuthMessage)?
 
     /// `onFailure` gets why the handshake failed.
     init(authentication: RpcAuthentication, makeRpcHandler: @escaping () -> any ChannelHandler, onFailure: @escaping (String) -> Void) {
         var generator = SystemRandomNumberGenerator()
         client = DigestMD5Client(credentials: authentication.credentials, cnonce: DigestMD5.makeNonce(using: &generator))
+        self.authentication = authentication
         timeout = authentication.handshakeTimeout
         self.makeRpcHandler = makeRpcHandler
         self.onFailure = onFailure
@@ -251,12 +322,22 @@ final class SaslClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             fail(context, "no answer within \(timeout.nanoseconds / 1_000_000_000) s")
         }
-        send(client.firstToken, context)
+        if let crypto = authentication.crypto {
+            var engine = AuthEngine(appId: Self.appId, secret: authentication.secret, crypto: crypto)
+            do {
+                let challenge = try engine.challenge()
+                aes = (engine, challenge)
+                send(challenge.encoded, context)
+            } catch {
+                fail(context, "\(error)")
+            }
+        } else {
+            send(SaslMessage(appId: Self.appId, token: client.firstToken).encoded(), context)
+        }
     }
 
-    private func send(_ token: [UInt8], _ context: ChannelHandlerContext) {
+    private func send(_ body: ByteBuffer, _ context: ChannelHandlerContext) {
         requestId = Int64.random(in: 1...Int64.max)
-        let body = SaslMessage(appId: Self.appId, token: token).encoded()
         context.writeAndFlush(wrapOutboundOut(.rpcRequest(requestId: requestId, body: body)), promise: nil)
     }
 
@@ -264,27 +345,51 @@ final class SaslClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard !ended else { return }
         switch unwrapInboundIn(data) {
         case .rpcResponse(let id, let body) where id == requestId:
+            if let aes {
+                let keys: AuthEngine.SessionKeys
+                do {
+                    keys = try aes.engine.finish(challenge: aes.challenge, response: try AuthMessage.decode(body))
+                    try context.pipeline.syncOperations.addHandler(CtrCipherHandler(keys: keys), position: .first)
+                } catch {
+                    fail(context, "\(error)")
+                    return
+                }
+                authenticated(context)
+                return
+            }
             do {
                 if let next = try client.evaluate(Array(body.readableBytesView)) {
-                    send(next, context)
+                    send(SaslMessage(appId: Self.appId, token: next).encoded(), context)
                     return
                 }
             } catch {
                 fail(context, "\(error)")
                 return
             }
-            ended = true
-            do {
-                try context.pipeline.syncOperations.addHandler(makeRpcHandler(), position: .after(self))
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            } catch {
-                fail(context, "\(error)")
-            }
+            authenticated(context)
         case .rpcFailure(let id, let error) where id == requestId:
             // A JVM server sends its whole stack trace; the first line says why.
-            fail(context, "the server refused: \(error.prefix { $0 != "\n" && $0 != "\r" }.prefix(500))")
+            let reason = error.prefix { $0 != "\n" && $0 != "\r" }.prefix(500)
+            if aes != nil, authentication.crypto?.saslFallback == true {
+                // A server without spark.network.crypto.enabled: SASL on the same connection.
+                aes = nil
+                send(SaslMessage(appId: Self.appId, token: client.firstToken).encoded(), context)
+                return
+            }
+            fail(context, "the server refused: \(reason)")
         case let frame:
             fail(context, "unexpected \(frame.typeName) during authentication")
+        }
+    }
+
+    private func authenticated(_ context: ChannelHandlerContext) {
+        ended = true
+        do {
+            try context.pipeline.syncOperations.addHandler(makeRpcHandler(), position: .after(self))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            onFailure("authentication failed: \(error)")
+            context.close(promise: nil)
         }
     }
 
