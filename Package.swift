@@ -203,7 +203,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SparkProtocolTests", dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization", nioCore]),
-        .testTarget(name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix]),
+        .testTarget(
+            name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix, .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "SparkShuffleTests", dependencies: ["SparkShuffle", "SparkRPC", "SparkTransport", "SparkTestKit", nioCore, nioPosix, logging]),
         .testTarget(
             name: "SparkInspectorTests",

@@ -57,9 +57,9 @@ public struct DynoCommands: Sendable {
         }
         arguments.append(try environment.masterURL())
         var additions: [String: String] = [:]
+        let crypto = try environment.networkCryptoSettings().map { " -D\($0.0)=\($0.1)" }.joined()
         if let secret = try environment.authenticationSecret() {
             let existing = environment.variables["SPARK_WORKER_OPTS"].map { $0 + " " } ?? ""
-            let crypto = try environment.networkCryptoSettings().map { " -D\($0.0)=\($0.1)" }.joined()
             additions["SPARK_WORKER_OPTS"] = existing + "-Dspark.authenticate=true" + crypto
             additions["_SPARK_AUTH_SECRET"] = secret
         }

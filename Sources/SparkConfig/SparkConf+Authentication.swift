@@ -16,12 +16,15 @@ public struct SparkAuthenticationSettings: Sendable, Equatable {
 
 /// `spark.network.crypto.*` of a daemon: Spark's AES-based authentication, then AES-CTR on the connection.
 public struct NetworkCryptoSettings: Sendable, Equatable {
+    /// `spark.network.crypto.cipher=AES/GCM/NoPadding` (else `AES/CTR/NoPadding`, Spark's default).
+    public var gcm: Bool
     /// `spark.network.crypto.authEngineVersion` (1 or 2; Spark's default 1).
     public var authEngineVersion: Int
     /// `spark.network.crypto.saslFallback` (true).
     public var saslFallback: Bool
 
-    public init(authEngineVersion: Int = 1, saslFallback: Bool = true) {
+    public init(gcm: Bool = false, authEngineVersion: Int = 1, saslFallback: Bool = true) {
+        self.gcm = gcm
         self.authEngineVersion = authEngineVersion
         self.saslFallback = saslFallback
     }
@@ -44,17 +47,15 @@ extension SparkConf {
         var crypto: NetworkCryptoSettings?
         if try bool("spark.network.crypto.enabled", default: false) {
             let cipher = self["spark.network.crypto.cipher"] ?? "AES/CTR/NoPadding"
-            guard cipher.uppercased() == "AES/CTR/NOPADDING" else {
-                throw SparkConfError(
-                    key: "spark.network.crypto.cipher", value: cipher,
-                    expected: "AES/CTR/NoPadding (Spark's default; AES/GCM/NoPadding is not provided)")
+            guard ["AES/CTR/NOPADDING", "AES/GCM/NOPADDING"].contains(cipher.uppercased()) else {
+                throw SparkConfError(key: "spark.network.crypto.cipher", value: cipher, expected: "AES/CTR/NoPadding or AES/GCM/NoPadding")
             }
             let version = try int("spark.network.crypto.authEngineVersion", default: 1)
             guard version == 1 || version == 2 else {
                 throw SparkConfError(key: "spark.network.crypto.authEngineVersion", value: "\(version)", expected: "1 or 2")
             }
             crypto = NetworkCryptoSettings(
-                authEngineVersion: version, saslFallback: try bool("spark.network.crypto.saslFallback", default: true))
+                gcm: cipher.uppercased() == "AES/GCM/NOPADDING", authEngineVersion: version, saslFallback: try bool("spark.network.crypto.saslFallback", default: true))
         }
         let timeout = try seconds("spark.network.auth.rpcTimeout", default: 30)
         guard timeout > 0 else {

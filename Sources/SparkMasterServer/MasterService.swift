@@ -260,7 +260,7 @@ public final class MasterService: Service, Sendable {
         if let authentication {
             if let crypto = authentication.crypto {
                 logger.info(
-                    "RPC connections authenticate with the shared secret (spark.authenticate=true) and are encrypted (spark.network.crypto.enabled=true, AES/CTR, authEngineVersion \(crypto.authEngineVersion)\(crypto.saslFallback ? "; SASL clients accepted, not encrypted" : ""))")
+                    "RPC connections authenticate with the shared secret (spark.authenticate=true) and are encrypted (spark.network.crypto.enabled=true, \(crypto.cipher == .gcm ? "AES/GCM" : "AES/CTR"), authEngineVersion \(crypto.authEngineVersion)\(crypto.saslFallback ? "; SASL clients accepted, not encrypted" : ""))")
             } else {
                 logger.info("RPC connections authenticate with the shared secret (spark.authenticate=true)")
             }

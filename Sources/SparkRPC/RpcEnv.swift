@@ -125,7 +125,9 @@ public final class RpcEnv: Sendable {
             gate.map { HandshakeInputLimit(limit: authentication.handshakeInputLimit, gate: $0, logger: dispatcher.logger) }
         }
         if let inputLimit { try pipeline.addHandler(inputLimit) }
-        try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
+        // What the frame decoder holds past a handshake frame: nothing, or the switch to encryption is refused.
+        let backlog = authentication?.crypto == nil ? nil : TransportFrameDecoder.Backlog()
+        try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize, backlog: backlog)))
         try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
         let makeRpcHandler = {
             RpcConnectionHandler(dispatcher: dispatcher, isOutbound: isOutbound, dialledAddress: dialledAddress, onConnection: onConnection)
@@ -135,12 +137,14 @@ public final class RpcEnv: Sendable {
             return
         }
         if isOutbound {
-            try pipeline.addHandler(ClientAuthenticationHandler(authentication: authentication, makeRpcHandler: makeRpcHandler) { error in
+            try pipeline.addHandler(ClientAuthenticationHandler(
+                authentication: authentication, backlog: backlog, logger: dispatcher.logger, makeRpcHandler: makeRpcHandler
+            ) { error in
                 onFailure?(error)
             })
         } else if let gate, let handshakePlace {
             try pipeline.addHandler(ServerAuthenticationHandler(
-                authentication: authentication, logger: dispatcher.logger, gate: gate, place: handshakePlace, inputLimit: inputLimit,
+                authentication: authentication, logger: dispatcher.logger, gate: gate, place: handshakePlace, inputLimit: inputLimit, backlog: backlog,
                 makeRpcHandler: { _ in makeRpcHandler() }))
         } else {
             throw RpcError(.connectFailed, "an accepted connection without a place in the handshake gate")

@@ -41,11 +41,13 @@ public final class TransportServerAuthentication: Sendable {
                     gate.map { HandshakeInputLimit(limit: authentication.handshakeInputLimit, gate: $0, logger: logger) }
                 }
                 if let inputLimit { try pipeline.addHandler(inputLimit) }
-                try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize)))
+        // What the frame decoder holds past a handshake frame: nothing, or the switch to encryption is refused.
+        let backlog = authentication?.crypto == nil ? nil : TransportFrameDecoder.Backlog()
+                try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize, backlog: backlog)))
                 try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
                 if let authentication, let gate, let place {
                     try pipeline.addHandler(ServerAuthenticationHandler(
-                        authentication: authentication, logger: logger, gate: gate, place: place, inputLimit: inputLimit,
+                        authentication: authentication, logger: logger, gate: gate, place: place, inputLimit: inputLimit, backlog: backlog,
                         makeRpcHandler: { makeHandler($0) }))
                 } else {
                     try pipeline.addHandler(makeHandler(nil))

@@ -13,8 +13,19 @@ public struct TransportFrameDecoder: NIOSingleStepByteToMessageDecoder {
     /// 128 MiB plus headroom: Spark's `spark.rpc.message.maxSize` default.
     public static let defaultMaxFrameSize = 128 * 1024 * 1024 + 64 * 1024
 
-    public init(maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize) {
+    /// Bytes the decoder holds after the frame it last returned, read by a handler that must know
+    /// nothing else came with that frame (the switch to an encrypted connection). Used on the
+    /// channel's event loop only.
+    public final class Backlog: @unchecked Sendable {
+        public internal(set) var bytes = 0
+        public init() {}
+    }
+
+    let backlog: Backlog?
+
+    public init(maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, backlog: Backlog? = nil) {
         self.maxFrameSize = maxFrameSize
+        self.backlog = backlog
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> TransportFrame? {
@@ -30,6 +41,7 @@ public struct TransportFrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard buffer.readableBytes >= Int(frameLength) else { return nil }
         buffer.moveReaderIndex(forwardBy: 8)
         var frame = buffer.readSlice(length: Int(frameLength) - 8)!
+        backlog?.bytes = buffer.readableBytes
         return try Self.parse(frame: &frame)
     }
 

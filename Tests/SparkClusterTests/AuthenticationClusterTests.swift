@@ -12,10 +12,10 @@ struct AuthenticationClusterTests {
     }
 
     /// Authentication with Spark's AES-based protocol and nothing else.
-    static func cryptoOptions(secret: String, engineVersion: Int) -> [String] {
+    static func cryptoOptions(secret: String, engineVersion: Int, cipher: String = "AES/CTR/NoPadding") -> [String] {
         options(secret: secret) + [
             "-Dspark.network.crypto.enabled=true", "-Dspark.network.crypto.saslFallback=false",
-            "-Dspark.network.crypto.authEngineVersion=\(engineVersion)",
+            "-Dspark.network.crypto.authEngineVersion=\(engineVersion)", "-Dspark.network.crypto.cipher=\(cipher)",
         ]
     }
 
@@ -96,17 +96,19 @@ struct AuthenticationClusterTests {
     }
 
     /// `spark.network.crypto.enabled=true` with `saslFallback=false` everywhere: every connection of
-    /// the cluster runs Spark's AES-based handshake and is encrypted after it (AES-CTR), or it fails;
-    /// drivers, executors and JVM workers read what our daemons write. Spark 4.3 with its default
-    /// engine version (the X25519 secret is the key), Spark 3.5 with version 2 (a derived key).
-    @Test(arguments: [("4.3.0", 1), ("3.5.9", 2)])
-    func anEncryptedClusterRunsJobsOnBothWorkers(sparkVersion: String, engineVersion: Int) async throws {
-        let cluster = try ClusterHarness(name: "crypto-\(sparkVersion)", sparkVersion: sparkVersion)
+    /// the cluster runs Spark's AES-based handshake and is encrypted after it, or it fails; drivers,
+    /// executors and JVM workers read what our daemons write. Both engine versions (1, Spark's
+    /// default: the X25519 secret is an AES-256 key; 2: a derived AES-128 key) and both ciphers
+    /// (`AES/CTR/NoPadding`, Spark's default; `AES/GCM/NoPadding`), with Spark 4.3 and 3.5.
+    @Test(arguments: [("4.3.0", 1, "AES/CTR/NoPadding"), ("4.3.0", 2, "AES/GCM/NoPadding"), ("3.5.9", 1, "AES/GCM/NoPadding")])
+    func anEncryptedClusterRunsJobsOnBothWorkers(sparkVersion: String, engineVersion: Int, cipher: String) async throws {
+        let cluster = try ClusterHarness(name: "crypto-\(sparkVersion)-\(engineVersion)", sparkVersion: sparkVersion)
         defer { cluster.stopAll() }
         let secret = Self.makeSecret()
-        let options = Self.cryptoOptions(secret: secret, engineVersion: engineVersion)
+        let options = Self.cryptoOptions(secret: secret, engineVersion: engineVersion, cipher: cipher)
         try await cluster.startMaster(options: options)
-        #expect(cluster.masterLogLines(containing: "are encrypted (spark.network.crypto.enabled=true, AES/CTR, authEngineVersion \(engineVersion))").count == 1)
+        let mode = cipher.hasPrefix("AES/GCM") ? "AES/GCM" : "AES/CTR"
+        #expect(cluster.masterLogLines(containing: "are encrypted (spark.network.crypto.enabled=true, \(mode), authEngineVersion \(engineVersion))").count == 1)
         // Our worker dials our master; the JVM worker dials it and is dialled by it.
         let worker = try await cluster.startWorker(.swift, options: options)
         try await cluster.startWorker(.jvm, options: options)

@@ -36,7 +36,7 @@ struct ShuffleServiceClusterTests {
     /// How the later executors get the blocks: Spark 4.3 as configured by default (host-local
     /// blocks read from disk in the directories the local service names, the others fetched by
     /// chunk); every block fetched from a service by chunk, over connections encrypted with
-    /// `spark.network.crypto.enabled` (the blocks read from their files go through the cipher);
+    /// `spark.network.crypto.enabled` and AES-GCM (the blocks read from their files go through the cipher);
     /// Spark 3.5 with SASL authentication, every block fetched from a service and written to disk by
     /// the client (a stream, as for blocks over `spark.network.maxRemoteBlockSizeFetchToMem`).
     enum Reading: String, CaseIterable, Sendable {
@@ -51,7 +51,7 @@ struct ShuffleServiceClusterTests {
         defer { cluster.stopAll() }
         let secret = AuthenticationClusterTests.makeSecret()
         let auth = !authenticate ? [] : encrypt
-            ? AuthenticationClusterTests.cryptoOptions(secret: secret, engineVersion: 1)
+            ? AuthenticationClusterTests.cryptoOptions(secret: secret, engineVersion: 1, cipher: "AES/GCM/NoPadding")
             : AuthenticationClusterTests.options(secret: secret)
         let port = try freePort()
         let shuffle = ["-Dspark.shuffle.service.enabled=true", "-Dspark.shuffle.service.port=\(port)"]
@@ -76,6 +76,7 @@ struct ShuffleServiceClusterTests {
         if encrypt {
             conf["spark.network.crypto.enabled"] = "true"
             conf["spark.network.crypto.saslFallback"] = "false"
+            conf["spark.network.crypto.cipher"] = "AES/GCM/NoPadding"
         }
         if reading == .streams { conf["spark.network.maxRemoteBlockSizeFetchToMem"] = "1" }
         let shell = try await cluster.sparkShell(Self.script, conf: conf, timeout: .seconds(300))

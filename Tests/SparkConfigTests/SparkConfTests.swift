@@ -94,6 +94,8 @@ import Testing
         strict["spark.network.crypto.saslFallback"] = "false"
         strict["spark.network.crypto.cipher"] = "aes/ctr/nopadding"
         #expect(try strict.authentication(environment: [:])?.crypto == NetworkCryptoSettings(authEngineVersion: 2, saslFallback: false))
+        strict["spark.network.crypto.cipher"] = "AES/GCM/NoPadding"
+        #expect(try strict.authentication(environment: [:])?.crypto == NetworkCryptoSettings(gcm: true, authEngineVersion: 2, saslFallback: false))
         // Without spark.authenticate, nothing is authenticated or encrypted (as in Spark).
         var off = crypto
         off["spark.authenticate"] = "false"

@@ -1,4 +1,6 @@
+import Foundation
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import SparkModel
 import SparkProtocol
@@ -92,9 +94,63 @@ import Testing
         }
     }
 
-    @Test func environmentsWithCryptoTalkForEitherEngineVersion() async throws {
+    /// GCM messages of every size around a segment's, back to back, read back in pieces of any size;
+    /// a changed byte or length is refused.
+    @Test func gcmMessagesReadBackWhateverTheirSizeAndSplitAndRefuseTampering() throws {
+        for keySize in [16, 32] {
+            let key = (0..<keySize).map { UInt8($0 * 7 & 0xFF) }
+            let cipher = GcmMessageCipher(key: key)
+            let segment = GcmMessageCipher.plaintextSegmentSize
+            let sizes = [0, 1, segment - 1, segment, segment + 1, 2 * segment, 100_000]
+            var plaintext: [UInt8] = []
+            var wire = ByteBuffer()
+            for (index, size) in sizes.enumerated() {
+                let message = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+                plaintext += message
+                var sealed = try cipher.seal(ByteBuffer(bytes: message), allocator: ByteBufferAllocator())
+                let full = size / segment, partial = size % segment
+                #expect(sealed.readableBytes == 8 + cipher.headerLength + full * 32768 + (partial > 0 ? partial + 16 : 0))
+                #expect(sealed.getInteger(at: sealed.readerIndex, as: Int64.self) == Int64(sealed.readableBytes))
+                wire.writeBuffer(&sealed)
+            }
+            for step in [1, 7, 4096, 65536, wire.readableBytes] where step > 1 || keySize == 16 {
+                var opener = GcmMessageCipher.Opener(cipher: cipher)
+                var output = ByteBuffer()
+                var input = wire
+                while input.readableBytes > 0 {
+                    var piece = input.readSlice(length: min(step, input.readableBytes))!
+                    try opener.open(&piece, into: &output)
+                }
+                #expect(Array(output.readableBytesView) == plaintext, "key \(keySize), pieces of \(step)")
+            }
+            // One changed byte in the salt, the ciphertext or the tag of a message with content: it
+            // does not authenticate. (The first message is empty: it has no segment to change.)
+            let second = 8 + cipher.headerLength
+            for offset in [second + 9, second + 8 + cipher.headerLength, second + 8 + cipher.headerLength + 16, wire.readableBytes / 2] {
+                var tampered = wire
+                tampered.setInteger(tampered.getInteger(at: offset, as: UInt8.self)! ^ 0x40, at: offset)
+                var opener = GcmMessageCipher.Opener(cipher: cipher)
+                var output = ByteBuffer()
+                #expect(throws: GcmMessageCipher.Failure.self) { try opener.open(&tampered, into: &output) }
+            }
+            // A length too small for a header is refused at once.
+            var short = ByteBuffer()
+            short.writeInteger(Int64(3))
+            var opener = GcmMessageCipher.Opener(cipher: cipher)
+            var output = ByteBuffer()
+            #expect(throws: GcmMessageCipher.Failure.self) { try opener.open(&short, into: &output) }
+        }
+        // Another key does not open it.
+        var sealed = try GcmMessageCipher(key: [UInt8](repeating: 1, count: 16)).seal(ByteBuffer(bytes: [1, 2, 3]), allocator: ByteBufferAllocator())
+        var opener = GcmMessageCipher.Opener(cipher: GcmMessageCipher(key: [UInt8](repeating: 2, count: 16)))
+        var output = ByteBuffer()
+        #expect(throws: GcmMessageCipher.Failure.self) { try opener.open(&sealed, into: &output) }
+    }
+
+    @Test(arguments: [NetworkCrypto.Cipher.ctr, .gcm])
+    func environmentsWithCryptoTalkForEitherEngineVersion(cipher: NetworkCrypto.Cipher) async throws {
         for version in [1, 2] {
-            let crypto = NetworkCrypto(authEngineVersion: version, saslFallback: false)
+            let crypto = NetworkCrypto(cipher: cipher, authEngineVersion: version, saslFallback: false)
             let server = try await Self.environment(crypto: crypto)
             let client = try await Self.environment(crypto: crypto)
             try await Self.verify(from: client, to: server)
@@ -153,6 +209,95 @@ import Testing
             #expect(replies.count == 1, "\(name): \(replies)")
             if case .rpcFailure(5, _) = replies.first {} else { Issue.record("\(name): expected an RpcFailure, got \(replies)") }
         }
+        #expect(server.connections.isEmpty)
+    }
+
+    /// A file region of several pieces and a buffer written behind it come out encrypted, in order,
+    /// one piece at a time: the next piece is read once the last has been written.
+    @Test(arguments: [NetworkCrypto.Cipher.ctr, .gcm])
+    func aFileRegionIsSentPieceByPieceAndWhatFollowsWaits(cipher: NetworkCrypto.Cipher) throws {
+        let keys = AuthEngine.SessionKeys(
+            key: (0..<32).map { UInt8($0) }, encryptionIV: [UInt8](repeating: 3, count: 16), decryptionIV: [UInt8](repeating: 4, count: 16))
+        let size = 2 * TransportCipherHandler.filePieceSize + 12_345
+        let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 9) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cipher-region-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: Data(content))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try NIOFileHandle(_deprecatedPath: path)
+        defer { try? handle.close() }
+
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandler(TransportCipherHandler(keys: keys, cipher: cipher))
+        // Ten bytes off the start, as a block at an offset in its data file.
+        let region = FileRegion(fileHandle: handle, readerIndex: 10, endIndex: size)
+        let regionWritten = channel.eventLoop.makePromise(of: Void.self)
+        let afterWritten = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(IOData.fileRegion(region), promise: regionWritten)
+        channel.write(IOData.byteBuffer(ByteBuffer(bytes: Array("after".utf8))), promise: afterWritten)
+        channel.flush()
+        channel.embeddedEventLoop.run()
+        try regionWritten.futureResult.wait()
+        try afterWritten.futureResult.wait()
+
+        var pieces = 0
+        var wire = ByteBuffer()
+        while var piece = try channel.readOutbound(as: IOData.self).flatMap({ data -> ByteBuffer? in
+            if case .byteBuffer(let buffer) = data { return buffer }
+            return nil
+        }) {
+            pieces += 1
+            wire.writeBuffer(&piece)
+        }
+        #expect(pieces == 4)
+        var plaintext = ByteBuffer()
+        switch cipher {
+        case .ctr:
+            var stream = CtrStream(key: keys.key, iv: keys.encryptionIV)
+            stream.apply(&wire)
+            plaintext = wire
+        case .gcm:
+            var opener = GcmMessageCipher.Opener(cipher: GcmMessageCipher(key: keys.key))
+            try opener.open(&wire, into: &plaintext)
+        }
+        #expect(Array(plaintext.readableBytesView) == Array(content[10...]) + Array("after".utf8))
+    }
+
+    /// A challenge with a plaintext request behind it in the same write (as a replay of a seen
+    /// challenge would be): the server refuses to switch to encryption, so the request is never read.
+    @Test func bytesBehindTheChallengeAreRefusedNotReadInTheClear() async throws {
+        let server = try await Self.environment(crypto: NetworkCrypto(saslFallback: false))
+        defer { Task { await server.shutdown() } }
+        server.register("Master", RecordingEndpoint())
+        var engine = AuthEngine(appId: "sparkSaslUser", secret: Self.secret, crypto: NetworkCrypto())
+        let challenge = try engine.challenge()
+        let request = RequestMessage(
+            senderAddress: RpcAddress(host: "127.0.0.1", port: 9999), receiverAddress: nil, endpointName: "Master",
+            content: ByteBuffer(bytes: [0xAC, 0xED, 0x00, 0x05, 0x74, 0x00, 0x01, 0x78])
+        ).serialized()
+        var bytes = ByteBuffer()
+        TransportFrameEncoder.write(.rpcRequest(requestId: 5, body: challenge.encoded), into: &bytes)
+        TransportFrameEncoder.write(.oneWayMessage(body: request), into: &bytes)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: Int(server.address.port)) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TransportFrameDecoder()))
+                    return try NIOAsyncChannel<TransportFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let replies = try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(bytes)
+            var replies: [TransportFrame] = []
+            do { for try await frame in inbound { replies.append(frame) } } catch {}
+            return replies
+        }
+        #expect(replies.count == 1, "\(replies)")
+        if case .rpcFailure(5, let reason) = replies.first {
+            #expect(reason.contains("bytes followed the AES challenge"))
+        } else {
+            Issue.record("expected an RpcFailure, got \(replies)")
+        }
+        // No connection reached the dispatcher, so the request reached no endpoint.
         #expect(server.connections.isEmpty)
     }
 

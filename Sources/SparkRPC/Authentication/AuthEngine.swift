@@ -5,6 +5,15 @@ import NIOCore
 /// connection after it (Spark's `AuthEngine`). Both sides must be configured alike: none of this is
 /// negotiated on the wire.
 public struct NetworkCrypto: Sendable, Equatable {
+    /// `spark.network.crypto.cipher`.
+    public enum Cipher: Sendable, Equatable {
+        /// `AES/CTR/NoPadding` (Spark's default).
+        case ctr
+        /// `AES/GCM/NoPadding`.
+        case gcm
+    }
+
+    public var cipher: Cipher
     /// `spark.network.crypto.authEngineVersion`: with 1 (Spark's default) the session key is the raw
     /// X25519 secret (AES-256); with 2 it is derived from it and the handshake's transcript by HKDF (AES-128).
     public var authEngineVersion: Int
@@ -12,7 +21,8 @@ public struct NetworkCrypto: Sendable, Equatable {
     /// client whose AES challenge is refused goes on with SASL on the same connection.
     public var saslFallback: Bool
 
-    public init(authEngineVersion: Int = 1, saslFallback: Bool = true) {
+    public init(cipher: Cipher = .ctr, authEngineVersion: Int = 1, saslFallback: Bool = true) {
+        self.cipher = cipher
         self.authEngineVersion = authEngineVersion
         self.saslFallback = saslFallback
     }
@@ -176,6 +186,8 @@ struct AuthEngine {
         } catch {
             throw Failure("no shared secret with the peer's key")
         }
+        // A low-order public key gives an all-zero secret, known to anyone (Tink refuses such keys).
+        guard shared.withUnsafeBytes({ $0.contains { $0 != 0 } }) else { throw Failure("the peer's key is of low order") }
         func derive(_ info: [UInt8]) -> [UInt8] {
             HKDF<SHA256>.deriveKey(inputKeyMaterial: shared, salt: transcript, info: info, outputByteCount: Self.keySize)
                 .withUnsafeBytes { Array($0) }

@@ -40,7 +40,9 @@ extension RpcAuthentication {
     public init(_ settings: SparkAuthenticationSettings) {
         self.init(
             secret: settings.secret, handshakeTimeoutSeconds: settings.handshakeTimeoutSeconds,
-            crypto: settings.crypto.map { NetworkCrypto(authEngineVersion: $0.authEngineVersion, saslFallback: $0.saslFallback) })
+            crypto: settings.crypto.map {
+                NetworkCrypto(cipher: $0.gcm ? .gcm : .ctr, authEngineVersion: $0.authEngineVersion, saslFallback: $0.saslFallback)
+            })
     }
 }
 
@@ -105,15 +107,18 @@ final class ServerAuthenticationHandler: ChannelInboundHandler, RemovableChannel
         "Expected SaslMessage, received something else: this server authenticates with SASL only (spark.network.crypto.enabled is not set on it)"
 
     private let inputLimit: HandshakeInputLimit?
+    /// What the frame decoder holds past the frame being read (with `spark.network.crypto`).
+    private let backlog: TransportFrameDecoder.Backlog?
     private let gate: HandshakeGate
     /// This handshake's place in `gate`, given back when the handler leaves the pipeline.
     private let place: HandshakeGate.Place
 
     init(
         authentication: RpcAuthentication, logger: Logger, gate: HandshakeGate, place: HandshakeGate.Place,
-        inputLimit: HandshakeInputLimit?, makeRpcHandler: @escaping (String) -> any ChannelHandler
+        inputLimit: HandshakeInputLimit?, backlog: TransportFrameDecoder.Backlog?, makeRpcHandler: @escaping (String) -> any ChannelHandler
     ) {
         self.inputLimit = inputLimit
+        self.backlog = backlog
         self.gate = gate
         self.place = place
         self.authentication = authentication
@@ -184,6 +189,12 @@ final class ServerAuthenticationHandler: ChannelInboundHandler, RemovableChannel
 
     /// Spark's `AuthRpcHandler`: the answer goes out in the clear, then both directions are encrypted.
     private func authenticateWithAES(_ context: ChannelHandlerContext, requestId: Int64, body: ByteBuffer, crypto: NetworkCrypto) {
+        // Bytes sent after the challenge, before the answer, were not encrypted: a client waits for
+        // the answer, and anything else (a replayed challenge with requests behind it) is refused.
+        guard (backlog?.bytes ?? 0) == 0 else {
+            fail(context, requestId: requestId, "bytes followed the AES challenge before its answer")
+            return
+        }
         let keys: AuthEngine.SessionKeys
         do {
             let challenge = try AuthMessage.decode(body)
@@ -198,7 +209,7 @@ final class ServerAuthenticationHandler: ChannelInboundHandler, RemovableChannel
         }
         do {
             // The answer has passed the frame encoder and waits in the channel: what follows is encrypted.
-            try context.pipeline.syncOperations.addHandler(CtrCipherHandler(keys: keys), position: .first)
+            try context.pipeline.syncOperations.addHandler(TransportCipherHandler(keys: keys, cipher: crypto.cipher), position: .first)
         } catch {
             refuse(context, "\(error)")
             return
@@ -291,9 +302,17 @@ final class ClientAuthenticationHandler: ChannelInboundHandler, RemovableChannel
     private var ended = false
     /// The AES handshake in progress: its engine and challenge.
     private var aes: (engine: AuthEngine, challenge: AuthMessage)?
+    /// What the frame decoder holds past the frame being read (with `spark.network.crypto`).
+    private let backlog: TransportFrameDecoder.Backlog?
+    private let logger: Logger
 
     /// `onFailure` gets why the handshake failed.
-    init(authentication: RpcAuthentication, makeRpcHandler: @escaping () -> any ChannelHandler, onFailure: @escaping (String) -> Void) {
+    init(
+        authentication: RpcAuthentication, backlog: TransportFrameDecoder.Backlog?, logger: Logger,
+        makeRpcHandler: @escaping () -> any ChannelHandler, onFailure: @escaping (String) -> Void
+    ) {
+        self.backlog = backlog
+        self.logger = logger
         var generator = SystemRandomNumberGenerator()
         client = DigestMD5Client(credentials: authentication.credentials, cnonce: DigestMD5.makeNonce(using: &generator))
         self.authentication = authentication
@@ -348,8 +367,11 @@ final class ClientAuthenticationHandler: ChannelInboundHandler, RemovableChannel
             if let aes {
                 let keys: AuthEngine.SessionKeys
                 do {
+                    // Anything behind the answer was not encrypted: no server sends it.
+                    guard (backlog?.bytes ?? 0) == 0 else { throw AuthEngine.Failure("bytes followed the server's AES answer") }
                     keys = try aes.engine.finish(challenge: aes.challenge, response: try AuthMessage.decode(body))
-                    try context.pipeline.syncOperations.addHandler(CtrCipherHandler(keys: keys), position: .first)
+                    try context.pipeline.syncOperations.addHandler(
+                        TransportCipherHandler(keys: keys, cipher: authentication.crypto?.cipher ?? .ctr), position: .first)
                 } catch {
                     fail(context, "\(error)")
                     return
@@ -372,6 +394,9 @@ final class ClientAuthenticationHandler: ChannelInboundHandler, RemovableChannel
             let reason = error.prefix { $0 != "\n" && $0 != "\r" }.prefix(500)
             if aes != nil, authentication.crypto?.saslFallback == true {
                 // A server without spark.network.crypto.enabled: SASL on the same connection.
+                logger.warning(
+                    "The server refused Spark's AES authentication; going on with SASL (spark.network.crypto.saslFallback): this connection is authenticated, not encrypted",
+                    metadata: ["rpc/peer": "\(context.remoteAddress?.description ?? "?")", "rpc/error": "\(reason)"])
                 aes = nil
                 send(SaslMessage(appId: Self.appId, token: client.firstToken).encoded(), context)
                 return

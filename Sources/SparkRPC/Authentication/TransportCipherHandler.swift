@@ -1,0 +1,248 @@
+import Crypto
+import _CryptoExtras
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// AES in counter mode over a byte stream, as Spark's `CtrTransportCipher` runs it (Commons Crypto's
+/// `AES/CTR/NoPadding`): one key stream for the whole direction of a connection, the IV its first
+/// 128-bit big-endian counter block, so the bytes of a message may be split anywhere.
+struct CtrStream {
+    private let key: SymmetricKey
+    private var counterHigh: UInt64
+    private var counterLow: UInt64
+    /// The key stream of the block started and not used up, and how much of it is used.
+    private var block = [UInt8](repeating: 0, count: 16)
+    private var used = 16
+
+    init(key: [UInt8], iv: [UInt8]) {
+        precondition(iv.count == 16 && [16, 24, 32].contains(key.count))
+        self.key = SymmetricKey(data: key)
+        counterHigh = iv[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        counterLow = iv[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    private var nonce: AES._CTR.Nonce {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<8 {
+            bytes[index] = UInt8(truncatingIfNeeded: counterHigh >> (56 - 8 * index))
+            bytes[8 + index] = UInt8(truncatingIfNeeded: counterLow >> (56 - 8 * index))
+        }
+        // 16 bytes is always a valid nonce.
+        return try! AES._CTR.Nonce(nonceBytes: bytes)
+    }
+
+    private mutating func advance(blocks: Int) {
+        let (low, overflow) = counterLow.addingReportingOverflow(UInt64(blocks))
+        counterLow = low
+        if overflow { counterHigh &+= 1 }
+    }
+
+    /// Encrypts (or decrypts: the same operation) `bytes` in place.
+    mutating func apply(_ bytes: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        while used < 16, offset < bytes.count {
+            bytes[offset] ^= block[used]
+            used += 1
+            offset += 1
+        }
+        let whole = (bytes.count - offset) / 16 * 16
+        if whole > 0 {
+            let region = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + whole)])
+            // The key has a valid size (checked at init), so this does not throw.
+            let output = try! AES._CTR.encrypt(region, using: key, nonce: nonce)
+            output.withUnsafeBytes { bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: whole) }
+            advance(blocks: whole / 16)
+            offset += whole
+        }
+        if offset < bytes.count {
+            block = Array(try! AES._CTR.encrypt([UInt8](repeating: 0, count: 16), using: key, nonce: nonce))
+            advance(blocks: 1)
+            used = 0
+            while offset < bytes.count {
+                bytes[offset] ^= block[used]
+                used += 1
+                offset += 1
+            }
+        }
+    }
+
+    mutating func apply(_ buffer: inout ByteBuffer) {
+        buffer.withUnsafeMutableReadableBytes { apply($0) }
+    }
+}
+
+/// The cipher of a connection after Spark's AES handshake.
+enum SessionCipher {
+    /// `AES/CTR/NoPadding` (Spark's default): one key stream each way, no integrity.
+    case ctr(encryptor: CtrStream, decryptor: CtrStream)
+    /// `AES/GCM/NoPadding`: each write its own authenticated message.
+    case gcm(GcmMessageCipher, GcmMessageCipher.Opener)
+
+    init(keys: AuthEngine.SessionKeys, cipher: NetworkCrypto.Cipher) {
+        switch cipher {
+        case .ctr:
+            self = .ctr(encryptor: CtrStream(key: keys.key, iv: keys.encryptionIV), decryptor: CtrStream(key: keys.key, iv: keys.decryptionIV))
+        case .gcm:
+            let sealer = GcmMessageCipher(key: keys.key)
+            self = .gcm(sealer, GcmMessageCipher.Opener(cipher: sealer))
+        }
+    }
+}
+
+/// Encrypts everything the connection writes and decrypts everything it reads, below Spark's frame
+/// codec (Spark's `CtrTransportCipher` and `GcmTransportCipher` handlers, which it puts first in the
+/// pipeline). Added once the AES handshake is through; the handshake's own messages are not
+/// encrypted. Bytes that do not decrypt (GCM) end the connection.
+final class TransportCipherHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    /// How much of a file region is read, encrypted and written at a time.
+    static let filePieceSize = 1 << 20
+
+    private var cipher: SessionCipher
+    private var failed = false
+
+    init(keys: AuthEngine.SessionKeys, cipher: NetworkCrypto.Cipher) {
+        self.cipher = SessionCipher(keys: keys, cipher: cipher)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        var buffer = unwrapInboundIn(data)
+        switch cipher {
+        case .ctr(let encryptor, var decryptor):
+            decryptor.apply(&buffer)
+            cipher = .ctr(encryptor: encryptor, decryptor: decryptor)
+            context.fireChannelRead(wrapInboundOut(buffer))
+        case .gcm(let sealer, var opener):
+            var plaintext = context.channel.allocator.buffer(capacity: buffer.readableBytes)
+            do {
+                try opener.open(&buffer, into: &plaintext)
+            } catch {
+                failed = true
+                context.fireErrorCaught(error)
+                context.close(promise: nil)
+                return
+            }
+            cipher = .gcm(sealer, opener)
+            if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
+        }
+    }
+
+    private func encrypt(_ buffer: ByteBuffer, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        switch cipher {
+        case .ctr(var encryptor, let decryptor):
+            var buffer = buffer
+            encryptor.apply(&buffer)
+            cipher = .ctr(encryptor: encryptor, decryptor: decryptor)
+            return buffer
+        case .gcm(let sealer, _):
+            return try sealer.seal(buffer, allocator: allocator)
+        }
+    }
+
+    /// A file region being sent a piece at a time, and the writes that came after it, in order.
+    private var region: (region: FileRegion, position: Int, promise: EventLoopPromise<Void>?)?
+    private var queued = CircularBuffer<(IOData, EventLoopPromise<Void>?)>()
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !failed else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        // Bytes are encrypted in the order they go out: behind a region being sent, writes wait.
+        guard region == nil else {
+            queued.append((unwrapOutboundIn(data), promise))
+            return
+        }
+        send(unwrapOutboundIn(data), promise: promise, context: context)
+    }
+
+    private func send(_ data: IOData, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        switch data {
+        case .byteBuffer(let buffer):
+            do {
+                context.write(wrapOutboundOut(.byteBuffer(try encrypt(buffer, allocator: context.channel.allocator))), promise: promise)
+            } catch {
+                abort(context, error, promise)
+            }
+        case .fileRegion(let fileRegion):
+            // A file's bytes cannot go to the socket untouched (no `sendfile`): a piece at a time is
+            // read, encrypted (with GCM, each piece its own message) and written once the last one
+            // has gone, so a large block holds one piece in memory, not the whole block.
+            region = (fileRegion, fileRegion.readerIndex, promise)
+            sendNextPiece(context: context)
+        }
+    }
+
+    private func sendNextPiece(context: ChannelHandlerContext) {
+        guard let current = region, !failed else { return }
+        let end = current.region.endIndex
+        let length = min(Self.filePieceSize, end - current.position)
+        var piece = context.channel.allocator.buffer(capacity: length)
+        do {
+            let position = current.position
+            try current.region.fileHandle.withUnsafeFileDescriptor { descriptor in
+                try piece.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                    var done = 0
+                    while done < length {
+                        let count = pread(descriptor, target.baseAddress! + done, length - done, off_t(position + done))
+                        if count < 0, errno == EINTR { continue }
+                        guard count > 0 else { throw IOError(errnoCode: count < 0 ? errno : EIO, reason: "pread") }
+                        done += count
+                    }
+                    return length
+                }
+            }
+            piece = try encrypt(piece, allocator: context.channel.allocator)
+        } catch {
+            region = nil
+            abort(context, error, current.promise)
+            return
+        }
+        let position = current.position + length
+        guard position < end else {
+            // The last piece: the region's own promise, then what waited behind it.
+            region = nil
+            context.write(wrapOutboundOut(.byteBuffer(piece)), promise: current.promise)
+            while region == nil, let (data, promise) = queued.popFirst() {
+                send(data, promise: promise, context: context)
+            }
+            context.flush()
+            return
+        }
+        region = (current.region, position, current.promise)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(piece))).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: sendNextPiece(context: context)
+            case .failure(let error):
+                region = nil
+                abort(context, error, current.promise)
+            }
+        }
+    }
+
+    /// The stream cannot go on past what was not sent: everything waiting fails and the connection ends.
+    private func abort(_ context: ChannelHandlerContext, _ error: any Error, _ promise: EventLoopPromise<Void>?) {
+        failed = true
+        promise?.fail(error)
+        while let (_, waiting) = queued.popFirst() { waiting?.fail(error) }
+        context.close(promise: nil)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        region?.promise?.fail(ChannelError.ioOnClosedChannel)
+        region = nil
+        while let (_, waiting) = queued.popFirst() { waiting?.fail(ChannelError.ioOnClosedChannel) }
+    }
+}
