@@ -92,25 +92,7 @@ import Testing
         let firstToken = SaslMessage(appId: "sparkSaslUser", token: []).encoded()
 
         func exchange(_ frames: [TransportFrame]) async throws -> [TransportFrame] {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: Int(server.address.port)) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TransportFrameDecoder()))
-                        return try NIOAsyncChannel<TransportFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            return try await channel.executeThenClose { inbound, outbound in
-                var replies: [TransportFrame] = []
-                var iterator = inbound.makeAsyncIterator()
-                for frame in frames {
-                    // A write after the server has closed ends the exchange.
-                    do { try await outbound.write(ByteBuffer(bytes: self.frame(frame))) } catch { break }
-                    // A server that closed may also reset the connection.
-                    guard let reply = try? await iterator.next() else { break }
-                    replies.append(reply)
-                }
-                return replies
-            }
+            try await exchangeFrames(with: server, frames)
         }
 
         // Declined, then SASL on the same connection: the server's DIGEST-MD5 challenge.

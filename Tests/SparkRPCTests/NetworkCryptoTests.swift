@@ -205,7 +205,7 @@ import Testing
         tampered.ciphertext[20] ^= 1
         for (name, body) in [("oversized", oversized.encoded), ("truncated", truncated), ("trailing", trailing),
                              ("negative length", negative), ("tampered", tampered.encoded)] {
-            let replies = try await exchange(server, [.rpcRequest(requestId: 5, body: body), .rpcRequest(requestId: 6, body: valid.encoded)])
+            let replies = try await exchangeFrames(with: server, [.rpcRequest(requestId: 5, body: body), .rpcRequest(requestId: 6, body: valid.encoded)])
             #expect(replies.count == 1, "\(name): \(replies)")
             if case .rpcFailure(5, _) = replies.first {} else { Issue.record("\(name): expected an RpcFailure, got \(replies)") }
         }
@@ -300,28 +300,29 @@ import Testing
         // No connection reached the dispatcher, so the request reached no endpoint.
         #expect(server.connections.isEmpty)
     }
+}
 
-    /// Sends `frames` one by one on a new connection, each after the reply to the last; returns the replies.
-    func exchange(_ server: RpcEnv, _ frames: [TransportFrame]) async throws -> [TransportFrame] {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: Int(server.address.port)) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TransportFrameDecoder()))
-                    return try NIOAsyncChannel<TransportFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
+/// Sends `frames` to `server` one by one on a new connection, each after the reply to the last;
+/// returns the replies, up to the server closing the connection.
+func exchangeFrames(with server: RpcEnv, _ frames: [TransportFrame]) async throws -> [TransportFrame] {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: Int(server.address.port)) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TransportFrameDecoder()))
+                return try NIOAsyncChannel<TransportFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
-        return try await channel.executeThenClose { inbound, outbound in
-            var replies: [TransportFrame] = []
-            var iterator = inbound.makeAsyncIterator()
-            for frame in frames {
-                var buffer = ByteBuffer()
-                TransportFrameEncoder.write(frame, into: &buffer)
-                do { try await outbound.write(buffer) } catch { break }
-                // A server that closed may also reset the connection.
-                guard let reply = try? await iterator.next() else { break }
-                replies.append(reply)
-            }
-            return replies
         }
+    return try await channel.executeThenClose { inbound, outbound in
+        var replies: [TransportFrame] = []
+        var iterator = inbound.makeAsyncIterator()
+        for frame in frames {
+            var buffer = ByteBuffer()
+            TransportFrameEncoder.write(frame, into: &buffer)
+            do { try await outbound.write(buffer) } catch { break }
+            // A server that closed may also reset the connection.
+            guard let reply = try? await iterator.next() else { break }
+            replies.append(reply)
+        }
+        return replies
     }
 }
