@@ -212,8 +212,8 @@ import Testing
         #expect(server.connections.isEmpty)
     }
 
-    /// A file region of several pieces and a buffer written behind it come out encrypted, in order,
-    /// one piece at a time: the next piece is read once the last has been written.
+    /// A file region of several pieces and the writes behind it come out encrypted, in order, one
+    /// piece at a time: the next piece is read once the last has been written.
     @Test(arguments: [NetworkCrypto.Cipher.ctr, .gcm])
     func aFileRegionIsSentPieceByPieceAndWhatFollowsWaits(cipher: NetworkCrypto.Cipher) throws {
         let keys = AuthEngine.SessionKeys(
@@ -229,16 +229,21 @@ import Testing
         let channel = EmbeddedChannel()
         defer { _ = try? channel.finish() }
         try channel.pipeline.syncOperations.addHandler(TransportCipherHandler(keys: keys, cipher: cipher))
-        // Ten bytes off the start, as a block at an offset in its data file.
-        let region = FileRegion(fileHandle: handle, readerIndex: 10, endIndex: size)
-        let regionWritten = channel.eventLoop.makePromise(of: Void.self)
-        let afterWritten = channel.eventLoop.makePromise(of: Void.self)
-        channel.write(IOData.fileRegion(region), promise: regionWritten)
-        channel.write(IOData.byteBuffer(ByteBuffer(bytes: Array("after".utf8))), promise: afterWritten)
+        // Ten bytes off the start, as a block at an offset in its data file; behind it a buffer and
+        // small regions, as a shuffle connection queues chunk replies.
+        let writes: [IOData] = [
+            .fileRegion(FileRegion(fileHandle: handle, readerIndex: 10, endIndex: size)),
+            .byteBuffer(ByteBuffer(bytes: Array("after".utf8))),
+            .fileRegion(FileRegion(fileHandle: handle, readerIndex: 0, endIndex: 100)),
+            .fileRegion(FileRegion(fileHandle: handle, readerIndex: 100, endIndex: 300)),
+            .byteBuffer(ByteBuffer(bytes: Array("end".utf8))),
+        ]
+        let expected = Array(content[10...]) + Array("after".utf8) + Array(content[0..<300]) + Array("end".utf8)
+        let promises = writes.map { _ in channel.eventLoop.makePromise(of: Void.self) }
+        for (data, promise) in zip(writes, promises) { channel.write(data, promise: promise) }
         channel.flush()
         channel.embeddedEventLoop.run()
-        try regionWritten.futureResult.wait()
-        try afterWritten.futureResult.wait()
+        for promise in promises { try promise.futureResult.wait() }
 
         var pieces = 0
         var wire = ByteBuffer()
@@ -249,7 +254,7 @@ import Testing
             pieces += 1
             wire.writeBuffer(&piece)
         }
-        #expect(pieces == 4)
+        #expect(pieces == 7)
         var plaintext = ByteBuffer()
         switch cipher {
         case .ctr:
@@ -260,7 +265,7 @@ import Testing
             var opener = GcmMessageCipher.Opener(cipher: GcmMessageCipher(key: keys.key))
             try opener.open(&wire, into: &plaintext)
         }
-        #expect(Array(plaintext.readableBytesView) == Array(content[10...]) + Array("after".utf8))
+        #expect(Array(plaintext.readableBytesView) == expected)
     }
 
     /// A challenge with a plaintext request behind it in the same write (as a replay of a seen

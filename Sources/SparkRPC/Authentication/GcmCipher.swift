@@ -3,7 +3,9 @@ import NIOCore
 
 /// `spark.network.crypto.cipher=AES/GCM/NoPadding`, as Spark's `GcmTransportCipher` frames it: each
 /// message written to the connection becomes one independently keyed AES-GCM stream (Tink's
-/// `AesGcmHkdfStreaming` segments, 32 KiB of ciphertext each), so every byte is authenticated.
+/// `AesGcmHkdfStreaming` segments, 32 KiB of ciphertext each), so every byte of a message is
+/// authenticated. As in Spark, messages are not bound to their order or direction: whole messages
+/// could be dropped, replayed or reflected by someone on the path without this noticing.
 ///
 /// One message on the wire: its whole length (int64, big-endian, these 8 bytes included), a header
 /// (its length byte, a random salt as long as the key, a random 7-byte nonce prefix), then segments

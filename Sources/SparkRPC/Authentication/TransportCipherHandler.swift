@@ -78,24 +78,6 @@ struct CtrStream {
     }
 }
 
-/// The cipher of a connection after Spark's AES handshake.
-enum SessionCipher {
-    /// `AES/CTR/NoPadding` (Spark's default): one key stream each way, no integrity.
-    case ctr(encryptor: CtrStream, decryptor: CtrStream)
-    /// `AES/GCM/NoPadding`: each write its own authenticated message.
-    case gcm(GcmMessageCipher, GcmMessageCipher.Opener)
-
-    init(keys: AuthEngine.SessionKeys, cipher: NetworkCrypto.Cipher) {
-        switch cipher {
-        case .ctr:
-            self = .ctr(encryptor: CtrStream(key: keys.key, iv: keys.encryptionIV), decryptor: CtrStream(key: keys.key, iv: keys.decryptionIV))
-        case .gcm:
-            let sealer = GcmMessageCipher(key: keys.key)
-            self = .gcm(sealer, GcmMessageCipher.Opener(cipher: sealer))
-        }
-    }
-}
-
 /// Encrypts everything the connection writes and decrypts everything it reads, below Spark's frame
 /// codec (Spark's `CtrTransportCipher` and `GcmTransportCipher` handlers, which it puts first in the
 /// pipeline). Added once the AES handshake is through; the handshake's own messages are not
@@ -109,51 +91,62 @@ final class TransportCipherHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// How much of a file region is read, encrypted and written at a time.
     static let filePieceSize = 1 << 20
 
-    private var cipher: SessionCipher
+    // One of the two ciphers, kept in stored properties so that they change in place (no copy of
+    // a partly read GCM segment on each read).
+    /// `AES/CTR/NoPadding` (Spark's default): one key stream each way, no integrity.
+    private var ctrEncryptor: CtrStream?
+    private var ctrDecryptor: CtrStream?
+    /// `AES/GCM/NoPadding`: each write its own authenticated message.
+    private let gcm: GcmMessageCipher?
+    private var gcmOpener: GcmMessageCipher.Opener?
     private var failed = false
 
     init(keys: AuthEngine.SessionKeys, cipher: NetworkCrypto.Cipher) {
-        self.cipher = SessionCipher(keys: keys, cipher: cipher)
+        switch cipher {
+        case .ctr:
+            ctrEncryptor = CtrStream(key: keys.key, iv: keys.encryptionIV)
+            ctrDecryptor = CtrStream(key: keys.key, iv: keys.decryptionIV)
+            gcm = nil
+        case .gcm:
+            let sealer = GcmMessageCipher(key: keys.key)
+            gcm = sealer
+            gcmOpener = GcmMessageCipher.Opener(cipher: sealer)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         var buffer = unwrapInboundIn(data)
-        switch cipher {
-        case .ctr(let encryptor, var decryptor):
-            decryptor.apply(&buffer)
-            cipher = .ctr(encryptor: encryptor, decryptor: decryptor)
+        if ctrDecryptor != nil {
+            ctrDecryptor!.apply(&buffer)
             context.fireChannelRead(wrapInboundOut(buffer))
-        case .gcm(let sealer, var opener):
-            var plaintext = context.channel.allocator.buffer(capacity: buffer.readableBytes)
-            do {
-                try opener.open(&buffer, into: &plaintext)
-            } catch {
-                failed = true
-                context.fireErrorCaught(error)
-                context.close(promise: nil)
-                return
-            }
-            cipher = .gcm(sealer, opener)
-            if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
+            return
         }
+        var plaintext = context.channel.allocator.buffer(capacity: buffer.readableBytes)
+        do {
+            try gcmOpener!.open(&buffer, into: &plaintext)
+        } catch {
+            failed = true
+            context.fireErrorCaught(error)
+            context.close(promise: nil)
+            return
+        }
+        if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
     }
 
     private func encrypt(_ buffer: ByteBuffer, allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        switch cipher {
-        case .ctr(var encryptor, let decryptor):
-            var buffer = buffer
-            encryptor.apply(&buffer)
-            cipher = .ctr(encryptor: encryptor, decryptor: decryptor)
-            return buffer
-        case .gcm(let sealer, _):
-            return try sealer.seal(buffer, allocator: allocator)
-        }
+        if let gcm { return try gcm.seal(buffer, allocator: allocator) }
+        var buffer = buffer
+        ctrEncryptor!.apply(&buffer)
+        return buffer
     }
 
     /// A file region being sent a piece at a time, and the writes that came after it, in order.
     private var region: (region: FileRegion, position: Int, promise: EventLoopPromise<Void>?)?
     private var queued = CircularBuffer<(IOData, EventLoopPromise<Void>?)>()
+    /// Set while queued writes are being sent, so that a region finished among them does not start
+    /// another round (no recursion through one-piece regions).
+    private var draining = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard !failed else {
@@ -215,17 +208,24 @@ final class TransportCipherHandler: ChannelDuplexHandler, RemovableChannelHandle
             // The last piece: the region's own promise, then what waited behind it.
             region = nil
             context.write(wrapOutboundOut(.byteBuffer(piece)), promise: current.promise)
-            while region == nil, let (data, promise) = queued.popFirst() {
+            guard !draining else { return }  // The round in progress goes on with the rest.
+            draining = true
+            while region == nil, !failed, let (data, promise) = queued.popFirst() {
                 send(data, promise: promise, context: context)
             }
+            draining = false
             context.flush()
             return
         }
         region = (current.region, position, current.promise)
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(piece))).assumeIsolated().whenComplete { [self] result in
             switch result {
-            case .success: sendNextPiece(context: context)
+            case .success:
+                // A write the socket took at once completes here, within the flush: the next piece
+                // goes from the event loop's next turn, not from deeper in this stack.
+                context.eventLoop.assumeIsolated().execute { [self] in sendNextPiece(context: context) }
             case .failure(let error):
+                guard region != nil else { return }  // Already failed and given back.
                 region = nil
                 abort(context, error, current.promise)
             }
