@@ -68,7 +68,7 @@ struct SaslMessage: Equatable {
     static func decode(_ body: ByteBuffer) throws(DigestMD5.Failure) -> SaslMessage {
         var body = body
         guard body.readInteger(as: UInt8.self) == tag else {
-            throw DigestMD5.Failure(message: "expected a SaslMessage (is spark.authenticate=true on both sides, with spark.network.crypto.enabled=false?)")
+            throw DigestMD5.Failure(message: "expected a SaslMessage (is spark.authenticate=true on both sides, and spark.network.crypto.enabled alike?)")
         }
         guard let appIdLength = body.readInteger(as: Int32.self), appIdLength >= 0, appIdLength <= maxAppIdSize,
               let appId = body.readString(length: Int(appIdLength)),
