@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "SparkWorkerServer",
             dependencies: [
-                "SparkWorker", "SparkShuffle", "SparkRPC", "SparkProtocol", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging,
+                "SparkWorker", "SparkShuffle", "SparkRPC", "SparkProtocol", "SparkTransport", "SparkModel", "SparkConfig", "SparkWebUI", "SparkDaemon", nioCore, nioPosix, logging,
                 hummingbird, serviceLifecycle, .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -205,7 +205,13 @@ let package = Package(
         .testTarget(name: "SparkProtocolTests", dependencies: ["SparkProtocol", "SparkModel", "SparkTestKit", "JavaSerialization", nioCore]),
         .testTarget(
             name: "SparkRPCTests", dependencies: ["SparkRPC", "SparkTestKit", nioPosix, .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "SparkShuffleTests", dependencies: ["SparkShuffle", "SparkRPC", "SparkTransport", "SparkTestKit", nioCore, nioPosix, logging]),
+        .testTarget(
+            name: "SparkShuffleTests",
+            dependencies: [
+                "SparkShuffle", "SparkRPC", "SparkTransport", "SparkTestKit", nioCore, nioPosix, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SparkInspectorTests",
             dependencies: ["SparkInspector", "SparkTestKit", "SparkProtocol", "SparkModel", "SparkTransport", "JavaSerialization", nioCore]

@@ -25,6 +25,35 @@ public enum MasterStatusJSON {
         ])
     }
 
+    /// One field of the document, as Spark 4's `/json/<field>` answers it: `{"<field>": value}`,
+    /// and `{"<field>": ""}` for a name the document does not have.
+    public static func render(_ master: MasterStateMachine, now: Int64, zoneName: String = "UTC", field: String) -> JSONValue {
+        guard case .object(let entries) = render(master, now: now, zoneName: zoneName), let entry = entries.first(where: { $0.0 == field }) else {
+            return .object([(field, .string(""))])
+        }
+        return .object([entry])
+    }
+
+    /// `/json/clusterutilization` (Spark: `JsonProtocol.writeClusterUtilization`): the alive
+    /// workers' cores and memory, what is used of them in percent (100 when there are none), and
+    /// the drivers waiting for a worker.
+    public static func clusterUtilization(_ master: MasterStateMachine) -> JSONValue {
+        let alive = master.workerList.filter(\.isAlive)
+        let cores = alive.reduce(0) { $0 + Int64($1.cores) }
+        let coresUsed = alive.reduce(0) { $0 + Int64($1.coresUsed) }
+        let memory = alive.reduce(0) { $0 + Int64($1.memory) }
+        let memoryUsed = alive.reduce(0) { $0 + Int64($1.memoryUsed) }
+        return .object([
+            ("waitingDrivers", .number(master.activeDrivers.filter { $0.state == .submitted }.count)),
+            ("cores", .number(cores)),
+            ("coresused", .number(coresUsed)),
+            ("coresutilization", .number(cores == 0 ? 100 : 100 * coresUsed / cores)),
+            ("memory", .number(memory)),
+            ("memoryused", .number(memoryUsed)),
+            ("memoryutilization", .number(memory == 0 ? 100 : 100 * memoryUsed / memory)),
+        ])
+    }
+
     static func worker(_ worker: WorkerInfo) -> JSONValue {
         let all = worker.resources.values.sorted { $0.name < $1.name }
         return .object([

@@ -286,6 +286,7 @@ public final class MasterService: Service, Sendable {
                 // if the start fails past the first one, asks made through it are answered first.
                 var restServer: WebUIServer?
                 var webServer: WebUIServer?
+                var webOptions: MasterWebOptions?
                 var recovery: Recovery?
                 do {
                     if rest.enabled {
@@ -300,8 +301,9 @@ public final class MasterService: Service, Sendable {
                     }
                     var uiLogger = Logger(label: "MasterWebUI")
                     uiLogger.logLevel = .warning
+                    webOptions = MasterWebUI.options(settings: settings, restPort: restServer?.port, logger: logger)
                     webServer = try await WebUIServer.start(
-                        serviceName: "MasterUI", responder: MasterWebUI.router(service: self, restPort: restServer?.port).buildResponder(),
+                        serviceName: "MasterUI", responder: MasterWebUI.router(service: self, options: webOptions!).buildResponder(),
                         idleTimeout: WebUIServer.idleTimeout, host: settings.host, port: settings.webUiPort, retries: portRetries,
                         logger: logger, serverLogger: uiLogger
                     ) { task in group.addTask { await task() } }
@@ -313,13 +315,17 @@ public final class MasterService: Service, Sendable {
                     await webServer?.stop()
                     throw error
                 }
-                guard let webServer, let recovery else { preconditionFailure("the master started without its web UI") }
+                guard let webServer, let webOptions, let recovery else { preconditionFailure("the master started without its web UI") }
                 let webPort = webServer.port
                 let publicHost = settings.publicHost ?? settings.host
-                configuration.masterWebUiUrl = "http://\(publicHost):\(webPort)"
-                let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: configuration.masterWebUiUrl)
+                let boundURL = "http://\(publicHost):\(webPort)"
+                configuration.masterWebUiUrl = MasterWebUI.advertisedURL(options: webOptions, bound: boundURL)
+                let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: boundURL)
                 publishReady(endpoints)
-                logger.info("Bound MasterWebUI to \(settings.host), and started at \(configuration.masterWebUiUrl)")
+                logger.info("Bound MasterWebUI to \(settings.host), and started at \(boundURL)")
+                if configuration.masterWebUiUrl != boundURL {
+                    logger.info("Spark Master is acting as a reverse proxy. Master, Workers and Applications UIs are available at \(configuration.masterWebUiUrl)")
+                }
                 let engine = recovery.engine
                 if let client = recovery.client, let latch = recovery.latch {
                     client.start()

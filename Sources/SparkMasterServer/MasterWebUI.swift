@@ -13,10 +13,21 @@ import SparkWebUI
 /// The master's HTTP endpoints: the pages, `/json`, kill actions and the reverse proxy, all from
 /// `SparkWebUI.MasterWebRoutes` (see there for the list), configured from `spark.*` settings.
 enum MasterWebUI {
-    /// `restPort`: where the REST submission server listens, when it runs (shown as its URL).
-    static func router(service: MasterService, restPort: Int?) -> Router<BasicRequestContext> {
-        MasterWebRoutes.router(
-            source: source(service: service), options: options(settings: service.settings, restPort: restPort, logger: service.logger))
+    /// `options`: from `options(settings:restPort:logger:)`.
+    static func router(service: MasterService, options: MasterWebOptions) -> Router<BasicRequestContext> {
+        MasterWebRoutes.router(source: source(service: service), options: options)
+    }
+
+    /// The web UI's URL the master gives workers in `RegisteredWorker` and `MasterChanged` (their
+    /// "Back to Master" link), as Spark's `Master.onStart` sets it: with `spark.ui.reverseProxy`
+    /// and `spark.ui.reverseProxyUrl`, the proxy's URL with one trailing `/` (a URL with a path
+    /// needs it for relative links to resolve under that path); otherwise `bound`, the address
+    /// the UI listens at.
+    static func advertisedURL(options: MasterWebOptions, bound: String) -> String {
+        guard options.reverseProxy, let base = options.reverseProxyURL.map(ReverseProxyRewriter.trimmedBase), !base.isEmpty else {
+            return bound
+        }
+        return base + "/"
     }
 
     static func source(service: MasterService) -> MasterWebSource {

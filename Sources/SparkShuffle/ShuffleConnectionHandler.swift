@@ -25,6 +25,11 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     /// Blocks of all open streams of one connection.
     static let maxOpenBlocks = 262_144
     static let maxWaitingRequests = 65_536
+    /// Chunk and stream replies written and not yet taken by the socket. The channel's own
+    /// writability does not see writes an encrypting handler holds back behind a file it sends a
+    /// piece at a time; this bound does, so a connection holds at most this many open block files
+    /// and in-memory blocks, whoever sits below.
+    static let maxUnsentReplies = 32
     /// Requests of one connection being answered off the event loop (removals, diagnoses) at once.
     static let maxRequestsInProgress = 16
     /// The largest `LocalDirsForExecutors` sent, in bytes of directory names.
@@ -56,6 +61,10 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     /// Requests being answered off the event loop.
     private var inProgress = 0
     private var waiting = CircularBuffer<Waiting>()
+    /// Replies written whose write has not completed (see `maxUnsentReplies`).
+    private var unsent = 0
+    /// Set while `drain` runs, so that a reply completed within its flush does not start another.
+    private var draining = false
 
     init(service: ShuffleService, clientId: String?) {
         self.service = service
@@ -255,31 +264,52 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     }
 
     private func drain(_ context: ChannelHandlerContext) {
-        var wrote = false
-        while context.channel.isWritable, let request = waiting.popFirst() {
-            switch request {
-            case .chunk(let streamId, let chunkIndex):
-                switch segment(streamId: streamId, chunkIndex: chunkIndex) {
-                case .success(let (appId, segment)):
-                    send(segment, appId: appId, header: .chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer()), context: context) {
-                        .chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: $0)
+        guard !draining else { return }  // The loop in progress looks again after its flush.
+        draining = true
+        defer { draining = false }
+        while true {
+            var wrote = false
+            while context.channel.isWritable, unsent < Self.maxUnsentReplies, let request = waiting.popFirst() {
+                let sent = replySent(context)
+                switch request {
+                case .chunk(let streamId, let chunkIndex):
+                    switch segment(streamId: streamId, chunkIndex: chunkIndex) {
+                    case .success(let (appId, segment)):
+                        let header = TransportFrame.chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer())
+                        send(segment, appId: appId, header: header, context: context, promise: sent) {
+                            .chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: $0)
+                        }
+                    case .failure(let error):
+                        context.write(wrapOutboundOut(.chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: error.message)), promise: sent)
                     }
-                case .failure(let error):
-                    context.write(wrapOutboundOut(.chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: error.message)), promise: nil)
-                }
-            case .stream(let name, let streamId, let chunkIndex):
-                switch segment(streamId: streamId, chunkIndex: chunkIndex) {
-                case .success(let (appId, segment)):
-                    send(segment, appId: appId, header: .streamResponse(streamId: name, byteCount: segment.length), context: context) {
-                        .streamFailure(streamId: name, error: $0)
+                case .stream(let name, let streamId, let chunkIndex):
+                    switch segment(streamId: streamId, chunkIndex: chunkIndex) {
+                    case .success(let (appId, segment)):
+                        send(segment, appId: appId, header: .streamResponse(streamId: name, byteCount: segment.length), context: context, promise: sent) {
+                            .streamFailure(streamId: name, error: $0)
+                        }
+                    case .failure(let error):
+                        context.write(wrapOutboundOut(.streamFailure(streamId: name, error: error.message)), promise: sent)
                     }
-                case .failure(let error):
-                    context.write(wrapOutboundOut(.streamFailure(streamId: name, error: error.message)), promise: nil)
                 }
+                wrote = true
             }
-            wrote = true
+            guard wrote else { return }
+            // Replies the socket takes at once complete within the flush: room for more.
+            context.flush()
         }
-        if wrote { context.flush() }
+    }
+
+    /// The promise of a reply's last write: counted in `unsent` until it completes, then the
+    /// requests waiting go on.
+    private func replySent(_ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+        unsent += 1
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { _ in
+            self.unsent -= 1
+            if !self.waiting.isEmpty { self.drain(context) }
+        }
+        return promise
     }
 
     /// The next chunk of a stream, which must be asked for in order (as Spark's stream manager requires).
@@ -307,8 +337,10 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
 
     /// Writes `header` and the segment's bytes: within a `ChunkFetchSuccess` frame, or after a
     /// `StreamResponse` frame. A segment the file does not hold gets `failure` instead.
+    /// `promise` is the last write's.
     private func send(
-        _ segment: FileSegment, appId: String, header: TransportFrame, context: ChannelHandlerContext, failure: (String) -> TransportFrame
+        _ segment: FileSegment, appId: String, header: TransportFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>,
+        failure: (String) -> TransportFrame
     ) {
         let byStream: Bool
         if case .streamResponse = header { byStream = true } else { byStream = false }
@@ -316,33 +348,24 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
         var status = stat()
         guard descriptor >= 0, fstat(descriptor, &status) == 0, Int64(status.st_size) >= segment.offset + segment.length else {
             if descriptor >= 0 { close(descriptor) }
-            context.write(wrapOutboundOut(failure("Failed to read \(segment.length) bytes at \(segment.offset) of \(segment.path)")), promise: nil)
+            context.write(wrapOutboundOut(failure("Failed to read \(segment.length) bytes at \(segment.offset) of \(segment.path)")), promise: promise)
             return
         }
         if segment.length <= Self.inMemoryBlockLimit {
             defer { close(descriptor) }
             var body = ByteBuffer()
             let length = Int(segment.length)
-            let read = body.writeWithUnsafeMutableBytes(minimumWritableBytes: max(length, 1)) { buffer in
-                var done = 0
-                while done < length {
-                    let count = pread(descriptor, buffer.baseAddress! + done, length - done, off_t(segment.offset) + off_t(done))
-                    if count < 0 && errno == EINTR { continue }
-                    guard count > 0 else { break }
-                    done += count
-                }
-                return done
-            }
+            let read = (try? body.writeFileRange(descriptor, at: segment.offset, count: length)) ?? -1
             guard read == length else {
-                context.write(wrapOutboundOut(failure("Failed to read \(segment.length) bytes at \(segment.offset) of \(segment.path)")), promise: nil)
+                context.write(wrapOutboundOut(failure("Failed to read \(segment.length) bytes at \(segment.offset) of \(segment.path)")), promise: promise)
                 return
             }
             switch header {
             case .chunkFetchSuccess(let streamId, let chunkIndex, _):
-                context.write(wrapOutboundOut(.chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: body)), promise: nil)
+                context.write(wrapOutboundOut(.chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: body)), promise: promise)
             default:
                 context.write(wrapOutboundOut(header), promise: nil)
-                rawWrite(.byteBuffer(body), context: context)
+                rawWrite(.byteBuffer(body), context: context, promise: promise)
             }
             service.recordServed(appId: appId, bytes: segment.length, byStream: byStream)
             return
@@ -361,9 +384,8 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
             TransportFrameEncoder.write(header, into: &frame)
         }
         rawWrite(.byteBuffer(frame), context: context)
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenComplete { _ in try? handle.close() }
-        rawWrite(.fileRegion(region), context: context, promise: written)
+        promise.futureResult.whenComplete { _ in try? handle.close() }
+        rawWrite(.fileRegion(region), context: context, promise: promise)
         service.recordServed(appId: appId, bytes: segment.length, byStream: byStream)
     }
 

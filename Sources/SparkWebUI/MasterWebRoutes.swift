@@ -72,7 +72,8 @@ public struct MasterWebOptions: Sendable {
 /// The master's HTTP endpoints (Spark: `MasterWebUI`, `MasterPage`, `ApplicationPage`):
 ///
 /// - `GET /` the master page; `GET /app/?appId=` an application's page
-/// - `GET /json`, `/json/` the master's state as Spark 4.3 writes it; `GET /app/json/?appId=` one application
+/// - `GET /json`, `/json/` the master's state as Spark 4.3 writes it; `/json/<field>` one of its fields,
+///   `/json/clusterutilization` cores and memory used in percent; `GET /app/json/?appId=` one application
 /// - `POST /app/kill/` and `POST /driver/kill/` with `id=<id>&terminate=true` (form or query),
 ///   when `spark.ui.killEnabled`; redirect back to `/`
 /// - `/proxy/<workerId or appId>/…` the worker's or driver's UI, with `spark.ui.reverseProxy`
@@ -106,6 +107,19 @@ public enum MasterWebRoutes {
         }
         // The router matches `/json/` here too.
         router.get("/json", use: json)
+        // Spark 4: the letters after `/json/` (anything after them ignored) name one field, or
+        // `clusterutilization`.
+        router.get("/json/**") { request, _ -> Response in
+            let rest = request.uri.path.dropFirst("/json/".count)
+            let field = String(rest.prefix { $0.isASCII && $0.isLetter })
+            guard let master = await source.snapshot() else { return starting() }
+            let document = switch field {
+            case "": MasterStatusJSON.render(master, now: source.now(), zoneName: options.zoneName)
+            case "clusterutilization": MasterStatusJSON.clusterUtilization(master)
+            default: MasterStatusJSON.render(master, now: source.now(), zoneName: options.zoneName, field: field)
+            }
+            return WebResponses.json(document, contentType: options.jsonContentType)
+        }
 
         router.get("/app") { request, _ -> Response in
             let query = FormData(request.uri.query ?? "")

@@ -111,6 +111,11 @@ extension WorkerStateMachine {
         masterAddressToConnect = addressToConnect
         master = ref
         connected = true
+        if settings.reverseProxy {
+            // The master's URL for its UI is its reverse proxy's when it has one (Spark: `changeMaster`).
+            let base = webUiUrl.hasSuffix("/") ? String(webUiUrl.dropLast()) : webUiUrl
+            actions.append(.log(.info, "WorkerWebUI is available at \(base)/proxy/\(workerId)"))
+        }
         if registrationRetryArmed {
             registrationRetryArmed = false
             actions.append(.cancelTimer(.registrationRetry))

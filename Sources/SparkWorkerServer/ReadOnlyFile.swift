@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SparkTransport
 
 /// A file opened for reading by position (`pread`), closed when the value is released.
 /// The worker reads executor logs and archive headers this way without Foundation's `FileHandle`.
@@ -27,27 +28,15 @@ final class ReadOnlyFile {
     }
 
     /// Up to `count` bytes from `offset`; fewer only at the end of the file.
-    func read(at offset: Int64, count: Int) throws(ReadOnlyFile.Failure) -> [UInt8] {
+    func read(at offset: Int64, count: Int) throws(FileRange.Failure) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-            }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw Failure(errno: errno)
-            }
-            if got == 0 { break }
-            filled += got
+        let filled = bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(FileRange.Failure) -> Int in try FileRange.read(descriptor, at: offset, into: buffer) }
         }
-        bytes.removeLast(count - filled)
+        bytes.removeLast(count - (try filled.get()))
         return bytes
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var errno: Int32
-        var description: String { String(cString: strerror(errno)) }
-    }
+    typealias Failure = FileRange.Failure
 }

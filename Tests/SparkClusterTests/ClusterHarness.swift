@@ -130,6 +130,13 @@ final class ClusterHarness: @unchecked Sendable {
     }
 
     /// Waits until the master log contains `text`.
+    /// A page of the master's web UI, as text.
+    func masterPage(_ path: String) async throws -> String {
+        let url = URL(string: "http://127.0.0.1:\(masterWebUIPort)\(path)")!
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func waitForMasterLog(_ text: String, timeout: Duration = .seconds(60)) async throws {
         try await master!.waitForLog(text, timeout: timeout)
     }

@@ -27,4 +27,26 @@ struct SwiftMasterJVMWorkerTests {
         // The JVM worker ran the executor and reported it.
         try await cluster.workers[0].waitForLog("Executor app-", timeout: .seconds(30))
     }
+
+    /// Under `spark.ui.reverseProxy` with `spark.ui.reverseProxyUrl`, the master hands workers the
+    /// proxy's URL for its UI (not its own address, which users outside cannot reach): a JVM
+    /// worker and ours both say their UI is under it.
+    @Test func workersLearnTheReverseProxyURL() async throws {
+        let cluster = try ClusterHarness(name: "reverse-proxy")
+        defer { cluster.stopAll() }
+        let proxy = ["-Dspark.ui.reverseProxy=true", "-Dspark.ui.reverseProxyUrl=https://gateway.example/spark/"]
+        try await cluster.startMaster(options: proxy)
+        try await cluster.waitForMasterLog(
+            "Spark Master is acting as a reverse proxy. Master, Workers and Applications UIs are available at https://gateway.example/spark/")
+        for kind in [ClusterHarness.WorkerKind.jvm, .swift] {
+            let worker = try await cluster.startWorker(kind, options: proxy)
+            try await worker.waitForLog("WorkerWebUI is available at https://gateway.example/spark/proxy/worker-", timeout: .seconds(30))
+        }
+        // The master's own pages link to the workers through the proxy.
+        let json = try await cluster.masterJSON()
+        #expect((json["workers"] as? [[String: Any]])?.count == 2)
+        let page = try await cluster.masterPage("/")
+        let workerIds = try #require(json["workers"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+        for id in workerIds { #expect(page.contains("https://gateway.example/spark/proxy/\(id)")) }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 @testable import SparkShuffle
 @testable import SparkRPC
@@ -357,6 +358,77 @@ import Testing
                 return
             }
             #expect(error.contains("not authorized for application app-2"))
+        }
+    }
+
+    /// Holds every write that reaches it until released, as the encrypting handler holds the
+    /// writes behind a file it sends a piece at a time, while the channel stays writable.
+    final class HoldingWrites: ChannelOutboundHandler {
+        typealias OutboundIn = IOData
+        typealias OutboundOut = IOData
+        private(set) var held: [(NIOAny, EventLoopPromise<Void>?)] = []
+        private var context: ChannelHandlerContext?
+
+        func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) { held.append((data, promise)) }
+        func flush(context: ChannelHandlerContext) {}
+
+        /// Sends what is held; writes made while their promises complete are held in turn.
+        func release() {
+            let writes = held
+            held = []
+            for (data, promise) in writes { context!.write(data, promise: promise) }
+            context!.flush()
+        }
+    }
+
+    /// The frames the channel wrote, decoded.
+    static func written(_ channel: EmbeddedChannel) throws -> [TransportFrame] {
+        var wire = ByteBuffer()
+        while case .byteBuffer(var buffer)? = try channel.readOutbound(as: IOData.self) { wire.writeBuffer(&buffer) }
+        var decoder = TransportFrameDecoder()
+        var frames: [TransportFrame] = []
+        while let frame = try decoder.decode(buffer: &wire) { frames.append(frame) }
+        #expect(wire.readableBytes == 0)
+        return frames
+    }
+
+    /// Chunk replies written below the handler and not yet sent are bounded even while the
+    /// channel says it is writable (an encrypting handler below holds them): the rest of the
+    /// requests wait as requests, and go on, in order, as replies are sent.
+    @Test func chunkRepliesNotYetSentAreBounded() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        let count = 100
+        try executor.writeMapOutput(shuffleId: 1, mapId: 5, partitions: (0..<count).map { Array("block \($0)".utf8) })
+        try await Self.withService(appDirectory: executor.appDirectory) { service in
+            // No suspension from here on: the embedded channel runs on this thread.
+            let holding = HoldingWrites()
+            let channel = EmbeddedChannel()
+            defer { _ = try? channel.finish() }
+            try channel.pipeline.syncOperations.addHandlers([
+                holding, MessageToByteHandler(TransportFrameEncoder()), ShuffleConnectionHandler(service: service, clientId: nil),
+            ])
+            try channel.writeInbound(TransportFrame.rpcRequest(requestId: 1, body: Self.register("app-1", "7", executor.info)))
+            try channel.writeInbound(
+                TransportFrame.rpcRequest(requestId: 2, body: Self.fetch("app-1", "7", shuffleId: 1, blocks: [(5, (0..<Int32(count)).map { $0 })])))
+            holding.release()
+            let replies = try Self.written(channel)
+            #expect(replies.first == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            let (streamId, chunks) = try streamHandle(replies.last)
+            #expect(replies.count == 2 && chunks == Int32(count))
+
+            for index in 0..<Int32(count) { try channel.writeInbound(TransportFrame.chunkFetchRequest(streamId: streamId, chunkIndex: index)) }
+            var received: [TransportFrame] = []
+            var rounds = 0
+            while !holding.held.isEmpty, rounds < count {
+                #expect(holding.held.count <= ShuffleConnectionHandler.maxUnsentReplies)
+                holding.release()
+                received += try Self.written(channel)
+                rounds += 1
+            }
+            #expect(rounds == (count + ShuffleConnectionHandler.maxUnsentReplies - 1) / ShuffleConnectionHandler.maxUnsentReplies)
+            #expect(received == (0..<count).map { .chunkFetchSuccess(streamId: streamId, chunkIndex: Int32($0), body: ByteBuffer(string: "block \($0)")) })
         }
     }
 }

@@ -57,6 +57,22 @@ struct MasterJSONJVMTests {
                     #expect((object?["activedrivers"] as? [Any])?.count == 1, "\(name)")
                 }
                 #expect(ours.contentType?.lowercased() == theirs.contentType?.lowercased())
+
+                // One field, cluster utilization, a name that is no field: the same documents,
+                // values included (each master has one like worker, the same waiting app and driver).
+                for path in ["/json/clusterutilization", "/json/aliveworkers", "/json/cores/ignored", "/json/memory", "/json/status", "/json/nosuch1"] {
+                    let mine = try JSONShape.parse(try await HTTP.request(port: endpoints.webUiPort, path).text)
+                    let jvm = try JSONShape.parse(try await HTTP.request(port: jvmWebPort, path).text)
+                    #expect(NSDictionary(dictionary: mine as? [String: Any] ?? [:]).isEqual(to: jvm as? [String: Any] ?? ["not": "an object"]), "\(path): \(mine) \(jvm)")
+                }
+                let utilization = try JSONShape.parse(try await HTTP.request(port: endpoints.webUiPort, "/json/clusterutilization").text) as? [String: Any]
+                #expect(utilization?["waitingDrivers"] as? Int == 1 && utilization?["coresutilization"] as? Int == 0)
+                for path in ["/json/activeapps", "/json/workers"] {
+                    let mine = try JSONShape.parse(try await HTTP.request(port: endpoints.webUiPort, path).text)
+                    let jvm = try JSONShape.parse(try await HTTP.request(port: jvmWebPort, path).text)
+                    #expect(JSONShape.differences(mine, jvm) == [] && JSONShape.differences(jvm, mine) == [], "\(path)")
+                    #expect(((mine as? [String: Any])?[String(path.dropFirst(6))] as? [Any])?.count == 1, "\(path)")
+                }
             }
         } catch {
             await driver.shutdown()

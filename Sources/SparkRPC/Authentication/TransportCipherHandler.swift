@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import NIOCore
+import SparkTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -185,18 +186,11 @@ final class TransportCipherHandler: ChannelDuplexHandler, RemovableChannelHandle
         var piece = context.channel.allocator.buffer(capacity: length)
         do {
             let position = current.position
-            try current.region.fileHandle.withUnsafeFileDescriptor { descriptor in
-                try piece.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
-                    var done = 0
-                    while done < length {
-                        let count = pread(descriptor, target.baseAddress! + done, length - done, off_t(position + done))
-                        if count < 0, errno == EINTR { continue }
-                        guard count > 0 else { throw IOError(errnoCode: count < 0 ? errno : EIO, reason: "pread") }
-                        done += count
-                    }
-                    return length
-                }
+            let read = try current.region.fileHandle.withUnsafeFileDescriptor { descriptor in
+                try piece.writeFileRange(descriptor, at: Int64(position), count: length)
             }
+            // The file is shorter than the region said: the frame's length cannot be kept.
+            guard read == length else { throw IOError(errnoCode: EIO, reason: "file region past the end of its file") }
             piece = try encrypt(piece, allocator: context.channel.allocator)
         } catch {
             region = nil
