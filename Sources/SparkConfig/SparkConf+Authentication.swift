@@ -35,8 +35,14 @@ extension SparkConf {
     /// secret is the `_SPARK_AUTH_SECRET` environment variable, else `spark.authenticate.secret`
     /// (Spark's `SecurityManager.getSecretKey` order). With authentication on, a missing secret, SASL
     /// encryption and a `spark.network.crypto` setting this daemon cannot follow are errors, so the
-    /// daemon does not start.
+    /// daemon does not start. So is TLS on RPC connections (`spark.ssl.rpc.enabled`, Spark 4),
+    /// which peers configured for it would expect of every connection, authenticated or not.
     public func authentication(environment: [String: String]) throws(SparkConfError) -> SparkAuthenticationSettings? {
+        if try bool("spark.ssl.rpc.enabled", default: false) {
+            throw SparkConfError(
+                key: "spark.ssl.rpc.enabled", value: self["spark.ssl.rpc.enabled"] ?? "true",
+                expected: "false: TLS on RPC connections is not provided (spark.authenticate=true with spark.network.crypto.enabled=true encrypts connections)")
+        }
         guard try bool("spark.authenticate", default: false) else { return nil }
         for key in ["spark.authenticate.enableSaslEncryption", "spark.network.sasl.serverAlwaysEncrypt"]
         where try bool(key, default: false) {

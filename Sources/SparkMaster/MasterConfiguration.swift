@@ -34,6 +34,9 @@ public struct MasterConfiguration: Sendable, Equatable {
     public var driverIdPattern = "driver-%s-%04d"
     public var appNumberModulo: Int?
     public var useAppNameAsAppId = false
+    /// `spark.master.useDriverIdAsAppName.enabled`: a submitted driver's application is named
+    /// after the driver's id.
+    public var useDriverIdAsAppName = false
     /// Offset of local time from UTC, for the timestamps in application and driver ids.
     public var timeZoneOffsetSeconds = 0
     /// The Spark release this master serves (`Running Spark version` at start).
@@ -105,5 +108,6 @@ public struct MasterConfiguration: Sendable, Equatable {
             appNumberModulo = modulo
         }
         useAppNameAsAppId = try conf.bool("spark.master.useAppNameAsAppId.enabled", default: false)
+        useDriverIdAsAppName = try conf.bool("spark.master.useDriverIdAsAppName.enabled", default: false)
     }
 }

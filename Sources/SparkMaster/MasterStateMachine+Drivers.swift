@@ -32,7 +32,29 @@ extension MasterStateMachine {
         let id = IdentifierFormat.format(configuration.driverIdPattern, timestamp: timestamp, number: nextDriverNumber)
             ?? "driver-\(timestamp)-\(nextDriverNumber)"
         nextDriverNumber += 1
-        return DriverInfo(id: id, desc: description, startTime: now)
+        let named = configuration.useDriverIdAsAppName ? Self.namedAfterDriver(description, id: id) : description
+        return DriverInfo(id: id, desc: named, startTime: now)
+    }
+
+    /// Spark's `maybeUpdateAppName`: `-Dspark.app.name=<driver id>` in place of the submitter's,
+    /// and for a driver run through `SparkSubmit` (the `DriverWrapper` arguments worker URL, jar,
+    /// main class, …) its `-c spark.app.name=` argument, replaced or added after the main class.
+    static func namedAfterDriver(_ description: DriverDescription, id: String) -> DriverDescription {
+        let setting = "spark.app.name=\(id)"
+        var named = description
+        named.command.javaOpts = description.command.javaOpts.filter { !$0.hasPrefix("-Dspark.app.name=") } + ["-D" + setting]
+        var arguments = description.command.arguments
+        if arguments.count > 2, arguments[2] == "org.apache.spark.deploy.SparkSubmit" {
+            if arguments.count > 4, arguments[4].hasPrefix("spark.app.name=") {
+                arguments[4] = setting
+            } else {
+                arguments.insert(contentsOf: ["-c", setting], at: 3)
+            }
+        }
+        named.command.arguments = arguments
+        // Relayed as changed, not as the submitter's object.
+        named.preserved = nil
+        return named
     }
 
     mutating func requestKillDriver(_ id: String, now: Int64, _ actions: inout [MasterAction]) -> KillDriverResponse {

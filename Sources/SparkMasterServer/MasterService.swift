@@ -29,6 +29,9 @@ public final class MasterService: Service, Sendable {
         public var conf: SparkConf
         /// Host in the web UI URL (`SPARK_PUBLIC_DNS`), defaults to `host`.
         public var publicHost: String?
+        /// The address the web UI listens at, `host` when nil. The daemon's own settings follow
+        /// Spark's `WebUI.bind`: `SPARK_LOCAL_IP`, else every address.
+        public var webUiBindHost: String?
         /// The Spark line spoken on the wire and in recovery records.
         public var version: SparkVersion = .spark4_3
         /// The release shown (`Running Spark version`, status pages).
@@ -54,6 +57,7 @@ public final class MasterService: Service, Sendable {
             self.init(host: arguments.host, port: arguments.port, webUiPort: arguments.webUiPort, conf: arguments.conf,
                       publicHost: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 })
             self.environment = environment
+            webUiBindHost = environment["SPARK_LOCAL_IP"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
             var jarNames: [String] = []
             if let home = environment["SPARK_HOME"], !home.isEmpty {
                 jarNames = Daemon.directoryEntries(home + "/jars") ?? []
@@ -304,7 +308,7 @@ public final class MasterService: Service, Sendable {
                     webOptions = MasterWebUI.options(settings: settings, restPort: restServer?.port, logger: logger)
                     webServer = try await WebUIServer.start(
                         serviceName: "MasterUI", responder: MasterWebUI.router(service: self, options: webOptions!).buildResponder(),
-                        idleTimeout: WebUIServer.idleTimeout, host: settings.host, port: settings.webUiPort, retries: portRetries,
+                        idleTimeout: WebUIServer.idleTimeout, host: settings.webUiBindHost ?? settings.host, port: settings.webUiPort, retries: portRetries,
                         logger: logger, serverLogger: uiLogger
                     ) { task in group.addTask { await task() } }
                     // Last: a ZooKeeper client, once made, is started below.
@@ -322,7 +326,7 @@ public final class MasterService: Service, Sendable {
                 configuration.masterWebUiUrl = MasterWebUI.advertisedURL(options: webOptions, bound: boundURL)
                 let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: boundURL)
                 publishReady(endpoints)
-                logger.info("Bound MasterWebUI to \(settings.host), and started at \(boundURL)")
+                logger.info("Bound MasterWebUI to \(settings.webUiBindHost ?? settings.host), and started at \(boundURL)")
                 if configuration.masterWebUiUrl != boundURL {
                     logger.info("Spark Master is acting as a reverse proxy. Master, Workers and Applications UIs are available at \(configuration.masterWebUiUrl)")
                 }

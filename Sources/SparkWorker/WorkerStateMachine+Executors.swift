@@ -125,8 +125,9 @@ extension WorkerStateMachine {
                 appId: key.appId, execId: key.execId, state: .killed,
                 message: "Runner thread for executor \(key) interrupted", exitStatus: exitCode)
         case .shutdown:
+            // Spark: ExecutorRunner's shutdown hook marks a launching or running executor FAILED.
             change = ExecutorStateChanged(
-                appId: key.appId, execId: key.execId, state: .killed, message: "Worker shutting down", exitStatus: exitCode)
+                appId: key.appId, execId: key.execId, state: .failed, message: "Worker shutting down", exitStatus: exitCode)
         case nil:
             change = ExecutorStateChanged(
                 appId: key.appId, execId: key.execId, state: .exited,

@@ -45,7 +45,7 @@ final class ClusterHarness: @unchecked Sendable {
             arguments: ["--host", "127.0.0.1", "--port", "\(masterPort)", "--webui-port", "\(masterWebUIPort)"],
             environment: [
                 "SPARK_HOME": sparkHome.path, "SPARK_MASTER_OPTS": SparkDaemons.masterOptions(options).joined(separator: " "),
-                "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
+                "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": "127.0.0.1",
             ],
             logDirectory: directory)
         master = process
@@ -107,7 +107,7 @@ final class ClusterHarness: @unchecked Sendable {
                 ],
                 environment: [
                     "SPARK_HOME": sparkHome.path, "SPARK_WORKER_OPTS": options.joined(separator: " "),
-                    "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
+                    "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": host,
                 ],
                 logDirectory: directory)
         }

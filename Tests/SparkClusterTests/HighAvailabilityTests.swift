@@ -44,7 +44,7 @@ struct HighAvailabilityTests {
                 name: "master-\(index)-\(starts)", executable: TestEnvironment.product("spark-master"),
                 arguments: ["--host", "127.0.0.1", "--port", "\(ports[index])", "--webui-port", "\(webPorts[index])"],
                 environment: [
-                    "SPARK_HOME": sparkHome.path, "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path,
+                    "SPARK_HOME": sparkHome.path, "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": "127.0.0.1",
                     "SPARK_MASTER_OPTS": SparkDaemons.masterOptions([
                         "-Dspark.deploy.recoveryMode=ZOOKEEPER", "-Dspark.deploy.zookeeper.url=\(zooKeeper.connectString)",
                         "-Dspark.deploy.zookeeper.dir=/spark-ha", "-Dspark.deploy.recoveryTimeout=20s",
@@ -68,7 +68,9 @@ struct HighAvailabilityTests {
                     "--host", "127.0.0.1", "--port", "\(try freePort())", "--webui-port", "\(try freePort())", "--cores", "2",
                     "--memory", "2g", "--work-dir", directory.appendingPathComponent("work").path, masterURL,
                 ],
-                environment: ["SPARK_HOME": sparkHome.path, "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path],
+                environment: [
+                    "SPARK_HOME": sparkHome.path, "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": "127.0.0.1",
+                ],
                 logDirectory: directory)
         }
 

@@ -51,7 +51,7 @@ struct OpenFileLimitTests {
         let master = try Self.startWithLowLimit(
             name: "spark-master", executable: TestEnvironment.product("spark-master"),
             arguments: ["--host", "127.0.0.1", "--port", "\(port)", "--webui-port", "\(webUIPort)"],
-            environment: ["SPARK_CONF_DIR": directory.appendingPathComponent("conf").path], logDirectory: directory)
+            environment: ["SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": "127.0.0.1"], logDirectory: directory)
         defer { master.stop() }
         try await master.waitForLog("I have been elected leader", timeout: .seconds(30))
 
@@ -96,7 +96,7 @@ struct OpenFileLimitTests {
                 "--host", "127.0.0.1", "--port", "\(try freePort())", "--webui-port", "\(try freePort())",
                 "--work-dir", directory.appendingPathComponent("work").path, "spark://127.0.0.1:\(try freePort())",
             ],
-            environment: ["SPARK_CONF_DIR": directory.appendingPathComponent("conf").path], logDirectory: directory)
+            environment: ["SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": "127.0.0.1"], logDirectory: directory)
         defer { worker.stop() }
         try await worker.waitForLog("Starting Spark worker", timeout: .seconds(30))
         let workerLimits = try Self.openFileLimits(pid: worker.pid)

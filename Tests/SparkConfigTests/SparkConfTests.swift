@@ -112,6 +112,8 @@ import Testing
         ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.authenticate.enableSaslEncryption": "true"],
         ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.sasl.serverAlwaysEncrypt": "true"],
         ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.auth.rpcTimeout": "0"],
+        ["spark.ssl.rpc.enabled": "true"],
+        ["spark.authenticate": "true", "spark.authenticate.secret": "s", "spark.network.crypto.enabled": "true", "spark.ssl.rpc.enabled": "true"],
     ])
     func whatCannotBeHonouredStopsTheDaemon(_ settings: [String: String]) {
         #expect(throws: SparkConfError.self) { try SparkConf(settings).authentication(environment: [:]) }

@@ -36,6 +36,18 @@ import Testing
         #expect(local.host == "127.0.0.9")
     }
 
+    /// The web UI listens where Spark's `WebUI.bind` does: `SPARK_LOCAL_IP`, else every address,
+    /// whatever `--host` says (RPC and REST listen at the host).
+    @Test func theWebUIListensAtTheLocalIPOrEverywhere() throws {
+        for (environment, expected) in [(["SPARK_LOCAL_IP": "127.0.0.9"], "127.0.0.9"), ([:], "0.0.0.0"), (["SPARK_LOCAL_IP": ""], "0.0.0.0")] {
+            let arguments = try MasterArguments(arguments: ["--host", "m1"], environment: environment, readFile: { _ in "" })
+            let settings = try MasterService.Settings(arguments: arguments, environment: environment)
+            #expect(settings.host == "m1")
+            #expect(settings.webUiBindHost == expected)
+        }
+        #expect(MasterService.Settings(host: "127.0.0.1", port: 1, webUiPort: 2).webUiBindHost == nil)
+    }
+
     @Test func badArgumentsAreUsageErrors() {
         #expect(throws: MasterArguments.UsageError.self) { try MasterArguments(arguments: ["--bogus"], environment: [:]) }
         #expect(throws: MasterArguments.UsageError.self) { try MasterArguments(arguments: ["--port", "x"], environment: [:]) }

@@ -366,6 +366,42 @@ import Testing
         #expect(harness.master.workerList.first?.coresUsed == 0)
     }
 
+    /// `spark.master.useDriverIdAsAppName.enabled`: the launched driver's application is named
+    /// after the driver, as Spark's master rewrites the description.
+    @Test func driversCanBeNamedAfterTheirId() {
+        var harness = MasterHarness(configure: { $0.useDriverIdAsAppName = true })
+        harness.addWorker(port: 7078, cores: 4, memory: 4096)
+        let wrapper = "org.apache.spark.deploy.worker.DriverWrapper"
+        let submit = "org.apache.spark.deploy.SparkSubmit"
+        let cases: [([String], [String], [String])] = [
+            // A user class: only the Java option changes.
+            (["{{WORKER_URL}}", "{{USER_JAR}}", "Hello", "a"], ["-Xmx1g", "-Dspark.app.name=Hello"], ["{{WORKER_URL}}", "{{USER_JAR}}", "Hello", "a"]),
+            // Through SparkSubmit: the -c argument added after the main class...
+            (["{{WORKER_URL}}", "{{USER_JAR}}", submit, "app.py"], [], ["{{WORKER_URL}}", "{{USER_JAR}}", submit, "-c", "spark.app.name=ID", "app.py"]),
+            // ... or replaced where it already is.
+            (["{{WORKER_URL}}", "{{USER_JAR}}", submit, "-c", "spark.app.name=mine", "app.py"], [],
+             ["{{WORKER_URL}}", "{{USER_JAR}}", submit, "-c", "spark.app.name=ID", "app.py"]),
+        ]
+        for (arguments, javaOpts, expected) in cases {
+            let description = DriverDescription(
+                jarUrl: "file:/tmp/app.jar", mem: 256, cores: 1, supervise: false,
+                command: Command(mainClass: wrapper, arguments: arguments, javaOpts: javaOpts))
+            let (reply, actions) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+            guard case .submitDriverResponse(let response)? = reply, let driverId = response.driverId else {
+                Issue.record("no SubmitDriverResponse")
+                return
+            }
+            let launched = actions.messages.compactMap { message -> DriverDescription? in
+                if case .launchDriver(let launch) = message, launch.driverId == driverId { return launch.driverDesc }
+                return nil
+            }.first
+            #expect(launched?.command.arguments == expected.map { $0 == "spark.app.name=ID" ? "spark.app.name=" + driverId : $0 })
+            #expect(launched?.command.javaOpts == javaOpts.filter { !$0.hasPrefix("-Dspark.app.name=") } + ["-Dspark.app.name=\(driverId)"])
+        }
+        // Off by default: `submittedDriversLaunchOnAWorker` launches descriptions as submitted.
+        #expect(!MasterHarness().master.configuration.useDriverIdAsAppName)
+    }
+
     @Test func aStandbyMasterRefusesSubmissions() {
         var harness = MasterHarness(elect: false)
         let description = DriverDescription(jarUrl: "x", mem: 512, cores: 1, supervise: false, command: Command(mainClass: "M", arguments: []))

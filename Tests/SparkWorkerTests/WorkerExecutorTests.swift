@@ -202,10 +202,10 @@ import Testing
         #expect(worker.handle(.message(.launchExecutor(try Samples.launch(execId: 1)))).launches.isEmpty)
 
         let killed = worker.handle(.executorExited(key, exitCode: 143))
-        let report = ExecutorStateChanged(appId: "app-1", execId: 0, state: .killed, message: "Worker shutting down", exitStatus: 143)
+        let report = ExecutorStateChanged(appId: "app-1", execId: 0, state: .failed, message: "Worker shutting down", exitStatus: 143)
         #expect(killed.reports == [report])
         #expect(killed.exitCode == nil)
-        // Both asks (RUNNING, KILLED) must be answered before the worker exits.
+        // Both asks (RUNNING, FAILED) must be answered before the worker exits.
         #expect(worker.handle(.stateReportAcknowledged(report)).exitCode == nil)
         let done = worker.handle(.stateReportAcknowledged(running[0]))
         let root = try #require(launch.directoriesToCreate.first)

@@ -101,7 +101,8 @@ struct WorkerJVMIntegrationTests {
     }
 
     /// The worker binary: SIGKILL leaves no executor behind (its WorkerWatcher sees the socket
-    /// close); SIGTERM kills the executor and reports it KILLED to the master before exiting.
+    /// close); SIGTERM kills the executor and reports it FAILED ("Worker shutting down", as Spark's
+    /// shutdown hook does) to the master before exiting.
     @Test(.timeLimit(.minutes(6)))
     func workerDeathAndShutdown() async throws {
         let (master, masterPort) = try await startMaster()
@@ -143,8 +144,8 @@ struct WorkerJVMIntegrationTests {
             let status = try await second.process.waitForExit(timeout: .seconds(30))
             #expect(status == 0)
             #expect(!isProcessRunning(secondExecutor))
-            #expect(second.process.log().contains("finished with state KILLED message Worker shutting down exitStatus 143"))
-            try await master.waitForLog("because it is KILLED", timeout: .seconds(10))
+            #expect(second.process.log().contains("finished with state FAILED message Worker shutting down exitStatus 143"))
+            try await master.waitForLog("because it is FAILED", timeout: .seconds(10))
             #expect(master.log().contains("Removing executor"))
             // Its scratch root went with it.
             let roots = (try? FileManager.default.contentsOfDirectory(atPath: second.localDirectory.path)) ?? []
