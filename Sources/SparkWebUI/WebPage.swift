@@ -156,6 +156,8 @@ public enum WebPage {
         form.kill button{font:inherit;font-size:11px;color:var(--bad);background:none;border:1px solid var(--bad);\
         border-radius:4px;padding:0 6px;cursor:pointer}
         .note{background:var(--card);border-left:3px solid var(--warn);padding:8px 12px;margin:10px 0}
+        .pager{margin:10px 0}.pager a{margin-right:14px}
+        .log{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 10px;margin:0;        font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
         footer{color:var(--muted);font-size:12px;padding:8px 16px 20px;text-align:center}
         @media (max-width:640px){main{padding:8px 8px 20px}.bar{padding:8px}th,td{padding:5px 7px}\
         .summary{grid-template-columns:1fr 1fr}}

@@ -17,6 +17,8 @@ enum WorkerLogs {
         var end: Int64
         var total: Int64
         var file: String
+        /// The slice length the request asked for, as bounded (the slice is shorter at the end).
+        var byteLength: Int64 = WorkerLogs.defaultByteLength
 
         var header: String { "==== Bytes \(start)-\(end) of \(total) of \(file) ====\n" }
     }
@@ -94,7 +96,7 @@ enum WorkerLogs {
         } catch {
             return .failure(Failure(message: "Error reading \(file): \(error)", status: .internalServerError))
         }
-        return .success(Slice(text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total, file: file))
+        return .success(Slice(text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total, file: file, byteLength: length))
     }
 
     struct ReadFailure: Error, CustomStringConvertible {

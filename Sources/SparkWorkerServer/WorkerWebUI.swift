@@ -16,8 +16,8 @@ import SparkWorker
 /// `/log?appId=&executorId=&logType=&offset=&byteLength=` (or `?driverId=&logType=…`): a slice of an
 /// executor's or a driver's log, with
 /// Spark's `==== Bytes a-b of n of <path> ====` header.
-/// `/logPage?...`: the same slice without the header, as plain text.
-/// `/`: a one-line summary.
+/// `/logPage?...`: the same slice on a page, with links to the slices around it.
+/// `/`: the worker's page.
 struct WorkerWebResponder: HTTPResponder {
     typealias Context = BasicRequestContext
 
@@ -36,6 +36,7 @@ struct WorkerWebResponder: HTTPResponder {
             return Self.text("Method not allowed\n", status: .methodNotAllowed)
         }
         var path = request.uri.path
+        let endsWithSlash = path.count > 1 && path.hasSuffix("/")
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         switch path {
         case "/json":
@@ -57,9 +58,15 @@ struct WorkerWebResponder: HTTPResponder {
                     offset: offset, byteLength: byteLength, lengths: lengths)
             }
             switch slice {
+            case .success(let slice) where path == "/log":
+                return Self.text(slice.header + slice.text, status: .ok)
             case .success(let slice):
-                let body = path == "/log" ? slice.header + slice.text : slice.text
-                return Self.text(body, status: .ok)
+                let owner: WorkerLogPage.Owner = if let driverId { .driver(driverId: driverId) }
+                    else { .executor(appId: appId ?? "", executorId: executorId ?? "") }
+                return WebResponses.html(WorkerLogPage.render(.init(
+                    logType: logType ?? "", owner: owner, text: slice.text, start: slice.start, end: slice.end, total: slice.total,
+                    byteLength: slice.byteLength, masterWebUiURL: monitor.status?.masterWebUiUrl, pathEndsWithSlash: endsWithSlash,
+                    version: sparkVersion)))
             case .failure(let error):
                 return Self.text(error.message + "\n", status: error.status)
             }

@@ -15,6 +15,14 @@ struct BrowserTests {
         let router = MasterWebRoutes.router(
             source: MasterWebSource(snapshot: { master }, now: { now }, killApplication: { _ in }, killDriver: { _ in }),
             options: MasterWebOptions(version: "4.3.0"))
+        // The worker's log page, with a long log (the pager's links above and below it).
+        router.get("/logPage") { _, _ in
+            let text = (0..<400).map { "24/11/28 02:15:36 INFO Executor: line \($0) of a long log <not markup>\n" }.joined()
+            return WebResponses.html(WorkerLogPage.render(WorkerLogPage.Model(
+                logType: "stderr", owner: .executor(appId: "app-20261128021536-0001", executorId: "0"), text: text, start: 102_400,
+                end: 102_400 + Int64(text.utf8.count), total: 1_000_000, byteLength: 102_400, masterWebUiURL: "http://127.0.0.1:8080",
+                pathEndsWithSlash: true, version: "4.3.0")))
+        }
         // A control: an inline script the policy does not allow must be reported.
         router.get("/control") { _, _ in
             WebResponses.html(WebPage.document(title: "control", heading: "control", content: "<script>document.title='ran'</script>"))
@@ -48,7 +56,7 @@ struct BrowserTests {
         defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
         let (router, running) = Self.router()
         try await TestServer.run(router) { port in
-            let pages = [("master", "/"), ("application", "/app/?appId=\(running)")]
+            let pages = [("master", "/"), ("application", "/app/?appId=\(running)"), ("worker-log", "/logPage/?appId=a&executorId=0&logType=stderr")]
             for (name, path) in pages {
                 for (form, width, height) in [("desktop", 1280, 900), ("phone", 390, 844)] {
                     let (log, png) = try await Self.browse(

@@ -91,6 +91,26 @@ struct WorkerJVMIntegrationTests {
             let logs = try await fetchText(port: uiPort, path: "/log?appId=\(observed.appId)&executorId=0&logType=stderr&byteLength=100000000")
             #expect(logs.contains("Spark Executor Command: "))
             #expect(logs.contains("WorkerWatcher: Successfully connected to spark://Worker@127.0.0.1:\(workerPort)"))
+            // The log page as the worker page links it: the newest slice, the one before it by its
+            // link, and the same bytes as text.
+            let logPage = "/logPage/?appId=\(observed.appId)&executorId=0&logType=stderr"
+            let newest = try await fetchText(port: uiPort, path: logPage + "&byteLength=1000")
+            #expect(newest.contains("<title>stderr log page for \(observed.appId)/0</title>"))
+            let (start, end, total) = try #require(logPageRange(newest), "\(newest.prefix(3000))")
+            #expect(end == total && end - start == 1000)
+            // Links resolved as a browser resolves them, against the URL of the page they are on.
+            func follow(_ label: String, from page: (html: String, url: URL)) async throws -> (html: String, url: URL) {
+                let href = try #require(logPageLink(label, in: page.html), "no \(label) link")
+                let target = try #require(URL(string: href, relativeTo: page.url)?.absoluteURL)
+                let (data, response) = try await URLSession.shared.data(from: target)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(target)")
+                return (String(decoding: data, as: UTF8.self), target)
+            }
+            let newestURL = try #require(URL(string: "http://127.0.0.1:\(uiPort)\(logPage)&byteLength=1000"))
+            let earlier = try await follow("Earlier", from: (newest, newestURL))
+            #expect(logPageRange(earlier.html).map { [$0.0, $0.1, $0.2] } == [start - 1000, start, total])
+            let asText = try await follow("As text", from: earlier).html
+            #expect(asText.hasPrefix("==== Bytes \(start - 1000)-\(start) of \(total) of "))
             let after = try await fetchJSON(port: uiPort, path: "/json/")
             #expect((after["finishedexecutors"] as? [Any])?.count == 1)
 
@@ -290,4 +310,19 @@ func fetchText(port: Int, path: String) async throws -> String {
 func fetchJSON(port: Int, path: String) async throws -> [String: Any] {
     let text = try await fetchText(port: port, path: path)
     return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+/// `a – b of n` from a worker log page's summary.
+func logPageRange(_ html: String) -> (Int, Int, Int)? {
+    guard let shown = html.range(of: " bytes: ") else { return nil }
+    let numbers = html[shown.upperBound...].prefix { $0 != "<" }.split { !$0.isNumber }.compactMap { Int($0) }
+    return numbers.count == 3 ? (numbers[0], numbers[1], numbers[2]) : nil
+}
+
+/// The target of a link of a worker log page, unescaped.
+func logPageLink(_ label: String, in html: String) -> String? {
+    guard let end = html.range(of: "\">\(label)</a>"), let start = html[..<end.lowerBound].range(of: "href=\"", options: .backwards) else {
+        return nil
+    }
+    return html[start.upperBound..<end.lowerBound].replacingOccurrences(of: "&amp;", with: "&")
 }
