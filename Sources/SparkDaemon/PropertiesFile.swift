@@ -43,6 +43,16 @@ public enum PropertiesFile {
     /// The most a properties file may hold (`Daemon.smallFileLimit`); Spark's files are a few kilobytes.
     public static let limit = Daemon.smallFileLimit
 
+    /// The text of the file at `path`, nil when there is no such file.
+    public static func readIfPresent(_ path: String) throws(PropertiesFileError) -> String? {
+        do {
+            return try read(path)
+        } catch {
+            if error.isAbsence { return nil }
+            throw error
+        }
+    }
+
     /// The text of the properties file at `path`, read on the C library (a missing default file is
     /// the common case, and Foundation's reader builds a `CocoaError` for it at every start).
     public static func read(_ path: String) throws(PropertiesFileError) -> String {

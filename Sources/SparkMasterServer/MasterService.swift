@@ -32,6 +32,8 @@ public final class MasterService: Service, Sendable {
         /// The address the web UI listens at, `host` when nil. The daemon's own settings follow
         /// Spark's `WebUI.bind`: `SPARK_LOCAL_IP`, else every address.
         public var webUiBindHost: String?
+        /// Spark's metrics configuration (`spark.metrics.conf.*`, `metrics.properties`).
+        public var metrics: MetricsConfig
         /// The Spark line spoken on the wire and in recovery records.
         public var version: SparkVersion = .spark4_3
         /// The release shown (`Running Spark version`, status pages).
@@ -49,6 +51,7 @@ public final class MasterService: Service, Sendable {
             self.webUiPort = webUiPort
             self.conf = conf
             self.publicHost = publicHost
+            metrics = MetricsConfig(conf: conf)
         }
 
         /// The settings of the command line and environment; the Spark line from
@@ -58,6 +61,7 @@ public final class MasterService: Service, Sendable {
                       publicHost: environment["SPARK_PUBLIC_DNS"].flatMap { $0.isEmpty ? nil : $0 })
             self.environment = environment
             webUiBindHost = environment["SPARK_LOCAL_IP"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
+            metrics = MetricsConfig.load(conf: conf, environment: environment, read: PropertiesFile.readIfPresent)
             var jarNames: [String] = []
             if let home = environment["SPARK_HOME"], !home.isEmpty {
                 jarNames = Daemon.directoryEntries(home + "/jars") ?? []

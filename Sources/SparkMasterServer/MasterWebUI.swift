@@ -52,8 +52,26 @@ enum MasterWebUI {
         }
         let restURL = restPort.map { "spark://\(settings.publicHost ?? settings.host):\($0)" }
         let proxyURL = conf["spark.ui.reverseProxyUrl"].flatMap { $0.isEmpty ? nil : $0 }
-        return MasterWebOptions(
+        var options = MasterWebOptions(
             killEnabled: flag("spark.ui.killEnabled", true), restURL: restURL, reverseProxy: flag("spark.ui.reverseProxy", false),
             reverseProxyURL: proxyURL, zoneName: LocalTimeZone.current().abbreviation, version: settings.release)
+        options.metrics = metricsRoutes(settings.metrics, logger: logger)
+        return options
+    }
+
+    /// The master's and its applications' metric documents, as their instances' sinks say; sinks
+    /// that push metrics elsewhere (Graphite, JMX, …) are not provided, and said so.
+    static func metricsRoutes(_ metrics: MetricsConfig, logger: Logger) -> [MetricsRoute] {
+        if let problem = metrics.fileProblem { logger.error("Error loading configuration file: \(problem)") }
+        var routes: [MetricsRoute] = []
+        for (instance, source) in [("master", MetricsRoute.Source.master), ("applications", .applications)] {
+            let sinks = metrics.sinks(instance: instance)
+            if let path = sinks.jsonPath { routes.append(MetricsRoute(path: path, format: .json, source: source)) }
+            if let path = sinks.prometheusPath { routes.append(MetricsRoute(path: path, format: .prometheus, source: source)) }
+            for sink in sinks.unsupported {
+                logger.warning("Metrics sink \(sink) of the \(instance) instance is not provided; only MetricsServlet and PrometheusServlet are served")
+            }
+        }
+        return routes
     }
 }

@@ -45,6 +45,9 @@ public struct MasterWebOptions: Sendable {
     public var proxyClient: BoundedHTTPClient
     /// `Content-Type` of `/json`: Spark's Jetty servlets say `text/json`.
     public var jsonContentType: String
+    /// The metric documents served (Spark's metrics servlets of the `master` and `applications`
+    /// instances; by default JSON at `/metrics/master/json` and `/metrics/applications/json`).
+    public var metrics: [MetricsRoute] = []
 
     public init(
         killEnabled: Bool = true, restURL: String? = nil, reverseProxy: Bool = false, reverseProxyURL: String? = nil,
@@ -107,6 +110,21 @@ public enum MasterWebRoutes {
         }
         // The router matches `/json/` here too.
         router.get("/json", use: json)
+        // Metrics, at their paths with or without a trailing `/` (Spark redirects to the latter).
+        // A path taken by a page stays the page's.
+        let taken: Set<String> = ["/", "/json", "/app", "/app/json", "/app/kill", "/driver/kill"]
+        for route in options.metrics where !taken.contains(route.path) && !route.path.hasPrefix("/proxy/") && !route.path.hasPrefix("/json/") {
+            router.get(RouterPath(route.path)) { _, _ -> Response in
+                guard let master = await source.snapshot() else { return starting() }
+                let gauges = switch route.source {
+                case .master: MetricsDocument.master(master)
+                case .applications: MetricsDocument.applications(master, now: source.now())
+                case .worker: [MetricsDocument.Gauge]()
+                }
+                let (body, contentType) = route.response(gauges)
+                return WebResponses.text(body, contentType: contentType)
+            }
+        }
         // Spark 4: the letters after `/json/` (anything after them ignored) name one field, or
         // `clusterutilization`.
         router.get("/json/**") { request, _ -> Response in

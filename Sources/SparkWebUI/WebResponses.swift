@@ -24,9 +24,9 @@ public enum WebResponses {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.prettyPrinted)))
     }
 
-    public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    public static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain;charset=utf-8") -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "text/plain;charset=utf-8"
+        headers[.contentType] = contentType
         headers[.xContentTypeOptions] = "nosniff"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -46,6 +46,8 @@ public struct WorkerOptions: Sendable {
     public var sparkRelease: String = SparkVersion.spark4_3.version
     /// Said at start when the line is a guess.
     public var sparkVersionWarning: String?
+    /// Spark's metrics configuration (`spark.metrics.conf.*`, `metrics.properties`).
+    public var metrics = MetricsConfig()
 
     public init(
         host: String, port: Int, webUiPort: Int, webUiBindHost: String = "0.0.0.0", cores: Int, memoryMiB: Int,
@@ -69,6 +71,7 @@ public struct WorkerOptions: Sendable {
         self.environment = environment
         self.localRootParents = localRootParents
         self.portMaxRetries = portMaxRetries
+        metrics = MetricsConfig(conf: conf)
     }
 
     /// Resolves the options as Spark's `Worker.main` does.
@@ -140,6 +143,7 @@ public struct WorkerOptions: Sendable {
             portMaxRetries: portMaxRetries)
         (options.sparkVersion, options.sparkRelease, options.sparkVersionWarning) = (choice.version, choice.release, choice.warning)
         options.authentication = authentication
+        options.metrics = MetricsConfig.load(conf: conf, environment: environment, read: PropertiesFile.readIfPresent)
         return options
     }
 

@@ -30,6 +30,9 @@ struct WorkerWebResponder: HTTPResponder {
     var compressedLengths: CompressedLogLengths = .shared
     /// The Spark release in the status page's footer.
     var sparkVersion: String?
+    /// The worker's metric documents (Spark's metrics servlets of the `worker` instance; by
+    /// default JSON at `/metrics/json`). A path taken by a page stays the page's.
+    var metrics: [MetricsRoute] = []
 
     func respond(to request: Request, context: Context) async throws -> Response {
         guard request.method == .get || request.method == .head else {
@@ -38,6 +41,13 @@ struct WorkerWebResponder: HTTPResponder {
         var path = request.uri.path
         let endsWithSlash = path.count > 1 && path.hasSuffix("/")
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        if path != "/json", path != "/log", path != "/logPage", path != "/", let route = metrics.first(where: { $0.path == path }) {
+            guard let status = monitor.status else { return Self.text("Worker is starting\n", status: .serviceUnavailable) }
+            let (body, contentType) = route.response(MetricsDocument.worker(
+                executors: status.executors.count, cores: Int64(status.cores), coresUsed: Int64(status.coresUsed),
+                memoryMiB: Int64(status.memoryMiB), memoryUsedMiB: Int64(status.memoryUsedMiB)))
+            return WebResponses.text(body, contentType: contentType)
+        }
         switch path {
         case "/json":
             guard let status = monitor.status else { return Self.text("Worker is starting\n", status: .serviceUnavailable) }

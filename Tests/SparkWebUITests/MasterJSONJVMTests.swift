@@ -17,13 +17,23 @@ struct MasterJSONJVMTests {
         command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Hello"],
                          environment: [("SPARK_USER", "root")], javaOpts: ["-Dspark.app.name=Hello"]))
 
+    /// Prometheus' text for the master and its applications besides the default JSON servlets.
+    static let prometheus = [
+        "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
+        "spark.metrics.conf.*.sink.prometheusServlet.path": "/metrics/prometheus",
+        "spark.metrics.conf.master.sink.prometheusServlet.path": "/metrics/master/prometheus",
+        "spark.metrics.conf.applications.sink.prometheusServlet.path": "/metrics/applications/prometheus",
+    ]
+
     @Test(.timeLimit(.minutes(4)))
     func sameStructureAsTheJVMMaster() async throws {
         let sparkHome = try #require(TestEnvironment.sparkHome(), "pyspark 4.3.0 is not installed: run .ci/setup")
         let directory = try TestEnvironment.temporaryDirectory("webui-jvm-json")
         let jvmPort = try freePort()
         let jvmWebPort = try freePort()
-        let jvmMaster = try SparkDaemons.master(sparkHome: sparkHome, port: jvmPort, webUIPort: jvmWebPort, logDirectory: directory)
+        let jvmMaster = try SparkDaemons.master(
+            sparkHome: sparkHome, port: jvmPort, webUIPort: jvmWebPort, logDirectory: directory,
+            options: Self.prometheus.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" })
         defer { jvmMaster.stop() }
         var workers: [ChildProcess] = []
         defer { for worker in workers { worker.stop() } }
@@ -39,7 +49,7 @@ struct MasterJSONJVMTests {
 
             let theirs = try await Self.populate(driver: driver, masterPort: jvmPort, webPort: jvmWebPort)
 
-            try await MasterServiceWebTests.withMaster { service, endpoints in
+            try await MasterServiceWebTests.withMaster(conf: Self.prometheus) { service, endpoints in
                 workers.append(try SparkDaemons.worker(
                     sparkHome: sparkHome, masterURL: endpoints.masterUrl, port: try freePort(), webUIPort: try freePort(),
                     workDirectory: directory.appendingPathComponent("work-swift"), logDirectory: directory, name: "jvm-worker-swift"))
@@ -67,6 +77,7 @@ struct MasterJSONJVMTests {
                 }
                 let utilization = try JSONShape.parse(try await HTTP.request(port: endpoints.webUiPort, "/json/clusterutilization").text) as? [String: Any]
                 #expect(utilization?["waitingDrivers"] as? Int == 1 && utilization?["coresutilization"] as? Int == 0)
+                try await Self.compareMetrics(ours: endpoints.webUiPort, theirs: jvmWebPort)
                 for path in ["/json/activeapps", "/json/workers"] {
                     let mine = try JSONShape.parse(try await HTTP.request(port: endpoints.webUiPort, path).text)
                     let jvm = try JSONShape.parse(try await HTTP.request(port: jvmWebPort, path).text)
@@ -82,6 +93,53 @@ struct MasterJSONJVMTests {
         for worker in workers { worker.stop() }
         jvmMaster.stop()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The master's and its applications' metrics, JSON and Prometheus: the master's gauges the
+    /// same, the application's the same but for its start time in the name and its run time (the
+    /// JVM's registries also hold Spark SQL's static sources, which we do not write).
+    static func compareMetrics(ours: Int, theirs: Int) async throws {
+        func gauges(_ port: Int, _ path: String) async throws -> [String: Any] {
+            let response = try await HTTP.request(port: port, path)
+            #expect(response.status == 200, "\(path) on \(port)")
+            #expect(response.header("Content-Type")?.lowercased() == "text/json;charset=utf-8", "\(path)")
+            let document = try #require(try JSONShape.parse(response.text) as? [String: Any])
+            #expect(document["version"] as? String == "4.0.0")
+            return try #require(document["gauges"] as? [String: Any])
+        }
+        /// `application.<name>.<start>.<gauge>` → `application.<name>.<gauge>`; the run time dropped.
+        func normalized(_ gauges: [String: Any]) -> [String: String] {
+            var result: [String: String] = [:]
+            for (name, value) in gauges where !name.hasSuffix(".runtime_ms") {
+                var parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                if parts.first == "application", parts.count >= 4 { parts.remove(at: parts.count - 2) }
+                result[parts.joined(separator: ".")] = "\((value as? [String: Any])?["value"] ?? "?")"
+            }
+            return result
+        }
+        let master = try await gauges(ours, "/metrics/master/json/")
+        #expect(normalized(master) == normalized(try await gauges(theirs, "/metrics/master/json/")))
+        #expect(normalized(master)["master.waitingApps"] == "1" && normalized(master)["master.aliveWorkers"] == "1")
+        let apps = try await gauges(ours, "/metrics/applications/json")
+        #expect(normalized(apps) == normalized(try await gauges(theirs, "/metrics/applications/json/")))
+        #expect(normalized(apps)["application.json-shape.status"] == "WAITING")
+        #expect(apps.keys.contains { $0.hasSuffix(".runtime_ms") })
+
+        func prometheus(_ port: Int, _ path: String) async throws -> [String] {
+            let response = try await HTTP.request(port: port, path)
+            #expect(response.status == 200, "\(path) on \(port)")
+            #expect(response.header("Content-Type")?.lowercased() == "text/plain;charset=utf-8", "\(path)")
+            // Spark SQL's static sources are the JVM's alone; start times and run times differ.
+            return response.text.split(separator: "\n").map(String.init)
+                .filter { !$0.contains("HiveExternalCatalog") && !$0.contains("CodeGenerator") && !$0.contains("_runtime_ms_") }
+                .map { $0.replacing(#/_[0-9]{13}_/#, with: "_START_") }
+        }
+        let masterLines = try await prometheus(ours, "/metrics/master/prometheus")
+        #expect(masterLines == (try await prometheus(theirs, "/metrics/master/prometheus/")))
+        #expect(masterLines.contains("metrics_master_waitingApps_Value{type=\"gauges\"} 1"))
+        let appLines = try await prometheus(ours, "/metrics/applications/prometheus/")
+        #expect(appLines == (try await prometheus(theirs, "/metrics/applications/prometheus/")))
+        #expect(appLines == ["metrics_application_json_shape_START_cores_Number{type=\"gauges\"} 0", "metrics_application_json_shape_START_cores_Value{type=\"gauges\"} 0"])
     }
 
     /// Registers the waiting application and driver, waits until `/json` lists both, returns it.

@@ -58,6 +58,14 @@ struct WorkerJVMIntegrationTests {
             let idle = try await fetchJSON(port: uiPort, path: "/json")
             #expect(idle["coresused"] as? Int == 0)
             #expect((idle["executors"] as? [Any])?.isEmpty == true)
+            // Spark's WorkerSource, at the default metrics servlet's path.
+            let metrics = try await fetchJSON(port: uiPort, path: "/metrics/json/")
+            #expect(metrics["version"] as? String == "4.0.0")
+            let gauges = try #require(metrics["gauges"] as? [String: [String: Int]])
+            #expect(gauges == [
+                "worker.executors": ["value": 0], "worker.coresUsed": ["value": 0], "worker.coresFree": ["value": 2],
+                "worker.memUsed_MB": ["value": 0], "worker.memFree_MB": ["value": 2048],
+            ])
 
             // The job, and /json while its executor runs.
             let (shell, observed) = try await runShellWatchingExecutor(
