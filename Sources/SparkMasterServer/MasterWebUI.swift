@@ -38,7 +38,8 @@ enum MasterWebUI {
             killDriver: { service.killDriver(id: $0) })
     }
 
-    /// Spark: `spark.ui.killEnabled`, `spark.ui.reverseProxy`, `spark.ui.reverseProxyUrl`. A
+    /// Spark: `spark.ui.killEnabled`, `spark.ui.reverseProxy`, `spark.ui.reverseProxyUrl`,
+    /// `spark.master.ui.title`, `spark.master.ui.historyServerUrl`, the metrics sinks. A
     /// malformed value is logged and the default used, as the web UI must come up with the master.
     static func options(settings: MasterService.Settings, restPort: Int?, logger: Logger) -> MasterWebOptions {
         let conf = settings.conf
@@ -56,6 +57,8 @@ enum MasterWebUI {
             killEnabled: flag("spark.ui.killEnabled", true), restURL: restURL, reverseProxy: flag("spark.ui.reverseProxy", false),
             reverseProxyURL: proxyURL, zoneName: LocalTimeZone.current().abbreviation, version: settings.release)
         options.metrics = metricsRoutes(settings.metrics, logger: logger)
+        options.title = conf["spark.master.ui.title"]
+        options.historyServerURL = conf["spark.master.ui.historyServerUrl"].flatMap { $0.isEmpty ? nil : $0 }
         return options
     }
 

@@ -23,7 +23,11 @@ public enum ApplicationPage {
                 action: links.page("app/kill/"), fields: [("id", app.id), ("terminate", "true")], label: "kill",
                 confirm: "Kill application \(app.id) (\(app.desc.name))?")
         }
-        let ui: Markup = links.applicationUI(app).map { WebPage.link("Application Detail UI", href: $0) } ?? "n/a"
+        var ui: Markup = links.applicationUI(app).map { WebPage.link("Application Detail UI", href: $0) } ?? "n/a"
+        if app.isFinished, let history = options.historyServerURL, !history.isEmpty {
+            // Spark: the history server's page of the application (`<url>/history/<appId>`).
+            ui = WebPage.link("Application History UI", href: history + "/history/" + HTML.queryComponent(app.id))
+        }
         let summary: [(String, Markup)] = [
             ("ID", .text(app.id)),
             ("Name", .text(app.desc.name)),

@@ -12,16 +12,22 @@ public struct MasterPageOptions: Sendable, Equatable {
     public var links: MasterLinks
     /// Shown in the footer.
     public var version: String?
+    /// `spark.master.ui.title`: the front page's title instead of `Spark Master at <URL>`.
+    public var title: String?
+    /// `spark.master.ui.historyServerUrl`: a finished application's page links to its history there.
+    public var historyServerURL: String?
 
     public init(
         killEnabled: Bool = true, canKillDrivers: Bool = true, restURL: String? = nil, links: MasterLinks = MasterLinks(),
-        version: String? = nil
+        version: String? = nil, title: String? = nil, historyServerURL: String? = nil
     ) {
         self.killEnabled = killEnabled
         self.canKillDrivers = canKillDrivers
         self.restURL = restURL
         self.links = links
         self.version = version
+        self.title = title
+        self.historyServerURL = historyServerURL
     }
 }
 
@@ -46,7 +52,8 @@ public enum MasterPage {
         if let rest = options.restURL { summary.append(("REST URL", "\(rest) <span class=\"count\">(cluster mode)</span>")) }
         summary += [
             ("Status", WebPage.state(master.state.description)),
-            ("Alive Workers", "\(alive.count)"),
+            ("Workers", "\(alive.count) Alive, \(workers.count { $0.state == .dead }) Dead, "
+                + "\(workers.count { $0.state == .decommissioned }) Decommissioned, \(workers.count { $0.state == .unknown }) Unknown"),
             ("Cores in use", "\(coresTotal) Total, \(coresUsed) Used"),
             ("Memory in use", "\(UIFormat.mebibytes(memoryTotal)) Total, \(UIFormat.mebibytes(memoryUsed)) Used"),
         ]
@@ -57,7 +64,10 @@ public enum MasterPage {
         }
         summary += [
             ("Applications", "\(active.count) <a href=\"#running-apps\">Running</a>, \(completed.count) <a href=\"#completed-apps\">Completed</a>"),
-            ("Drivers", "\(activeDrivers.count) Running, \(completedDrivers.count) Completed"),
+            ("Drivers", "\(activeDrivers.count) Running (\(activeDrivers.count { $0.state == .submitted }) Waiting), "
+                + "\(completedDrivers.count) Completed (\(completedDrivers.count { $0.state == .killed }) Killed, "
+                + "\(completedDrivers.count { $0.state == .failed }) Failed, \(completedDrivers.count { $0.state == .error }) Error, "
+                + "\(completedDrivers.count { $0.state == .relaunching }) Relaunching)"),
         ]
 
         var content = WebPage.summary(summary)
@@ -79,9 +89,10 @@ public enum MasterPage {
             "Completed Drivers", count: completedDrivers.count, id: "completed-drivers",
             driverTable(completedDrivers, master: master, offset: offset, links: links, killEnabled: false))
 
+        let title = options.title ?? "Spark Master at \(master.configuration.masterUrl)"
         return WebPage.document(
-            title: "Spark Master at \(master.configuration.masterUrl)",
-            heading: "Spark Master at \(master.configuration.masterUrl)",
+            title: title,
+            heading: .text(title),
             navigation: [WebPage.link("JSON", href: links.page("json/"))],
             content: content, footer: options.version.map { "Spark \($0) standalone master" })
     }

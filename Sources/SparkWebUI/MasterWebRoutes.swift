@@ -48,6 +48,10 @@ public struct MasterWebOptions: Sendable {
     /// The metric documents served (Spark's metrics servlets of the `master` and `applications`
     /// instances; by default JSON at `/metrics/master/json` and `/metrics/applications/json`).
     public var metrics: [MetricsRoute] = []
+    /// `spark.master.ui.title`.
+    public var title: String?
+    /// `spark.master.ui.historyServerUrl`.
+    public var historyServerURL: String?
 
     public init(
         killEnabled: Bool = true, restURL: String? = nil, reverseProxy: Bool = false, reverseProxyURL: String? = nil,
@@ -68,7 +72,8 @@ public struct MasterWebOptions: Sendable {
     var pageOptions: MasterPageOptions {
         MasterPageOptions(
             killEnabled: killEnabled, restURL: restURL,
-            links: MasterLinks(reverseProxy: reverseProxy, reverseProxyURL: reverseProxyURL), version: version)
+            links: MasterLinks(reverseProxy: reverseProxy, reverseProxyURL: reverseProxyURL), version: version, title: title,
+            historyServerURL: historyServerURL)
     }
 }
 

@@ -43,14 +43,15 @@ struct MasterPageTests {
         #expect(html.contains("<dt>URL</dt><dd>spark://127.0.0.1:7077</dd>"))
         #expect(!html.contains("REST URL"))
         #expect(html.contains("<dt>Status</dt><dd><span class=\"state s-ok\">ALIVE</span></dd>"))
-        #expect(html.contains("<dt>Alive Workers</dt><dd>2</dd>"))
+        #expect(html.contains("<dt>Workers</dt><dd>2 Alive, 0 Dead, 0 Decommissioned, 0 Unknown</dd>"))
         let coresUsed = master.workerList.reduce(0) { $0 + Int($1.coresUsed) }
         #expect(html.contains("<dt>Cores in use</dt><dd>6 Total, \(coresUsed) Used</dd>"))
         let memoryUsed = master.workerList.reduce(0) { $0 + Int64($1.memoryUsed) }
         #expect(html.contains("<dt>Memory in use</dt><dd>6.0 GiB Total, \(UIFormat.mebibytes(memoryUsed)) Used</dd>"))
         #expect(html.contains("<dt>Resources in use</dt><dd>gpu: 2 Total, 0 Used</dd>"))
         #expect(html.contains("<dt>Applications</dt><dd>1 <a href=\"#running-apps\">Running</a>, 1 <a href=\"#completed-apps\">Completed</a></dd>"))
-        #expect(html.contains("<dt>Drivers</dt><dd>1 Running, 1 Completed</dd>"))
+        // The running driver runs (none waiting); the completed one finished.
+        #expect(html.contains("<dt>Drivers</dt><dd>1 Running (0 Waiting), 1 Completed (0 Killed, 0 Failed, 0 Error, 0 Relaunching)</dd>"))
         #expect(html.contains("<h2>Workers <span class=\"count\">(2)</span></h2>"))
         for port: Int32 in [41867, 41868] {
             let id = MasterFixture.workerId(port: port)
@@ -138,6 +139,19 @@ struct MasterPageTests {
         #expect(html.contains("<dt>Application UI</dt><dd>n/a</dd>"))
         #expect(html.contains("<dt>Cores</dt><dd>Unlimited ("), "\(html.split(separator: "\n").filter { $0.contains("Cores") })")
         #expect(!html.contains("<form"))
+        // With a history server, the finished application links to its history there; a running
+        // one keeps its own UI.
+        let options = MasterPageOptions(historyServerURL: "http://history:18080")
+        #expect(try appPage(finished, options).contains(
+            "<dt>Application UI</dt><dd><a href=\"http://history:18080/history/\(finished)\">Application History UI</a></dd>"))
+        #expect(!(try appPage(running, options)).contains("Application History UI"))
+    }
+
+    @Test func aTitleOfTheOperatorsChoosing() {
+        let html = page(MasterPageOptions(title: "Analytics <prod>"))
+        #expect(html.contains("<title>Analytics &lt;prod&gt;</title>"))
+        #expect(html.contains("<h1>Analytics &lt;prod&gt;</h1>"))
+        #expect(!html.contains("Spark Master at"))
     }
 
     @Test func reverseProxyLinks() throws {

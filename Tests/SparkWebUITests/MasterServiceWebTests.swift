@@ -114,12 +114,14 @@ struct MasterServiceWebTests {
             try await Self.withMaster(conf: [
                 "spark.ui.killEnabled": "false", "spark.master.rest.enabled": "true", "spark.master.rest.port": "\(restPort)",
                 "spark.ui.reverseProxy": "true", "spark.ui.reverseProxyUrl": "https://gw.example/spark/",
+                "spark.master.ui.title": "Cluster One",
             ]) { service, endpoints in
                 let port = endpoints.webUiPort
                 let appId = try await driver.register(
                     MasterFixture.application(appUiUrl: "http://127.0.0.1:4040"), masterPort: Int(endpoints.rpc.port))
                 let home = try await HTTP.request(port: port, "/")
                 #expect(!home.text.contains("<form"))
+                #expect(home.text.contains("<title>Cluster One</title>"))
                 #expect(home.text.contains("<dt>REST URL</dt><dd>spark://127.0.0.1:\(restPort) "))
                 #expect(home.text.contains("<a href=\"https://gw.example/spark/proxy/\(appId)/\">Spark shell</a>"))
                 let kill = try await HTTP.request("POST", port: port, "/app/kill/", body: "id=\(appId)&terminate=true")
