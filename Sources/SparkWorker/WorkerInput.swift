@@ -29,4 +29,7 @@ public enum WorkerInput: Sendable, Equatable {
     case stateReportFailed(ExecutorStateChanged, timedOut: Bool, reason: String)
     /// SIGTERM/SIGINT: kill the executors, tell the master, then exit.
     case shutdownRequested
+    /// `spark.worker.decommission.signal` (SIGPWR) with `spark.decommission.enabled`: stop taking
+    /// executors and drivers, and tell the master (Spark: `WorkerDecommissionSigReceived`).
+    case decommissionSignalReceived
 }

@@ -34,6 +34,8 @@ public struct WorkerSettings: Sendable, Equatable {
     public var reverseProxyUrl: String = ""
     /// `spark.decommission.enabled`.
     public var decommissionEnabled: Bool = false
+    /// `spark.worker.decommission.signal`: the signal's name without `SIG`.
+    public var decommissionSignal: String = "PWR"
     /// `spark.worker.driverTerminateTimeout` (s; bare numbers are milliseconds, as in Spark): a
     /// killed driver's time between SIGTERM and SIGKILL.
     public var driverTerminateTimeoutSeconds: Double = 10
@@ -76,6 +78,7 @@ public struct WorkerSettings: Sendable, Equatable {
         reverseProxy = try conf.bool("spark.ui.reverseProxy", default: false)
         reverseProxyUrl = conf.string("spark.ui.reverseProxyUrl", default: "")
         decommissionEnabled = try conf.bool("spark.decommission.enabled", default: false)
+        decommissionSignal = conf.string("spark.worker.decommission.signal", default: decommissionSignal)
         driverTerminateTimeoutSeconds = try conf.seconds("spark.worker.driverTerminateTimeout", default: 10, defaultUnit: .milliseconds)
         proxyBase = conf.string("spark.ui.proxyBase", default: "")
         retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)

@@ -103,6 +103,9 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
             case .shutdownRequested:
                 phase = .stopped
                 actions.append(.exit(code: 0))
+            case .decommissionSignalReceived:
+                // Before start there is nothing to decommission and no master to tell.
+                decommissionSelf(into: &actions)
             case .message, .registrationFailed, .connectionClosed, .timerFired, .executorStarted,
                  .executorLaunchFailed, .executorExited, .driverStarted, .driverLaunchFailed, .driverExited,
                  .stateReportAcknowledged, .stateReportFailed:
@@ -146,6 +149,14 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
             stateReportFailed(change, timedOut: timedOut, reason: reason, into: &actions)
         case .shutdownRequested:
             shutdown(into: &actions)
+        case .decommissionSignalReceived:
+            // Spark: decommissionSelf, then WorkerDecommissioning so the master stops sending work.
+            decommissionSelf(into: &actions)
+            if let master {
+                actions.append(.send(.workerDecommissioning(WorkerDecommissioning(id: workerId, workerRef: configuration.workerRef)), to: master))
+            } else {
+                actions.append(.log(.warning, "Dropping WorkerDecommissioning(\(workerId)) because the connection to master has not yet been established"))
+            }
         }
     }
 

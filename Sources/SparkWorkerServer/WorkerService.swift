@@ -3,6 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
 import Hummingbird
 import Logging
 import NIOCore
@@ -67,6 +71,8 @@ public struct WorkerService: Service {
                 shuffleService: shuffleService)
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
             env.register("Worker", WorkerEndpoint(sink: sink))
+            let decommissionSignal = watchDecommissionSignal(sink: sink)
+            defer { decommissionSignal?.cancel() }
             let code = await withGracefulShutdownHandler {
                 await shell.run(events: events, group: &group)
             } onGracefulShutdown: {
@@ -96,6 +102,38 @@ public struct WorkerService: Service {
         configuration.sparkVersion = options.sparkRelease
         return configuration
     }
+
+    /// Spark's worker handles `spark.worker.decommission.signal` (SIGPWR, as `decommission-worker.sh`
+    /// sends) when `spark.decommission.enabled`: the signal decommissions the worker instead of
+    /// ending it. Signals the daemon uses otherwise (TERM, INT) cannot be taken.
+    func watchDecommissionSignal(sink: AsyncStream<WorkerShellEvent>.Continuation) -> (any DispatchSourceSignal)? {
+        let settings = options.settings
+        guard settings.decommissionEnabled else {
+            logger.info("Worker decommissioning not enabled.")
+            return nil
+        }
+        var name = settings.decommissionSignal.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        guard let number = Self.decommissionSignals[name] else {
+            logger.warning("Failed to register SIG\(settings.decommissionSignal) handler - disabling worker decommission feature.")
+            return nil
+        }
+        logger.info("Registering SIG\(name) handler to trigger decommissioning.")
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { sink.yield(.input(.decommissionSignalReceived)) }
+        source.resume()
+        return source
+    }
+
+    /// Signals that may trigger decommissioning, by name.
+    static let decommissionSignals: [String: Int32] = {
+        var signals: [String: Int32] = ["USR1": SIGUSR1, "USR2": SIGUSR2, "HUP": SIGHUP, "WINCH": SIGWINCH]
+        #if os(Linux)
+        signals["PWR"] = SIGPWR
+        #endif
+        return signals
+    }()
 
     /// Spark: `FileAppender.apply`, with the worker's configuration; what it says is said once, at start.
     func executorLogRolling() -> ExecutorLogRolling? {

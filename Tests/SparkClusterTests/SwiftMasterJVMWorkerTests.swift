@@ -49,4 +49,24 @@ struct SwiftMasterJVMWorkerTests {
         let workerIds = try #require(json["workers"] as? [[String: Any]]).compactMap { $0["id"] as? String }
         for id in workerIds { #expect(page.contains("https://gateway.example/spark/proxy/\(id)")) }
     }
+
+    /// Our worker with `spark.decommission.enabled`, under Spark's JVM master: SIGPWR (what
+    /// `decommission-worker.sh` sends) decommissions it instead of ending it, and the master marks
+    /// it DECOMMISSIONED.
+    @Test func aDecommissionSignalReachesSparksMaster() async throws {
+        let cluster = try ClusterHarness(name: "decommission")
+        defer { cluster.stopAll() }
+        try await cluster.startJVMMaster()
+        let worker = try await cluster.startWorker(.swift, options: ["-Dspark.decommission.enabled=true"])
+        try await worker.waitForLog("Registering SIGPWR handler to trigger decommissioning.", timeout: .seconds(30))
+        try await worker.waitForLog("Successfully registered with master", timeout: .seconds(30))
+        worker.signal(SIGPWR)
+        try await worker.waitForLog("Decommission worker worker-", timeout: .seconds(30))
+        try await cluster.waitForMasterLog("Decommissioning worker worker-", timeout: .seconds(30))
+        let json = try await cluster.masterJSON()
+        #expect((json["workers"] as? [[String: Any]])?.first?["state"] as? String == "DECOMMISSIONED")
+        // Still running: decommissioning is not an exit.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(worker.isRunning)
+    }
 }

@@ -222,6 +222,30 @@ import Testing
         #expect(launch.logLines == ["Asked to launch an executor while decommissioned. Not launching executor."])
     }
 
+    /// The decommission signal: the worker decommissions itself and tells its master, which stops
+    /// sending it work; before a master is known the message is dropped with a word.
+    @Test func theDecommissionSignalTellsTheMaster() throws {
+        var settings = WorkerSettings()
+        settings.decommissionEnabled = true
+        var worker = WorkerHarness(configuration: .test(settings: settings))
+        worker.start()
+        let early = worker.handle(.decommissionSignalReceived)
+        #expect(early.sent.isEmpty)
+        #expect(early.logLines.last?.hasPrefix("Dropping WorkerDecommissioning(") == true)
+
+        var registered = WorkerHarness(configuration: .test(settings: settings))
+        registered.start()
+        registered.register()
+        let signalled = registered.handle(.decommissionSignalReceived)
+        #expect(signalled.logLines.first == "Decommission worker \(registered.machine.workerId).")
+        let master = RpcEndpointRef(name: "Master", host: registered.machine.configuration.masters[0].host, port: registered.machine.configuration.masters[0].port)
+        #expect(signalled.sent.map(\.0) == [.workerDecommissioning(WorkerDecommissioning(id: registered.machine.workerId, workerRef: registered.machine.configuration.workerRef))])
+        #expect(signalled.sent.map(\.1) == [master])
+        #expect(registered.handle(.message(.launchExecutor(try Samples.launch()))).launches.isEmpty)
+        // A second signal: already decommissioning.
+        #expect(registered.handle(.decommissionSignalReceived).logLines.first == "Worker \(registered.machine.workerId) already started decommissioning.")
+    }
+
     @Test func utcTimestamps() {
         #expect(WorkerInstant(millisecondsSinceEpoch: 1_795_656_615_000).compactUTC == "20261126013015")
         #expect(WorkerInstant(millisecondsSinceEpoch: 1_709_251_199_000).compactUTC == "20240229235959")
