@@ -244,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "SparkMasterTests",
             dependencies: [
-                "SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkDaemon", "SparkProtocol", "SparkTestKit",
+                "SparkMaster", "SparkMasterServer", "SparkModel", "SparkConfig", "SparkDaemon", "SparkProtocol", "SparkTestKit", "SparkWebUI",
                 "ZooKeeper", "ZooKeeperClient",
             ]
         ),

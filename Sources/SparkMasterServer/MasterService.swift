@@ -331,7 +331,7 @@ public final class MasterService: Service, Sendable {
                 let endpoints = Endpoints(rpc: env.address, webUiPort: webPort, webUiUrl: boundURL)
                 publishReady(endpoints)
                 logger.info("Bound MasterWebUI to \(settings.webUiBindHost ?? settings.host), and started at \(boundURL)")
-                if configuration.masterWebUiUrl != boundURL {
+                if webOptions.reverseProxy {
                     logger.info("Spark Master is acting as a reverse proxy. Master, Workers and Applications UIs are available at \(configuration.masterWebUiUrl)")
                 }
                 let engine = recovery.engine

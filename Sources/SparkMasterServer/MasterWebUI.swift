@@ -24,10 +24,9 @@ enum MasterWebUI {
     /// needs it for relative links to resolve under that path); otherwise `bound`, the address
     /// the UI listens at.
     static func advertisedURL(options: MasterWebOptions, bound: String) -> String {
-        guard options.reverseProxy, let base = options.reverseProxyURL.map(ReverseProxyRewriter.trimmedBase), !base.isEmpty else {
-            return bound
-        }
-        return base + "/"
+        guard options.reverseProxy, let url = options.reverseProxyURL else { return bound }
+        // Spark strips one `/` and adds it back: `/` stays `/`.
+        return (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/"
     }
 
     static func source(service: MasterService) -> MasterWebSource {
@@ -67,10 +66,17 @@ enum MasterWebUI {
     static func metricsRoutes(_ metrics: MetricsConfig, logger: Logger) -> [MetricsRoute] {
         if let problem = metrics.fileProblem { logger.error("Error loading configuration file: \(problem)") }
         var routes: [MetricsRoute] = []
+        func add(_ route: MetricsRoute, of instance: String) {
+            if let first = routes.first(where: { $0.path == route.path }) {
+                logger.warning("Metrics of the \(instance) instance are not served at \(route.path): the \(first.source) instance's are")
+            } else {
+                routes.append(route)
+            }
+        }
         for (instance, source) in [("master", MetricsRoute.Source.master), ("applications", .applications)] {
             let sinks = metrics.sinks(instance: instance)
-            if let path = sinks.jsonPath { routes.append(MetricsRoute(path: path, format: .json, source: source)) }
-            if let path = sinks.prometheusPath { routes.append(MetricsRoute(path: path, format: .prometheus, source: source)) }
+            if let path = sinks.jsonPath { add(MetricsRoute(path: path, format: .json, source: source), of: instance) }
+            if let path = sinks.prometheusPath { add(MetricsRoute(path: path, format: .prometheus, source: source), of: instance) }
             for sink in sinks.unsupported {
                 logger.warning("Metrics sink \(sink) of the \(instance) instance is not provided; only MetricsServlet and PrometheusServlet are served")
             }

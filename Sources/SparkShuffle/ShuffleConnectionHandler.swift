@@ -301,12 +301,17 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
     }
 
     /// The promise of a reply's last write: counted in `unsent` until it completes, then the
-    /// requests waiting go on.
+    /// requests waiting go on. A write that failed means the connection is going (its pending
+    /// writes fail before it says it is inactive): what waits is dropped, not read from disk.
     private func replySent(_ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
         unsent += 1
         let promise = context.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.assumeIsolated().whenComplete { _ in
+        promise.futureResult.assumeIsolated().whenComplete { result in
             self.unsent -= 1
+            guard case .success = result else {
+                self.waiting.removeAll()
+                return
+            }
             if !self.waiting.isEmpty { self.drain(context) }
         }
         return promise

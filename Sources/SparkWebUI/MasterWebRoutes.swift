@@ -117,8 +117,10 @@ public enum MasterWebRoutes {
         router.get("/json", use: json)
         // Metrics, at their paths with or without a trailing `/` (Spark redirects to the latter).
         // A path taken by a page stays the page's.
-        let taken: Set<String> = ["/", "/json", "/app", "/app/json", "/app/kill", "/driver/kill"]
-        for route in options.metrics where !taken.contains(route.path) && !route.path.hasPrefix("/proxy/") && !route.path.hasPrefix("/json/") {
+        // Two sinks at one path: the first is served (as Jetty serves the first handler).
+        var taken: Set<String> = ["/", "/json", "/app", "/app/json", "/app/kill", "/driver/kill"]
+        for route in options.metrics where !route.path.hasPrefix("/proxy/") && !route.path.hasPrefix("/json/") {
+            guard taken.insert(route.path).inserted else { continue }
             router.get(RouterPath(route.path)) { _, _ -> Response in
                 guard let master = await source.snapshot() else { return starting() }
                 let gauges = switch route.source {

@@ -45,10 +45,10 @@ public enum MetricsDocument {
         var output = ""
         for gauge in sorted(gauges) {
             guard case .number(let number) = gauge.value else { continue }
-            // Java's `replaceAll("[^a-zA-Z0-9]", "_")` works on UTF-16 units.
-            let key = "metrics_" + String(decoding: gauge.name.utf16.map { unit -> UInt8 in
-                switch unit {
-                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: UInt8(unit)
+            // Java's `replaceAll("[^a-zA-Z0-9]", "_")`: one `_` a code point.
+            let key = "metrics_" + String(decoding: gauge.name.unicodeScalars.map { scalar -> UInt8 in
+                switch scalar.value {
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: UInt8(scalar.value)
                 default: UInt8(ascii: "_")
                 }
             }, as: UTF8.self) + "_"

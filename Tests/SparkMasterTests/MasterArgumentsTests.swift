@@ -7,6 +7,7 @@ import SparkDaemon
 @testable import SparkMaster
 @testable import SparkMasterServer
 import SparkModel
+import SparkWebUI
 import Testing
 
 @Suite struct MasterArgumentsTests {
@@ -46,6 +47,20 @@ import Testing
             #expect(settings.webUiBindHost == expected)
         }
         #expect(MasterService.Settings(host: "127.0.0.1", port: 1, webUiPort: 2).webUiBindHost == nil)
+    }
+
+    /// The UI's URL given to workers: the reverse proxy's with one trailing `/`, as Spark's
+    /// `Master.onStart` makes it (`/` stays `/`); the bound address without the proxy.
+    @Test func theAdvertisedWebUIURL() {
+        let bound = "http://m1:8080"
+        func advertised(_ proxy: Bool, _ url: String?) -> String {
+            MasterWebUI.advertisedURL(options: MasterWebOptions(reverseProxy: proxy, reverseProxyURL: url), bound: bound)
+        }
+        #expect(advertised(false, "https://gw/spark") == bound)
+        #expect(advertised(true, nil) == bound)
+        #expect(advertised(true, "https://gw/spark") == "https://gw/spark/")
+        #expect(advertised(true, "https://gw/spark/") == "https://gw/spark/")
+        #expect(advertised(true, "/") == "/")
     }
 
     @Test func badArgumentsAreUsageErrors() {

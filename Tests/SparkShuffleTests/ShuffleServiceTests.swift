@@ -373,6 +373,13 @@ import Testing
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) { held.append((data, promise)) }
         func flush(context: ChannelHandlerContext) {}
 
+        /// Fails what is held, as a closing channel fails its pending writes.
+        func failAll() {
+            let writes = held
+            held = []
+            for (_, promise) in writes { promise?.fail(ChannelError.ioOnClosedChannel) }
+        }
+
         /// Sends what is held; writes made while their promises complete are held in turn.
         func release() {
             let writes = held
@@ -429,6 +436,19 @@ import Testing
             }
             #expect(rounds == (count + ShuffleConnectionHandler.maxUnsentReplies - 1) / ShuffleConnectionHandler.maxUnsentReplies)
             #expect(received == (0..<count).map { .chunkFetchSuccess(streamId: streamId, chunkIndex: Int32($0), body: ByteBuffer(string: "block \($0)")) })
+
+            // Replies that fail (the connection is closing) stop the rest: nothing more is read
+            // from disk or written for the requests still waiting.
+            let (again, _) = try streamHandle(try {
+                try channel.writeInbound(TransportFrame.rpcRequest(
+                    requestId: 3, body: Self.fetch("app-1", "7", shuffleId: 1, blocks: [(5, (0..<Int32(count)).map { $0 })])))
+                holding.release()
+                return try Self.written(channel).last
+            }())
+            for index in 0..<Int32(count) { try channel.writeInbound(TransportFrame.chunkFetchRequest(streamId: again, chunkIndex: index)) }
+            #expect(holding.held.count == ShuffleConnectionHandler.maxUnsentReplies)
+            holding.failAll()
+            #expect(holding.held.isEmpty)
         }
     }
 }

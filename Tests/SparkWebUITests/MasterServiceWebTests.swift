@@ -106,6 +106,23 @@ struct MasterServiceWebTests {
         for channel in taken { try await channel.close().get() }
     }
 
+    /// Sinks of both instances at one path (Prometheus for `*` only, the applications' JSON at
+    /// the master's path): the master's are served there, and the master starts.
+    @Test(.timeLimit(.minutes(1)))
+    func metricsSinksSharingAPathServeTheFirst() async throws {
+        try await Self.withMaster(conf: [
+            "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
+            "spark.metrics.conf.*.sink.prometheusServlet.path": "/metrics/prometheus",
+            "spark.metrics.conf.applications.sink.servlet.path": "/metrics/master/json/",
+        ]) { _, endpoints in
+            let prometheus = try await HTTP.request(port: endpoints.webUiPort, "/metrics/prometheus")
+            #expect(prometheus.status == 200)
+            #expect(prometheus.text.hasPrefix("metrics_master_aliveWorkers_Number{type=\"gauges\"} 0\n"))
+            let json = try await HTTP.request(port: endpoints.webUiPort, "/metrics/master/json")
+            #expect(json.text.contains("\"master.workers\":{\"value\":0}"))
+        }
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func settingsFromSparkConf() async throws {
         let driver = try await FakeDriver.start()

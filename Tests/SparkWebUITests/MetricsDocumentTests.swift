@@ -30,6 +30,8 @@ import Testing
             metrics_worker_memFree_MB_Value{type="gauges"} 1536
 
             """)
+        // One `_` a code point, as Java's regex replaces it, even outside the BMP.
+        #expect(MetricsDocument.prometheus([("application.app😀.1.cores", .number(1))]).hasPrefix("metrics_application_app__1_cores_Number"))
     }
 
     @Test func workerGauges() {
