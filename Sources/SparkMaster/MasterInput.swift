@@ -29,6 +29,8 @@ public enum MasterInput: Sendable {
     case killApplication(id: String)
     /// The web UI asks to kill a driver.
     case killDriver(id: String)
+    /// The web UI decommissions these workers (Spark: `DecommissionWorkers`, from `/workers/kill/`).
+    case decommissionWorkers(ids: [String])
     /// The record of an `.admit` action was stored.
     case stored(Admission)
     /// The record of an `.admit` action could not be stored; `reason` is the store's error.

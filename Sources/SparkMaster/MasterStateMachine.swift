@@ -86,6 +86,14 @@ public struct MasterStateMachine: Sendable {
             }
         case .killDriver(let id):
             _ = killDriver(id, now: now, &actions)
+        case .decommissionWorkers(let ids):
+            // Spark: each worker known is decommissioned here and told so.
+            guard state != .standby else { break }
+            for id in ids {
+                guard let serial = idToWorker[id], let worker = workers[serial] else { continue }
+                decommissionWorker(serial, &actions)
+                actions.append(.send(.decommissionWorker, to: worker.endpoint))
+            }
         case .stored(.worker(let worker, let masterAddress)):
             admitWorker(worker, masterAddress: masterAddress, now: now, &actions)
         case .stored(.application(let app)):
@@ -462,6 +470,13 @@ public struct MasterStateMachine: Sendable {
         }
         actions.append(.persist(.removeWorker(id: worker.id)))
         schedule(now: now, &actions)
+    }
+
+    /// The workers registered from any of `hosts` (compared without case), as Spark's master
+    /// finds them by address for `DecommissionWorkersOnHosts`.
+    public func workerIds(onHosts hosts: [String]) -> [String] {
+        let wanted = Set(hosts.map { $0.lowercased() })
+        return addressToWorker.compactMap { address, serial in wanted.contains(address.host.lowercased()) ? workers[serial]?.id : nil }.sorted()
     }
 
     mutating func decommissionWorker(_ serial: Int, _ actions: inout [MasterAction]) {

@@ -221,6 +221,18 @@ public final class MasterService: Service, Sendable {
     /// Asks the master to kill a cluster-mode driver, as the web UI's kill button does.
     public func killDriver(id: String) { eventSink.yield(.input(.killDriver(id: id))) }
 
+    /// Decommissions the workers registered from `hosts` (Spark: `DecommissionWorkersOnHosts`):
+    /// how many there are; none while this master does not lead.
+    public func decommissionWorkers(onHosts hosts: [String]) async -> Int {
+        guard let master = await snapshot(), master.state != .standby else { return 0 }
+        let ids = master.workerIds(onHosts: hosts)
+        if !ids.isEmpty {
+            logger.info("Decommissioning the workers \(ids.joined(separator: ", ")) on \(hosts.joined(separator: ", "))")
+            eventSink.yield(.input(.decommissionWorkers(ids: ids)))
+        }
+        return ids.count
+    }
+
     public func run() async throws {
         do {
             try await serve()

@@ -14,7 +14,7 @@ import SparkWebUI
 /// `SparkWebUI.MasterWebRoutes` (see there for the list), configured from `spark.*` settings.
 enum MasterWebUI {
     /// `options`: from `options(settings:restPort:logger:)`.
-    static func router(service: MasterService, options: MasterWebOptions) -> Router<BasicRequestContext> {
+    static func router(service: MasterService, options: MasterWebOptions) -> Router<MasterRequestContext> {
         MasterWebRoutes.router(source: source(service: service), options: options)
     }
 
@@ -34,7 +34,8 @@ enum MasterWebUI {
             snapshot: { await service.snapshot() },
             now: { MasterService.now() },
             killApplication: { service.killApplication(id: $0) },
-            killDriver: { service.killDriver(id: $0) })
+            killDriver: { service.killDriver(id: $0) },
+            decommissionWorkersOnHosts: { await service.decommissionWorkers(onHosts: $0) })
     }
 
     /// Spark: `spark.ui.killEnabled`, `spark.ui.reverseProxy`, `spark.ui.reverseProxyUrl`,
@@ -57,6 +58,9 @@ enum MasterWebUI {
             reverseProxyURL: proxyURL, zoneName: LocalTimeZone.current().abbreviation, version: settings.release)
         options.metrics = metricsRoutes(settings.metrics, logger: logger)
         options.title = conf["spark.master.ui.title"]
+        options.decommission = flag("spark.decommission.enabled", false)
+            ? MasterWebOptions.DecommissionAccess(rawValue: (conf["spark.master.ui.decommission.allow.mode"] ?? "LOCAL").uppercased()) ?? .deny
+            : nil
         options.historyServerURL = conf["spark.master.ui.historyServerUrl"].flatMap { $0.isEmpty ? nil : $0 }
         return options
     }

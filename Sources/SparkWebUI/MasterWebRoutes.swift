@@ -13,15 +13,19 @@ public struct MasterWebSource: Sendable {
     public var killApplication: @Sendable (String) -> Void
     /// Nil when the shell cannot kill drivers: the buttons are hidden and the POST answers 501.
     public var killDriver: (@Sendable (String) -> Void)?
+    /// Decommissions the workers on the given hosts and says how many; nil when the shell cannot.
+    public var decommissionWorkersOnHosts: (@Sendable ([String]) async -> Int)?
 
     public init(
         snapshot: @escaping @Sendable () async -> MasterStateMachine?, now: @escaping @Sendable () -> Int64,
-        killApplication: @escaping @Sendable (String) -> Void, killDriver: (@Sendable (String) -> Void)?
+        killApplication: @escaping @Sendable (String) -> Void, killDriver: (@Sendable (String) -> Void)?,
+        decommissionWorkersOnHosts: (@Sendable ([String]) async -> Int)? = nil
     ) {
         self.snapshot = snapshot
         self.now = now
         self.killApplication = killApplication
         self.killDriver = killDriver
+        self.decommissionWorkersOnHosts = decommissionWorkersOnHosts
     }
 }
 
@@ -52,6 +56,16 @@ public struct MasterWebOptions: Sendable {
     public var title: String?
     /// `spark.master.ui.historyServerUrl`.
     public var historyServerURL: String?
+    /// Who may decommission workers by `POST /workers/kill/` (`spark.master.ui.decommission.allow.mode`),
+    /// nil without `spark.decommission.enabled`.
+    public var decommission: DecommissionAccess?
+
+    public enum DecommissionAccess: String, Sendable {
+        /// Requests from a loopback address only (Spark's default).
+        case local = "LOCAL"
+        case allow = "ALLOW"
+        case deny = "DENY"
+    }
 
     public init(
         killEnabled: Bool = true, restURL: String? = nil, reverseProxy: Bool = false, reverseProxyURL: String? = nil,
@@ -86,16 +100,16 @@ public struct MasterWebOptions: Sendable {
 ///   when `spark.ui.killEnabled`; redirect back to `/`
 /// - `/proxy/<workerId or appId>/…` the worker's or driver's UI, with `spark.ui.reverseProxy`
 public enum MasterWebRoutes {
-    public static func router(source: MasterWebSource, options: MasterWebOptions) -> Router<BasicRequestContext> {
+    public static func router(source: MasterWebSource, options: MasterWebOptions) -> Router<MasterRequestContext> {
         // HEAD of every page answers as its GET would, without the body.
-        let router = Router(options: .autoGenerateHeadEndpoints)
+        let router = Router(context: MasterRequestContext.self, options: .autoGenerateHeadEndpoints)
         if options.gzip { router.add(middleware: GzipMiddleware()) }
         add(to: router, source: source, options: options)
         return router
     }
 
     /// Adds the routes to an existing router.
-    public static func add(to router: Router<BasicRequestContext>, source: MasterWebSource, options: MasterWebOptions) {
+    public static func add(to router: Router<MasterRequestContext>, source: MasterWebSource, options: MasterWebOptions) {
         var settings = options.pageOptions
         settings.canKillDrivers = source.killDriver != nil
         let pageOptions = settings
@@ -108,7 +122,7 @@ public enum MasterWebRoutes {
             return WebResponses.html(MasterPage.render(master, now: source.now(), options: pageOptions))
         }
 
-        let json: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
+        let json: @Sendable (Request, MasterRequestContext) async throws -> Response = { _, _ in
             guard let master = await source.snapshot() else { return starting() }
             return WebResponses.json(
                 MasterStatusJSON.render(master, now: source.now(), zoneName: options.zoneName), contentType: options.jsonContentType)
@@ -188,9 +202,28 @@ public enum MasterWebRoutes {
             return try await kill(request, context: context, options: options, killDriver)
         }
 
+        // Spark: `POST /workers/kill/?host=<host>[&host=…]` decommissions the workers on those hosts.
+        router.post("/workers/kill") { request, context -> Response in
+            let allowed = switch options.decommission {
+            case .allow?: true
+            case .local?: context.remoteAddress.map(Self.isLoopback) ?? false
+            case .deny?, nil: false
+            }
+            guard allowed, let decommission = source.decommissionWorkersOnHosts else {
+                return WebResponses.text("Decommissioning workers is not allowed\n", status: .methodNotAllowed)
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            let form = FormData(request.uri.query ?? "").fields + FormData(String(buffer: body)).fields
+            let hosts = form.filter { $0.0 == "host" }.map(\.1)
+            let count = await decommission(hosts)
+            guard count > 0 else { return WebResponses.text("No worker on \(hosts.joined(separator: ", "))\n", status: .notFound) }
+            return WebResponses.text("Decommissioning \(count) worker\(count == 1 ? "" : "s")\n")
+        }
+
         if options.reverseProxy {
             let proxy = ReverseProxy(client: options.proxyClient, reverseProxyURL: options.reverseProxyURL)
-            let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            let handler: @Sendable (Request, MasterRequestContext) async throws -> Response = { request, _ in
                 let target = request.head.path ?? request.uri.path
                 guard let split = ReverseProxy.split(target: target) else { return WebResponses.text("Not found\n", status: .notFound) }
                 guard let master = await source.snapshot() else { return starting() }
@@ -220,13 +253,20 @@ public enum MasterWebRoutes {
         return nil
     }
 
+    /// 127.0.0.0/8, `::1`, or either as an IPv4-mapped IPv6 address.
+    static func isLoopback(_ address: SocketAddress) -> Bool {
+        guard var ip = address.ipAddress?.lowercased() else { return false }
+        if ip.hasPrefix("::ffff:") { ip.removeFirst("::ffff:".count) }
+        return ip == "::1" || ip.hasPrefix("127.")
+    }
+
     static func killDisabled() -> Response {
         WebResponses.text("Killing is disabled (spark.ui.killEnabled=false)\n", status: .methodNotAllowed)
     }
 
     /// Spark: `handleAppKillRequest`, `handleDriverKillRequest` — acts only with `terminate=true`.
     static func kill(
-        _ request: Request, context: BasicRequestContext, options: MasterWebOptions, _ action: @Sendable (String) -> Void
+        _ request: Request, context: MasterRequestContext, options: MasterWebOptions, _ action: @Sendable (String) -> Void
     ) async throws -> Response {
         guard options.killEnabled else { return killDisabled() }
         // A form posted from another site (cross-site request forgery) is refused.

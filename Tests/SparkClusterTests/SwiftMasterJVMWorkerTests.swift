@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SparkTestKit
 import Testing
 
@@ -68,5 +71,28 @@ struct SwiftMasterJVMWorkerTests {
         // Still running: decommissioning is not an exit.
         try await Task.sleep(for: .milliseconds(500))
         #expect(worker.isRunning)
+    }
+
+    /// Spark's decommission endpoint on our master: `POST /workers/kill/?host=127.0.0.1` from the
+    /// master's own host decommissions the JVM worker there, which hears of it.
+    @Test func workersAreDecommissionedByHost() async throws {
+        let cluster = try ClusterHarness(name: "decommission-by-host")
+        defer { cluster.stopAll() }
+        let enabled = ["-Dspark.decommission.enabled=true"]
+        try await cluster.startMaster(options: enabled)
+        let worker = try await cluster.startWorker(.jvm, options: enabled)
+        try await worker.waitForLog("Successfully registered with master", timeout: .seconds(60))
+        func post(_ host: String) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(cluster.masterWebUIPort)/workers/kill/?host=\(host)")!)
+            request.httpMethod = "POST"
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        #expect(try await post("elsewhere.example") == 404)
+        #expect(try await post("127.0.0.1") == 200)
+        try await worker.waitForLog("Decommission worker worker-", timeout: .seconds(30))
+        try await cluster.waitForMasterLog("Decommissioning worker worker-", timeout: .seconds(30))
+        let json = try await cluster.masterJSON()
+        #expect((json["workers"] as? [[String: Any]])?.first?["state"] as? String == "DECOMMISSIONED")
     }
 }

@@ -337,6 +337,31 @@ import Testing
         #expect(actions.contains(.persist(.removeWorker(id: "worker-20261126010156-127.0.0.1-7078"))))
     }
 
+    /// The web UI's decommission (Spark: `DecommissionWorkersOnHosts`, then `DecommissionWorkers`):
+    /// the workers on the hosts, found by address, are marked DECOMMISSIONED, their executors'
+    /// drivers told, and each worker sent `DecommissionWorker`; a standby master does nothing.
+    @Test func workersDecommissionedByHost() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 2, memory: 4096)
+        let (appId, registered) = harness.addApp(port: 5001)
+        #expect(registered.launches.count == 1)
+        let workerId = "worker-20261126010156-127.0.0.1-7078"
+        #expect(harness.master.workerIds(onHosts: ["elsewhere", "127.0.0.1"]) == [workerId])
+        #expect(harness.master.workerIds(onHosts: ["LOCALHOST", "10.0.0.1"]).isEmpty)
+
+        let actions = harness.handle(.decommissionWorkers(ids: [workerId, "worker-unknown"]))
+        #expect(harness.master.workerList.map(\.state) == [.decommissioned])
+        #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [.decommissionWorker])
+        #expect(actions.sent(to: MasterHarness.driverRef(port: 5001)).contains {
+            if case .executorUpdated(let update) = $0 { update.state == .decommissioned && update.workerHost == "127.0.0.1" } else { false }
+        })
+        #expect(harness.master.apps[appId]?.executors.isEmpty == true)
+        #expect(actions.contains(.persist(.removeWorker(id: workerId))))
+
+        var standby = MasterHarness(elect: false)
+        #expect(standby.handle(.decommissionWorkers(ids: [workerId])).messages.isEmpty)
+    }
+
     @Test func losingLeadershipExits() {
         var harness = MasterHarness()
         #expect(harness.master.handle(.revokedLeadership, now: harness.now).contains(.exit(code: 0)))

@@ -8,7 +8,7 @@ import Testing
 /// violation, at desktop and phone widths. Set `WEBUI_SCREENSHOTS=<dir>` to keep the screenshots.
 @Suite(.serialized, .enabled(if: Chromium.executable() != nil))
 struct BrowserTests {
-    static func router() -> (Router<BasicRequestContext>, running: String) {
+    static func router() -> (Router<MasterRequestContext>, running: String) {
         let (fixture, running, _) = MasterFixture.busy()
         let master = fixture.master
         let now = fixture.now

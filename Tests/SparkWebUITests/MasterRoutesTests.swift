@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import NIOConcurrencyHelpers
 import SparkMaster
 import SparkModel
@@ -140,6 +141,49 @@ struct MasterRoutesTests {
         try await serve(MasterWebOptions(reverseProxy: true, reverseProxyURL: "https://gw.example/spark/")) { port in
             let killed = try await HTTP.request("POST", port: port, "/app/kill/", body: "id=\(running)&terminate=true")
             #expect(killed.header("Location") == "https://gw.example/spark/")
+        }
+    }
+
+    /// `POST /workers/kill/?host=…` (Spark's decommission endpoint): only with
+    /// `spark.decommission.enabled`, as `spark.master.ui.decommission.allow.mode` allows, the hosts
+    /// from the query and the form; 200 when workers were found, 404 when none.
+    @Test func decommissioningWorkersByHost() async throws {
+        let asked = NIOLockedValueBox<[[String]]>([])
+        let master = fixture.master
+        let source = MasterWebSource(
+            snapshot: { master }, now: { 0 }, killApplication: { _ in }, killDriver: nil,
+            decommissionWorkersOnHosts: { hosts in
+                asked.withLockedValue { $0.append(hosts) }
+                return hosts.contains("127.0.0.1") ? 2 : 0
+            })
+        func serve(_ access: MasterWebOptions.DecommissionAccess?, _ body: (Int) async throws -> Void) async throws {
+            var options = MasterWebOptions()
+            options.decommission = access
+            try await TestServer.run(MasterWebRoutes.router(source: source, options: options), body)
+        }
+        for access in [MasterWebOptions.DecommissionAccess?.none, .deny] {
+            try await serve(access) { port in
+                let refused = try await HTTP.request("POST", port: port, "/workers/kill/?host=127.0.0.1")
+                #expect(refused.status == 405)
+            }
+        }
+        #expect(asked.withLockedValue { $0 }.isEmpty)
+        for access in [MasterWebOptions.DecommissionAccess.allow, .local] {
+            try await serve(access) { port in
+                let done = try await HTTP.request(
+                    "POST", port: port, "/workers/kill/?host=127.0.0.1", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: "host=other.example")
+                #expect(done.status == 200)
+                #expect(done.text == "Decommissioning 2 workers\n")
+                let none = try await HTTP.request("POST", port: port, "/workers/kill?host=nowhere.example")
+                #expect(none.status == 404)
+            }
+        }
+        #expect(asked.withLockedValue { $0 } == [["127.0.0.1", "other.example"], ["nowhere.example"], ["127.0.0.1", "other.example"], ["nowhere.example"]])
+        // LOCAL: loopback peers only (this test's client is one).
+        for (ip, loopback) in [("127.0.0.1", true), ("::1", true), ("::ffff:127.0.0.9", true), ("10.1.2.3", false), ("::ffff:10.1.2.3", false)] {
+            let address = try SocketAddress(ipAddress: ip, port: 1)
+            #expect(MasterWebRoutes.isLoopback(address) == loopback, "\(ip)")
         }
     }
 

@@ -99,7 +99,7 @@ struct ReverseProxyTests {
 
     /// The master's routes over a master that knows one worker and one running application whose
     /// UIs are the backend on `backendPort`.
-    static func masterRouter(backendPort: Int, options: MasterWebOptions) -> (Router<BasicRequestContext>, workerId: String, appId: String) {
+    static func masterRouter(backendPort: Int, options: MasterWebOptions) -> (Router<MasterRequestContext>, workerId: String, appId: String) {
         var fixture = MasterFixture()
         fixture.addWorker(port: 41867, cores: 2, memory: 2048, webUi: "http://127.0.0.1:\(backendPort)")
         let appId = fixture.addApp(port: 50001, MasterFixture.application(appUiUrl: "http://127.0.0.1:\(backendPort)"))

@@ -32,7 +32,9 @@ enum ServiceRunner {
 /// Hummingbird applications on loopback ports.
 enum TestServer {
     /// `router` on a free port for the duration of `body`.
-    static func run<T: Sendable>(_ router: Router<BasicRequestContext>, _ body: (_ port: Int) async throws -> T) async throws -> T {
+    static func run<T: Sendable, Context: InitializableFromSource<ApplicationRequestContextSource>>(
+        _ router: Router<Context>, _ body: (_ port: Int) async throws -> T
+    ) async throws -> T {
         let port = try freePort()
         let (app, started) = application(router, port: port)
         return try await ServiceRunner.run([app]) {
@@ -43,8 +45,8 @@ enum TestServer {
     }
 
     /// `backend` on `backendPort` and `router` on a free port, for the duration of `body`.
-    static func runPair<T: Sendable>(
-        _ backend: Router<BasicRequestContext>, on backendPort: Int, _ router: Router<BasicRequestContext>,
+    static func runPair<T: Sendable, Context: InitializableFromSource<ApplicationRequestContextSource>>(
+        _ backend: Router<BasicRequestContext>, on backendPort: Int, _ router: Router<Context>,
         _ body: (_ port: Int) async throws -> T
     ) async throws -> T {
         let port = try freePort()
@@ -59,7 +61,9 @@ enum TestServer {
         }
     }
 
-    static func application(_ router: Router<BasicRequestContext>, port: Int) -> (some Service, AsyncStream<Void>) {
+    static func application<Context: InitializableFromSource<ApplicationRequestContextSource>>(
+        _ router: Router<Context>, port: Int
+    ) -> (some Service, AsyncStream<Void>) {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
         let (started, startedSink) = AsyncStream<Void>.makeStream()
