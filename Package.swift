@@ -115,8 +115,9 @@ let package = Package(
             name: "SparkRPC",
             dependencies: [
                 "SparkProtocol", "SparkTransport", "JavaSerialization", "SparkModel", "SparkConfig", nioCore, nioPosix, logging,
-                // spark.network.crypto: X25519, HKDF, AES-GCM for the handshake; AES-CTR for the connection.
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                // spark.network.crypto: X25519, HKDF, AES-GCM for the handshake; AES-CTR for the connection,
+                // on the BoringSSL swift-nio-ssl builds (CNIOBoringSSL; swift-crypto's API would link Foundation).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(

@@ -1,4 +1,3 @@
-import Crypto
 import NIOCore
 
 /// `spark.network.crypto.enabled=true`: Spark's AES-based authentication and the encryption of the
@@ -97,21 +96,21 @@ struct AuthEngine {
     static let keySize = 16
 
     let appId: String
-    private let secret: SymmetricKey
+    private let secret: [UInt8]
     private let skipFinalHKDF: Bool
-    private var clientPrivateKey: Curve25519.KeyAgreement.PrivateKey?
+    private var clientPrivateKey: [UInt8]?
 
     init(appId: String, secret: String, crypto: NetworkCrypto) {
         self.appId = appId
-        self.secret = SymmetricKey(data: Array(secret.utf8))
+        self.secret = Array(secret.utf8)
         skipFinalHKDF = crypto.authEngineVersion == 1
     }
 
     /// The client's first message.
     mutating func challenge() throws(Failure) -> AuthMessage {
-        let privateKey = Curve25519.KeyAgreement.PrivateKey()
+        let (privateKey, publicKey) = BoringCrypto.x25519KeyPair()
         clientPrivateKey = privateKey
-        return try encrypt(publicKey: Array(privateKey.publicKey.rawRepresentation), transcript: [])
+        return try encrypt(publicKey: publicKey, transcript: [])
     }
 
     /// The server's answer to `challenge`, and its session keys. Throws when the challenge was not made
@@ -119,8 +118,8 @@ struct AuthEngine {
     func respond(to challenge: AuthMessage) throws(Failure) -> (AuthMessage, SessionKeys) {
         guard challenge.appId == appId else { throw Failure("the application id is different") }
         let clientPublicKey = try decrypt(challenge, transcript: [])
-        let privateKey = Curve25519.KeyAgreement.PrivateKey()
-        let response = try encrypt(publicKey: Array(privateKey.publicKey.rawRepresentation), transcript: Self.transcript(challenge))
+        let (privateKey, publicKey) = BoringCrypto.x25519KeyPair()
+        let response = try encrypt(publicKey: publicKey, transcript: Self.transcript(challenge))
         let keys = try sessionKeys(
             privateKey: privateKey, peerPublicKey: clientPublicKey, isClient: false, transcript: Self.transcript(challenge, response))
         return (response, keys)
@@ -141,58 +140,49 @@ struct AuthEngine {
         return Array(buffer.readableBytesView)
     }
 
-    private func keyEncryptingKey(salt: [UInt8], additionalData: [UInt8]) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: secret, salt: salt, info: additionalData, outputByteCount: Self.keySize)
+    /// AES-128-GCM under HKDF-SHA256(secret, salt, info: the additional data).
+    private func keyEncryptingKey(salt: [UInt8], additionalData: [UInt8]) -> BoringCrypto.AESGCM {
+        // A 16-byte key always makes a cipher.
+        BoringCrypto.AESGCM(key: BoringCrypto.hkdfSHA256(secret: secret, salt: salt, info: additionalData, count: Self.keySize))!
     }
 
+    /// The ciphertext is Tink's (and swift-crypto's) combined form: a random 12-byte nonce, the
+    /// encrypted key, the tag.
     private func encrypt(publicKey: [UInt8], transcript: [UInt8]) throws(Failure) -> AuthMessage {
-        var generator = SystemRandomNumberGenerator()
-        let salt = (0..<Self.keySize).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let salt = BoringCrypto.randomBytes(Self.keySize)
         let additionalData = Array(appId.utf8) + salt + transcript
-        do {
-            let sealed = try AES.GCM.seal(
-                publicKey, using: keyEncryptingKey(salt: salt, additionalData: additionalData), authenticating: additionalData)
-            guard let combined = sealed.combined else { throw Failure("no AES-GCM output") }
-            return AuthMessage(appId: appId, salt: salt, ciphertext: Array(combined))
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure("cannot encrypt the key: \(error)")
+        let nonce = BoringCrypto.randomBytes(BoringCrypto.AESGCM.nonceSize)
+        let sealed = publicKey.withUnsafeBytes {
+            keyEncryptingKey(salt: salt, additionalData: additionalData).seal(nonce: nonce, $0, additionalData: additionalData)
         }
+        return AuthMessage(appId: appId, salt: salt, ciphertext: nonce + sealed)
     }
 
     private func decrypt(_ message: AuthMessage, transcript: [UInt8]) throws(Failure) -> [UInt8] {
         let additionalData = Array(message.appId.utf8) + message.salt + transcript
-        let publicKey: [UInt8]
-        do {
-            let box = try AES.GCM.SealedBox(combined: message.ciphertext)
-            publicKey = Array(try AES.GCM.open(box, using: keyEncryptingKey(salt: message.salt, additionalData: additionalData),
-                                               authenticating: additionalData))
-        } catch {
-            // A wrong secret ends here: the tag does not match.
-            throw Failure("the peer's key does not decrypt with this secret")
-        }
+        let nonceSize = BoringCrypto.AESGCM.nonceSize
+        // A wrong secret ends here too: the tag does not match.
+        guard message.ciphertext.count >= nonceSize + BoringCrypto.AESGCM.tagSize,
+              let publicKey = message.ciphertext[nonceSize...].withUnsafeBytes({
+                  keyEncryptingKey(salt: message.salt, additionalData: additionalData)
+                      .open(nonce: Array(message.ciphertext[..<nonceSize]), $0, additionalData: additionalData)
+              })
+        else { throw Failure("the peer's key does not decrypt with this secret") }
         guard publicKey.count == 32 else { throw Failure("the peer's key is not an X25519 key") }
         return publicKey
     }
 
     private func sessionKeys(
-        privateKey: Curve25519.KeyAgreement.PrivateKey, peerPublicKey: [UInt8], isClient: Bool, transcript: [UInt8]
+        privateKey: [UInt8], peerPublicKey: [UInt8], isClient: Bool, transcript: [UInt8]
     ) throws(Failure) -> SessionKeys {
-        let shared: SymmetricKey
-        do {
-            let secret = try privateKey.sharedSecretFromKeyAgreement(with: .init(rawRepresentation: peerPublicKey))
-            shared = secret.withUnsafeBytes { SymmetricKey(data: $0) }
-        } catch {
-            throw Failure("no shared secret with the peer's key")
-        }
         // A low-order public key gives an all-zero secret, known to anyone (Tink refuses such keys).
-        guard shared.withUnsafeBytes({ $0.contains { $0 != 0 } }) else { throw Failure("the peer's key is of low order") }
-        func derive(_ info: [UInt8]) -> [UInt8] {
-            HKDF<SHA256>.deriveKey(inputKeyMaterial: shared, salt: transcript, info: info, outputByteCount: Self.keySize)
-                .withUnsafeBytes { Array($0) }
+        guard let shared = BoringCrypto.x25519(privateKey: privateKey, peerPublicKey: peerPublicKey) else {
+            throw Failure("the peer's key is of low order")
         }
-        let key = skipFinalHKDF ? shared.withUnsafeBytes { Array($0) } : derive(Self.derivedKeyInfo)
+        func derive(_ info: [UInt8]) -> [UInt8] {
+            BoringCrypto.hkdfSHA256(secret: shared, salt: transcript, info: info, count: Self.keySize)
+        }
+        let key = skipFinalHKDF ? shared : derive(Self.derivedKeyInfo)
         let input = derive(Self.inputIVInfo)
         let output = derive(Self.outputIVInfo)
         // The client writes with "outputIv" and reads with "inputIv"; the server the other way round.

@@ -1,4 +1,3 @@
-import Crypto
 import NIOCore
 
 /// `spark.network.crypto.cipher=AES/GCM/NoPadding`, as Spark's `GcmTransportCipher` frames it: each
@@ -23,27 +22,29 @@ struct GcmMessageCipher {
     static let noncePrefixSize = 7
     static let lengthSize = 8
 
-    private let key: SymmetricKey
+    private let key: [UInt8]
     private let keySize: Int
     var headerLength: Int { 1 + keySize + Self.noncePrefixSize }
 
     init(key: [UInt8]) {
-        self.key = SymmetricKey(data: key)
+        precondition(key.count == 16 || key.count == 32)
+        self.key = key
         keySize = key.count
     }
 
-    private func segmentKey(salt: some Sequence<UInt8>, length: Int64) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, salt: Array(salt), info: Self.lengthBytes(length), outputByteCount: keySize)
+    /// The AES-GCM key of one message: HKDF-SHA256 of the session key, its salt and its length.
+    private func segmentKey(salt: some Sequence<UInt8>, length: Int64) -> BoringCrypto.AESGCM {
+        // The key has the session key's size, 16 or 32 bytes (checked at init).
+        BoringCrypto.AESGCM(key: BoringCrypto.hkdfSHA256(secret: key, salt: Array(salt), info: Self.lengthBytes(length), count: keySize))!
     }
 
     static func lengthBytes(_ length: Int64) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: length >> (56 - 8 * $0)) }
     }
 
-    static func nonce(prefix: [UInt8], segment: UInt32, last: Bool) throws -> AES.GCM.Nonce {
-        let bytes = prefix + [UInt8(segment >> 24), UInt8(truncatingIfNeeded: segment >> 16), UInt8(truncatingIfNeeded: segment >> 8),
-                              UInt8(truncatingIfNeeded: segment), last ? 1 : 0]
-        return try AES.GCM.Nonce(data: bytes)
+    static func nonce(prefix: [UInt8], segment: UInt32, last: Bool) -> [UInt8] {
+        prefix + [UInt8(segment >> 24), UInt8(truncatingIfNeeded: segment >> 16), UInt8(truncatingIfNeeded: segment >> 8),
+                  UInt8(truncatingIfNeeded: segment), last ? 1 : 0]
     }
 
     /// The bytes `plaintext` becomes on the wire.
@@ -51,9 +52,8 @@ struct GcmMessageCipher {
         let count = plaintext.readableBytes
         let full = count / Self.plaintextSegmentSize, partial = count % Self.plaintextSegmentSize
         let length = Self.lengthSize + headerLength + full * Self.ciphertextSegmentSize + (partial > 0 ? partial + Self.tagSize : 0)
-        var generator = SystemRandomNumberGenerator()
-        let salt = (0..<keySize).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let prefix = (0..<Self.noncePrefixSize).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let salt = BoringCrypto.randomBytes(keySize)
+        let prefix = BoringCrypto.randomBytes(Self.noncePrefixSize)
         let key = segmentKey(salt: salt, length: Int64(length))
         var output = allocator.buffer(capacity: length)
         output.writeInteger(Int64(length))
@@ -65,10 +65,8 @@ struct GcmMessageCipher {
         while plaintext.readableBytes > 0 {
             let size = min(Self.plaintextSegmentSize, plaintext.readableBytes)
             let piece = plaintext.readSlice(length: size)!
-            let nonce = try Self.nonce(prefix: prefix, segment: segment, last: plaintext.readableBytes == 0)
-            let sealed = try piece.withUnsafeReadableBytes { try AES.GCM.seal($0, using: key, nonce: nonce) }
-            output.writeBytes(sealed.ciphertext)
-            output.writeBytes(sealed.tag)
+            let nonce = Self.nonce(prefix: prefix, segment: segment, last: plaintext.readableBytes == 0)
+            output.writeBytes(piece.withUnsafeReadableBytes { key.seal(nonce: nonce, $0) })
             segment += 1
         }
         return output
@@ -80,7 +78,7 @@ struct GcmMessageCipher {
         private var length: Int64 = -1
         private var read: Int64 = 0
         private var pending = ByteBuffer()
-        private var key: SymmetricKey?
+        private var key: BoringCrypto.AESGCM?
         private var prefix: [UInt8] = []
         private var segment: UInt32 = 0
 
@@ -121,19 +119,11 @@ struct GcmMessageCipher {
                 read += Int64(pending.readableBytes)
                 let last = read == length
                 guard pending.readableBytes >= GcmMessageCipher.tagSize else { throw Failure(description: "encrypted segment too short") }
-                do {
-                    let nonce = try GcmMessageCipher.nonce(prefix: prefix, segment: segment, last: last)
-                    let plaintext = try pending.withUnsafeReadableBytes { bytes in
-                        let split = bytes.count - GcmMessageCipher.tagSize
-                        let box = try AES.GCM.SealedBox(
-                            nonce: nonce, ciphertext: UnsafeRawBufferPointer(rebasing: bytes[..<split]),
-                            tag: UnsafeRawBufferPointer(rebasing: bytes[split...]))
-                        return try AES.GCM.open(box, using: key!)
-                    }
-                    output.writeBytes(plaintext)
-                } catch {
+                let nonce = GcmMessageCipher.nonce(prefix: prefix, segment: segment, last: last)
+                guard let plaintext = pending.withUnsafeReadableBytes({ key!.open(nonce: nonce, $0) }) else {
                     throw Failure(description: "an encrypted segment does not authenticate")
                 }
+                output.writeBytes(plaintext)
                 pending.clear()
                 guard segment < UInt32.max else { throw Failure(description: "too many segments") }
                 segment += 1

@@ -1,5 +1,4 @@
-import Crypto
-import _CryptoExtras
+import CNIOBoringSSL
 import NIOCore
 import SparkTransport
 
@@ -15,63 +14,24 @@ import Darwin
 /// `AES/CTR/NoPadding`): one key stream for the whole direction of a connection, the IV its first
 /// 128-bit big-endian counter block, so the bytes of a message may be split anywhere.
 struct CtrStream {
-    private let key: SymmetricKey
-    private var counterHigh: UInt64
-    private var counterLow: UInt64
-    /// The key stream of the block started and not used up, and how much of it is used.
-    private var block = [UInt8](repeating: 0, count: 16)
-    private var used = 16
+    private var key = AES_KEY()
+    /// The next counter block, the key stream of the block in use and how much of it is used
+    /// (BoringSSL's `AES_ctr128_encrypt` state: the counter carries over all 128 bits).
+    private var counter: [UInt8]
+    private var keyStream = [UInt8](repeating: 0, count: 16)
+    private var used: UInt32 = 0
 
     init(key: [UInt8], iv: [UInt8]) {
         precondition(iv.count == 16 && [16, 24, 32].contains(key.count))
-        self.key = SymmetricKey(data: key)
-        counterHigh = iv[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-        counterLow = iv[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    private var nonce: AES._CTR.Nonce {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<8 {
-            bytes[index] = UInt8(truncatingIfNeeded: counterHigh >> (56 - 8 * index))
-            bytes[8 + index] = UInt8(truncatingIfNeeded: counterLow >> (56 - 8 * index))
-        }
-        // 16 bytes is always a valid nonce.
-        return try! AES._CTR.Nonce(nonceBytes: bytes)
-    }
-
-    private mutating func advance(blocks: Int) {
-        let (low, overflow) = counterLow.addingReportingOverflow(UInt64(blocks))
-        counterLow = low
-        if overflow { counterHigh &+= 1 }
+        let done = AES_set_encrypt_key(key, UInt32(key.count * 8), &self.key)
+        precondition(done == 0, "BoringSSL's AES_set_encrypt_key failed")
+        counter = iv
     }
 
     /// Encrypts (or decrypts: the same operation) `bytes` in place.
     mutating func apply(_ bytes: UnsafeMutableRawBufferPointer) {
-        var offset = 0
-        while used < 16, offset < bytes.count {
-            bytes[offset] ^= block[used]
-            used += 1
-            offset += 1
-        }
-        let whole = (bytes.count - offset) / 16 * 16
-        if whole > 0 {
-            let region = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + whole)])
-            // The key has a valid size (checked at init), so this does not throw.
-            let output = try! AES._CTR.encrypt(region, using: key, nonce: nonce)
-            output.withUnsafeBytes { bytes.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: whole) }
-            advance(blocks: whole / 16)
-            offset += whole
-        }
-        if offset < bytes.count {
-            block = Array(try! AES._CTR.encrypt([UInt8](repeating: 0, count: 16), using: key, nonce: nonce))
-            advance(blocks: 1)
-            used = 0
-            while offset < bytes.count {
-                bytes[offset] ^= block[used]
-                used += 1
-                offset += 1
-            }
-        }
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return }
+        AES_ctr128_encrypt(base, base, bytes.count, &key, &counter, &keyStream, &used)
     }
 
     mutating func apply(_ buffer: inout ByteBuffer) {

@@ -1,0 +1,111 @@
+import CNIOBoringSSL
+
+/// The primitives of Spark's AES-based authentication and encryption (`spark.network.crypto`), on
+/// BoringSSL's C API: the copy swift-nio-ssl builds. swift-crypto's Swift API would do the same
+/// work but imports Foundation, whose CoreFoundation initialises itself at every start of a daemon
+/// that links it, encrypting or not; this keeps the daemons free of Foundation.
+enum BoringCrypto {
+    /// Bytes from BoringSSL's generator (the system's, reseeded).
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let done = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, $0.count) }
+        precondition(done == 1, "BoringSSL's RAND_bytes failed")
+        return bytes
+    }
+
+    /// A fresh X25519 key pair, 32 bytes each.
+    static func x25519KeyPair() -> (privateKey: [UInt8], publicKey: [UInt8]) {
+        var publicKey = [UInt8](repeating: 0, count: 32)
+        var privateKey = [UInt8](repeating: 0, count: 32)
+        X25519_keypair(&publicKey, &privateKey)
+        return (privateKey, publicKey)
+    }
+
+    /// The X25519 shared secret; nil when either key is not 32 bytes or the peer's key is of low
+    /// order (the secret would be all zeros, known to anyone).
+    static func x25519(privateKey: [UInt8], peerPublicKey: [UInt8]) -> [UInt8]? {
+        guard privateKey.count == 32, peerPublicKey.count == 32 else { return nil }
+        var shared = [UInt8](repeating: 0, count: 32)
+        guard X25519(&shared, privateKey, peerPublicKey) == 1, shared.contains(where: { $0 != 0 }) else { return nil }
+        return shared
+    }
+
+    /// HKDF-SHA256 (RFC 5869) of `count` bytes.
+    static func hkdfSHA256(secret: [UInt8], salt: [UInt8], info: [UInt8], count: Int) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: count)
+        let done = output.withUnsafeMutableBufferPointer { out in
+            secret.withUnsafeBufferPointer { secret in
+                salt.withUnsafeBufferPointer { salt in
+                    info.withUnsafeBufferPointer { info in
+                        HKDF(out.baseAddress, count, EVP_sha256(), secret.baseAddress, secret.count, salt.baseAddress, salt.count,
+                             info.baseAddress, info.count)
+                    }
+                }
+            }
+        }
+        precondition(done == 1, "BoringSSL's HKDF failed")
+        return output
+    }
+
+    /// AES-GCM with a 16-byte key (AES-128) or a 32-byte one (AES-256), 12-byte nonces and 16-byte
+    /// tags written after the ciphertext.
+    final class AESGCM {
+        static let nonceSize = 12
+        static let tagSize = 16
+        private var context = EVP_AEAD_CTX()
+
+        /// Nil for a key of another size.
+        init?(key: [UInt8]) {
+            let aead: OpaquePointer?
+            switch key.count {
+            case 16: aead = EVP_aead_aes_128_gcm()
+            case 32: aead = EVP_aead_aes_256_gcm()
+            default: return nil
+            }
+            let done = key.withUnsafeBufferPointer { key in
+                EVP_AEAD_CTX_init(&context, aead, key.baseAddress, key.count, Self.tagSize, nil)
+            }
+            guard done == 1 else { return nil }
+        }
+
+        deinit { EVP_AEAD_CTX_cleanup(&context) }
+
+        /// `plaintext` sealed under `nonce`: its ciphertext, then the tag.
+        func seal(nonce: [UInt8], _ plaintext: UnsafeRawBufferPointer, additionalData: [UInt8] = []) -> [UInt8] {
+            precondition(nonce.count == Self.nonceSize)
+            var output = [UInt8](repeating: 0, count: plaintext.count + Self.tagSize)
+            var written = 0
+            let done = output.withUnsafeMutableBufferPointer { out in
+                nonce.withUnsafeBufferPointer { nonce in
+                    additionalData.withUnsafeBufferPointer { additional in
+                        EVP_AEAD_CTX_seal(
+                            &context, out.baseAddress, &written, out.count, nonce.baseAddress, nonce.count,
+                            plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count,
+                            additional.baseAddress, additional.count)
+                    }
+                }
+            }
+            precondition(done == 1 && written == output.count, "BoringSSL's AES-GCM seal failed")
+            return output
+        }
+
+        /// The plaintext of `sealed` (ciphertext, then tag); nil when it does not authenticate.
+        func open(nonce: [UInt8], _ sealed: UnsafeRawBufferPointer, additionalData: [UInt8] = []) -> [UInt8]? {
+            guard nonce.count == Self.nonceSize, sealed.count >= Self.tagSize else { return nil }
+            var output = [UInt8](repeating: 0, count: sealed.count - Self.tagSize)
+            var written = 0
+            let done = output.withUnsafeMutableBufferPointer { out in
+                nonce.withUnsafeBufferPointer { nonce in
+                    additionalData.withUnsafeBufferPointer { additional in
+                        EVP_AEAD_CTX_open(
+                            &context, out.baseAddress, &written, out.count, nonce.baseAddress, nonce.count,
+                            sealed.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed.count,
+                            additional.baseAddress, additional.count)
+                    }
+                }
+            }
+            guard done == 1, written == output.count else { return nil }
+            return output
+        }
+    }
+}
