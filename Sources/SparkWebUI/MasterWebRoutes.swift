@@ -202,23 +202,25 @@ public enum MasterWebRoutes {
             return try await kill(request, context: context, options: options, killDriver)
         }
 
-        // Spark: `POST /workers/kill/?host=<host>[&host=…]` decommissions the workers on those hosts.
-        router.post("/workers/kill") { request, context -> Response in
-            let allowed = switch options.decommission {
-            case .allow?: true
-            case .local?: context.remoteAddress.map(Self.isLoopback) ?? false
-            case .deny?, nil: false
+        // Spark: `POST /workers/kill/?host=<host>[&host=…]` decommissions the workers on those hosts;
+        // the path exists only with `spark.decommission.enabled`, and a caller the mode does not
+        // allow gets 403 (Spark 4).
+        if let access = options.decommission, let decommission = source.decommissionWorkersOnHosts {
+            // LOCAL: from an address of this machine (Spark: loopback, wildcard or an interface's).
+            let ownAddresses = Self.ownAddresses()
+            router.post("/workers/kill") { request, context -> Response in
+                let allowed = switch access {
+                case .allow: true
+                case .local: context.remoteAddress.map { Self.isLocal($0, ownAddresses: ownAddresses) } ?? false
+                case .deny: false
+                }
+                guard allowed else { return WebResponses.text("Decommissioning workers is not allowed\n", status: .forbidden) }
+                // A form posted from another site (cross-site request forgery) is refused, as kills are.
+                if request.headers[HTTPField.Name("Sec-Fetch-Site")!]?.lowercased() == "cross-site" {
+                    return WebResponses.text("Cross-site decommission requests are refused\n", status: .forbidden)
+                }
+                return try await decommissionWorkers(request, decommission)
             }
-            guard allowed, let decommission = source.decommissionWorkersOnHosts else {
-                return WebResponses.text("Decommissioning workers is not allowed\n", status: .methodNotAllowed)
-            }
-            var request = request
-            let body = try await request.collectBody(upTo: 64 * 1024)
-            let form = FormData(request.uri.query ?? "").fields + FormData(String(buffer: body)).fields
-            let hosts = form.filter { $0.0 == "host" }.map(\.1)
-            let count = await decommission(hosts)
-            guard count > 0 else { return WebResponses.text("No worker on \(hosts.joined(separator: ", "))\n", status: .notFound) }
-            return WebResponses.text("Decommissioning \(count) worker\(count == 1 ? "" : "s")\n")
         }
 
         if options.reverseProxy {
@@ -253,11 +255,32 @@ public enum MasterWebRoutes {
         return nil
     }
 
-    /// 127.0.0.0/8, `::1`, or either as an IPv4-mapped IPv6 address.
-    static func isLoopback(_ address: SocketAddress) -> Bool {
-        guard var ip = address.ipAddress?.lowercased() else { return false }
-        if ip.hasPrefix("::ffff:") { ip.removeFirst("::ffff:".count) }
-        return ip == "::1" || ip.hasPrefix("127.")
+    /// The hosts of the request (`host=`, from the query and the form), decommissioned.
+    static func decommissionWorkers(_ request: Request, _ decommission: @Sendable ([String]) async -> Int) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        let form = FormData(request.uri.query ?? "").fields + FormData(String(buffer: body)).fields
+        let hosts = form.filter { $0.0 == "host" }.map(\.1)
+        let count = await decommission(hosts)
+        guard count > 0 else { return WebResponses.text("No worker on \(hosts.joined(separator: ", "))\n", status: .notFound) }
+        return WebResponses.text("Decommissioning \(count) worker\(count == 1 ? "" : "s")\n")
+    }
+
+    /// Spark's `isLocal` for LOCAL: a loopback or wildcard address, or one of this machine's
+    /// interfaces (`ownAddresses`); IPv4-mapped IPv6 addresses as their IPv4 address.
+    static func isLocal(_ address: SocketAddress, ownAddresses: Set<String>) -> Bool {
+        guard let ip = address.ipAddress.map(Self.unmapped) else { return false }
+        return ip == "::1" || ip == "::" || ip == "0.0.0.0" || ip.hasPrefix("127.") || ownAddresses.contains(ip)
+    }
+
+    static func unmapped(_ ip: String) -> String {
+        let lowered = ip.lowercased()
+        return lowered.hasPrefix("::ffff:") && lowered.contains(".") ? String(lowered.dropFirst("::ffff:".count)) : lowered
+    }
+
+    /// The addresses of this machine's interfaces, as `isLocal` compares them.
+    static func ownAddresses() -> Set<String> {
+        Set(((try? System.enumerateDevices()) ?? []).compactMap { $0.address?.ipAddress.map(unmapped) })
     }
 
     static func killDisabled() -> Response {

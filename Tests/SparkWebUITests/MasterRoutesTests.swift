@@ -161,10 +161,11 @@ struct MasterRoutesTests {
             options.decommission = access
             try await TestServer.run(MasterWebRoutes.router(source: source, options: options), body)
         }
-        for access in [MasterWebOptions.DecommissionAccess?.none, .deny] {
+        // Without spark.decommission.enabled the path is not there; DENY refuses (403, as Spark 4).
+        for (access, status) in [(MasterWebOptions.DecommissionAccess?.none, 404), (.deny, 403)] {
             try await serve(access) { port in
                 let refused = try await HTTP.request("POST", port: port, "/workers/kill/?host=127.0.0.1")
-                #expect(refused.status == 405)
+                #expect(refused.status == status, "\(String(describing: access))")
             }
         }
         #expect(asked.withLockedValue { $0 }.isEmpty)
@@ -177,14 +178,23 @@ struct MasterRoutesTests {
                 #expect(done.text == "Decommissioning 2 workers\n")
                 let none = try await HTTP.request("POST", port: port, "/workers/kill?host=nowhere.example")
                 #expect(none.status == 404)
+                // A form another site's page posts is refused before anything is read.
+                let forged = try await HTTP.request(
+                    "POST", port: port, "/workers/kill/?host=127.0.0.1", headers: [("Sec-Fetch-Site", "cross-site")])
+                #expect(forged.status == 403)
             }
         }
         #expect(asked.withLockedValue { $0 } == [["127.0.0.1", "other.example"], ["nowhere.example"], ["127.0.0.1", "other.example"], ["nowhere.example"]])
         // LOCAL: loopback peers only (this test's client is one).
-        for (ip, loopback) in [("127.0.0.1", true), ("::1", true), ("::ffff:127.0.0.9", true), ("10.1.2.3", false), ("::ffff:10.1.2.3", false)] {
+        let own: Set<String> = ["10.9.8.7"]
+        for (ip, local) in [
+            ("127.0.0.1", true), ("::1", true), ("::ffff:127.0.0.9", true), ("10.9.8.7", true), ("::ffff:10.9.8.7", true),
+            ("10.1.2.3", false), ("::ffff:10.1.2.3", false), ("2001:db8::1", false),
+        ] {
             let address = try SocketAddress(ipAddress: ip, port: 1)
-            #expect(MasterWebRoutes.isLoopback(address) == loopback, "\(ip)")
+            #expect(MasterWebRoutes.isLocal(address, ownAddresses: own) == local, "\(ip)")
         }
+        #expect(MasterWebRoutes.ownAddresses().contains("127.0.0.1"))
     }
 
     @Test func startingMaster() async throws {

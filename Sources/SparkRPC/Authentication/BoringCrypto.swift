@@ -73,38 +73,36 @@ enum BoringCrypto {
         /// `plaintext` sealed under `nonce`: its ciphertext, then the tag.
         func seal(nonce: [UInt8], _ plaintext: UnsafeRawBufferPointer, additionalData: [UInt8] = []) -> [UInt8] {
             precondition(nonce.count == Self.nonceSize)
-            var output = [UInt8](repeating: 0, count: plaintext.count + Self.tagSize)
-            var written = 0
-            let done = output.withUnsafeMutableBufferPointer { out in
-                nonce.withUnsafeBufferPointer { nonce in
-                    additionalData.withUnsafeBufferPointer { additional in
-                        EVP_AEAD_CTX_seal(
-                            &context, out.baseAddress, &written, out.count, nonce.baseAddress, nonce.count,
-                            plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), plaintext.count,
-                            additional.baseAddress, additional.count)
-                    }
-                }
-            }
-            precondition(done == 1 && written == output.count, "BoringSSL's AES-GCM seal failed")
-            return output
+            let sealed = run(EVP_AEAD_CTX_seal, nonce: nonce, plaintext, outputCount: plaintext.count + Self.tagSize, additionalData)
+            precondition(sealed != nil, "BoringSSL's AES-GCM seal failed")
+            return sealed!
         }
 
         /// The plaintext of `sealed` (ciphertext, then tag); nil when it does not authenticate.
         func open(nonce: [UInt8], _ sealed: UnsafeRawBufferPointer, additionalData: [UInt8] = []) -> [UInt8]? {
             guard nonce.count == Self.nonceSize, sealed.count >= Self.tagSize else { return nil }
-            var output = [UInt8](repeating: 0, count: sealed.count - Self.tagSize)
+            return run(EVP_AEAD_CTX_open, nonce: nonce, sealed, outputCount: sealed.count - Self.tagSize, additionalData)
+        }
+
+        /// `EVP_AEAD_CTX_seal` or `EVP_AEAD_CTX_open` (the same arguments) into `outputCount` bytes;
+        /// nil when it fails or writes another count.
+        private func run(
+            _ operation: (UnsafePointer<EVP_AEAD_CTX>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int>?, Int,
+                          UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int) -> Int32,
+            nonce: [UInt8], _ input: UnsafeRawBufferPointer, outputCount: Int, _ additionalData: [UInt8]
+        ) -> [UInt8]? {
+            var output = [UInt8](repeating: 0, count: outputCount)
             var written = 0
             let done = output.withUnsafeMutableBufferPointer { out in
                 nonce.withUnsafeBufferPointer { nonce in
                     additionalData.withUnsafeBufferPointer { additional in
-                        EVP_AEAD_CTX_open(
+                        operation(
                             &context, out.baseAddress, &written, out.count, nonce.baseAddress, nonce.count,
-                            sealed.baseAddress?.assumingMemoryBound(to: UInt8.self), sealed.count,
-                            additional.baseAddress, additional.count)
+                            input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count, additional.baseAddress, additional.count)
                     }
                 }
             }
-            guard done == 1, written == output.count else { return nil }
+            guard done == 1, written == outputCount else { return nil }
             return output
         }
     }
