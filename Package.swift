@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "SparkWebUI",
             dependencies: [
-                "CZlib", "SparkModel", "SparkMaster", "SparkDaemon", hummingbird, nioCore, nioPosix, serviceLifecycle,
+                "CZlib", "SparkModel", "SparkMaster", "SparkWorker", "SparkTransport", "SparkDaemon", hummingbird, nioCore, nioPosix, serviceLifecycle,
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
@@ -251,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SparkWorkerTests",
-            dependencies: ["SparkWorker", "SparkWorkerServer", "SparkDaemon", "SparkModel", "SparkConfig", "SparkTestKit", logging, serviceLifecycle]
+            dependencies: ["SparkWorker", "SparkWorkerServer", "SparkWebUI", "SparkTransport", "SparkDaemon", "SparkModel", "SparkConfig", "SparkTestKit", logging, serviceLifecycle]
         ),
         .testTarget(
             name: "SparkClusterTests",

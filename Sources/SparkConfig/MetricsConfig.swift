@@ -64,6 +64,10 @@ public struct MetricsConfig: Sendable, Equatable {
         }
     }
 
+    /// What a daemon logs as an error when the metrics file could not be read (it goes on with
+    /// the other sources of the configuration).
+    public var fileError: String? { fileProblem.map { "Error loading configuration file: \($0)" } }
+
     /// The HTTP sinks of `instance` (`master`, `applications`, `worker`) and the sinks configured
     /// for it that are not provided.
     public func sinks(instance: String) -> MetricsSinks {
@@ -116,6 +120,11 @@ public struct MetricsSinks: Sendable, Equatable {
         self.jsonPath = jsonPath
         self.prometheusPath = prometheusPath
         self.unsupported = unsupported
+    }
+
+    /// What a daemon logs about the sinks of `instance` it does not serve, a line each.
+    public func warnings(instance: String) -> [String] {
+        unsupported.map { "Metrics sink \($0) of the \(instance) instance is not provided; only MetricsServlet and PrometheusServlet are served" }
     }
 
     /// A path served as given: absolute, of letters, digits and `/._-` only (no pattern syntax

@@ -117,6 +117,26 @@ public enum Daemon {
         return errno == 0 ? names : nil
     }
 
+    /// The running executable's path (Linux: `/proc/self/exe`); nil where it cannot be read.
+    public static func executablePath() -> String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { readlink("/proc/self/exe", $0.baseAddress!, $0.count - 1) }
+        }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+
+    /// The process's working directory; nil where it cannot be read.
+    public static func workingDirectory() -> String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let found = buffer.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { getcwd($0.baseAddress!, $0.count) != nil }
+        }
+        guard found else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     /// Waits until `stream` finishes (a server that was asked to stop), at most `timeout`.
     public static func waitUntilFinished(_ stream: AsyncStream<Void>, atMost timeout: Duration) async {
         await withTaskGroup(of: Void.self) { race in

@@ -3,9 +3,15 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Hummingbird
 import Logging
 import SparkConfig
+import SparkDaemon
 import SparkMaster
 import SparkModel
 import SparkWebUI
@@ -62,13 +68,38 @@ enum MasterWebUI {
             ? MasterWebOptions.DecommissionAccess(rawValue: (conf["spark.master.ui.decommission.allow.mode"] ?? "LOCAL").uppercased()) ?? .deny
             : nil
         options.historyServerURL = conf["spark.master.ui.historyServerUrl"].flatMap { $0.isEmpty ? nil : $0 }
+        options.environment = settings.environment
+        options.environmentPage = environmentPage(settings: settings)
         return options
+    }
+
+    /// The environment page: the process, then its `spark.*` and metrics settings, redacted by
+    /// `spark.redaction.regex` as Spark's page is.
+    static func environmentPage(settings: MasterService.Settings) -> EnvironmentPage.Model {
+        let conf = settings.conf
+        func properties(_ pairs: [(String, String)]) -> [EnvironmentPage.Property] {
+            conf.redacted(pairs.sorted { $0.0 < $1.0 }).map { EnvironmentPage.Property($0.0, $0.1) }
+        }
+        var runtime: [EnvironmentPage.Property] = [EnvironmentPage.Property("Spark Version", settings.release)]
+        var names = utsname()
+        if uname(&names) == 0 {
+            func field<T>(_ value: T) -> String {
+                withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            }
+            runtime.append(EnvironmentPage.Property("Operating System", "\(field(names.sysname)) \(field(names.release)) \(field(names.machine))"))
+        }
+        runtime.append(EnvironmentPage.Property("Process ID", String(getpid())))
+        if let executable = Daemon.executablePath() { runtime.append(EnvironmentPage.Property("Executable", executable)) }
+        if let directory = Daemon.workingDirectory() { runtime.append(EnvironmentPage.Property("Working Directory", directory)) }
+        return EnvironmentPage.Model(
+            runtime: runtime, sparkProperties: properties(conf.settings.map { ($0.key, $0.value) }),
+            metricsProperties: properties(settings.metrics.properties.map { ($0.key, $0.value) }), version: settings.release)
     }
 
     /// The master's and its applications' metric documents, as their instances' sinks say; sinks
     /// that push metrics elsewhere (Graphite, JMX, …) are not provided, and said so.
     static func metricsRoutes(_ metrics: MetricsConfig, logger: Logger) -> [MetricsRoute] {
-        if let problem = metrics.fileProblem { logger.error("Error loading configuration file: \(problem)") }
+        if let error = metrics.fileError { logger.error("\(error)") }
         var routes: [MetricsRoute] = []
         func add(_ route: MetricsRoute, of instance: String) {
             if let first = routes.first(where: { $0.path == route.path }) {
@@ -81,9 +112,7 @@ enum MasterWebUI {
             let sinks = metrics.sinks(instance: instance)
             if let path = sinks.jsonPath { add(MetricsRoute(path: path, format: .json, source: source), of: instance) }
             if let path = sinks.prometheusPath { add(MetricsRoute(path: path, format: .prometheus, source: source), of: instance) }
-            for sink in sinks.unsupported {
-                logger.warning("Metrics sink \(sink) of the \(instance) instance is not provided; only MetricsServlet and PrometheusServlet are served")
-            }
+            for warning in sinks.warnings(instance: instance) { logger.warning("\(warning)") }
         }
         return routes
     }

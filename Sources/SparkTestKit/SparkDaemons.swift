@@ -19,7 +19,7 @@ public enum SparkDaemons {
     /// `spark-class org.apache.spark.deploy.worker.Worker` against `masterURL`.
     public static func worker(
         sparkHome: URL, masterURL: String, port: Int, webUIPort: Int, cores: Int = 2, memory: String = "1g",
-        workDirectory: URL, logDirectory: URL, name: String = "jvm-worker", options: [String] = []
+        workDirectory: URL, logDirectory: URL, name: String = "jvm-worker", options: [String] = [], environment extra: [String: String] = [:]
     ) throws -> ChildProcess {
         try ChildProcess(
             name: name, executable: sparkHome.appendingPathComponent("bin/spark-class"),
@@ -28,13 +28,14 @@ public enum SparkDaemons {
                 "--webui-port", "\(webUIPort)", "--cores", "\(cores)", "--memory", memory,
                 "--work-dir", workDirectory.path, masterURL,
             ],
-            environment: environment(sparkHome: sparkHome, extra: ["SPARK_WORKER_OPTS": options.joined(separator: " ")]),
+            environment: environment(sparkHome: sparkHome, extra: extra.merging(["SPARK_WORKER_OPTS": options.joined(separator: " ")]) { $1 }),
             logDirectory: logDirectory)
     }
 
     /// `spark-class org.apache.spark.deploy.master.Master` on 127.0.0.1.
     public static func master(
-        sparkHome: URL, port: Int, webUIPort: Int, logDirectory: URL, name: String = "jvm-master", options: [String] = []
+        sparkHome: URL, port: Int, webUIPort: Int, logDirectory: URL, name: String = "jvm-master", options: [String] = [],
+        environment extra: [String: String] = [:]
     ) throws -> ChildProcess {
         try ChildProcess(
             name: name, executable: sparkHome.appendingPathComponent("bin/spark-class"),
@@ -42,7 +43,8 @@ public enum SparkDaemons {
                 "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "\(port)",
                 "--webui-port", "\(webUIPort)",
             ],
-            environment: environment(sparkHome: sparkHome, extra: ["SPARK_MASTER_OPTS": masterOptions(options).joined(separator: " ")]),
+            environment: environment(
+                sparkHome: sparkHome, extra: extra.merging(["SPARK_MASTER_OPTS": masterOptions(options).joined(separator: " ")]) { $1 }),
             logDirectory: logDirectory)
     }
 

@@ -51,7 +51,9 @@ public enum MasterPage {
         var summary: [(String, Markup)] = [("URL", .text(master.configuration.masterUrl))]
         if let rest = options.restURL { summary.append(("REST URL", "\(rest) <span class=\"count\">(cluster mode)</span>")) }
         summary += [
-            ("Status", WebPage.state(master.state.description)),
+            // Spark links the master's environment and its own log here.
+            ("Status", "\(WebPage.state(master.state.description)) <span class=\"count\">(\(WebPage.link("Environment", href: links.page("environment/"))), "
+                + "\(WebPage.link("Log", href: links.page("logPage/?self&logType=out"))))</span>"),
             ("Workers", "\(alive.count) Alive, \(workers.count { $0.state == .dead }) Dead, "
                 + "\(workers.count { $0.state == .decommissioned }) Decommissioned, \(workers.count { $0.state == .unknown }) Unknown"),
             ("Cores in use", "\(coresTotal) Total, \(coresUsed) Used"),

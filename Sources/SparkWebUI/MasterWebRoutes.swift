@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 import SparkMaster
 import SparkModel
 
@@ -59,6 +60,10 @@ public struct MasterWebOptions: Sendable {
     /// Who may decommission workers by `POST /workers/kill/` (`spark.master.ui.decommission.allow.mode`),
     /// nil without `spark.decommission.enabled`.
     public var decommission: DecommissionAccess?
+    /// The environment page's content; nil: no page.
+    public var environmentPage: EnvironmentPage.Model?
+    /// The master's environment: `SPARK_LOG_DIR` says where its own log is.
+    public var environment: [String: String] = [:]
 
     public enum DecommissionAccess: String, Sendable {
         /// Requests from a loopback address only (Spark's default).
@@ -96,6 +101,9 @@ public struct MasterWebOptions: Sendable {
 /// - `GET /` the master page; `GET /app/?appId=` an application's page
 /// - `GET /json`, `/json/` the master's state as Spark 4.3 writes it; `/json/<field>` one of its fields,
 ///   `/json/clusterutilization` cores and memory used in percent; `GET /app/json/?appId=` one application
+/// - `GET /environment/` the master's settings, secrets redacted
+/// - `GET /logPage/?self&logType=out` the master's own log (in `SPARK_LOG_DIR`) on a page, `GET /log?…`
+///   the same as text
 /// - `POST /app/kill/` and `POST /driver/kill/` with `id=<id>&terminate=true` (form or query),
 ///   when `spark.ui.killEnabled`; redirect back to `/`
 /// - `/proxy/<workerId or appId>/…` the worker's or driver's UI, with `spark.ui.reverseProxy`
@@ -132,7 +140,7 @@ public enum MasterWebRoutes {
         // Metrics, at their paths with or without a trailing `/` (Spark redirects to the latter).
         // A path taken by a page stays the page's.
         // Two sinks at one path: the first is served (as Jetty serves the first handler).
-        var taken: Set<String> = ["/", "/json", "/app", "/app/json", "/app/kill", "/driver/kill"]
+        var taken: Set<String> = ["/", "/json", "/app", "/app/json", "/app/kill", "/driver/kill", "/environment", "/log", "/logPage"]
         for route in options.metrics where !route.path.hasPrefix("/proxy/") && !route.path.hasPrefix("/json/") {
             guard taken.insert(route.path).inserted else { continue }
             router.get(RouterPath(route.path)) { _, _ -> Response in
@@ -158,6 +166,39 @@ public enum MasterWebRoutes {
             default: MasterStatusJSON.render(master, now: source.now(), zoneName: options.zoneName, field: field)
             }
             return WebResponses.json(document, contentType: options.jsonContentType)
+        }
+
+        if let environmentPage = options.environmentPage {
+            router.get("/environment") { request, _ -> Response in
+                WebResponses.html(EnvironmentPage.render(environmentPage, pathEndsWithSlash: request.uri.path.hasSuffix("/")))
+            }
+        }
+        // Spark's master serves only its own log here, whatever else the query says.
+        for path in ["/log", "/logPage"] {
+            router.get(RouterPath(path)) { request, _ -> Response in
+                let query = request.uri.queryParameters
+                let logType = query["logType"].map(String.init)
+                let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
+                let directory = LogFiles.masterLogDirectory(environment: options.environment)
+                // Rolled, gzipped logs take a while to read: off the event loops.
+                let slice = try await NIOThreadPool.singleton.runIfActive {
+                    LogFiles.daemonLog(
+                        logType: logType, directory: directory, daemonClass: "org.apache.spark.deploy.master.Master", offset: offset,
+                        byteLength: byteLength)
+                }
+                switch slice {
+                case .success(let slice) where path == "/log":
+                    return WebResponses.text(slice.header + slice.text)
+                case .success(let slice):
+                    let endsWithSlash = request.uri.path.hasSuffix("/")
+                    return WebResponses.html(LogPage.render(.init(
+                        logType: logType ?? "", owner: .daemon("master"), text: slice.text, start: slice.start, end: slice.end,
+                        total: slice.total, byteLength: slice.byteLength, masterWebUiURL: endsWithSlash ? "../" : "./",
+                        pathEndsWithSlash: endsWithSlash, version: options.version)))
+                case .failure(let error):
+                    return WebResponses.text(error.message + "\n", status: error.status)
+                }
+            }
         }
 
         router.get("/app") { request, _ -> Response in

@@ -107,7 +107,8 @@ public enum WorkerPage {
     /// The page as HTML.
     public static func render(_ model: Model) -> String {
         var summary: [(String, Markup)] = [
-            ("ID", .text(model.workerId)),
+            // Spark links the id to the worker's own log.
+            ("ID", WebPage.link(model.workerId, href: ownLogPath)),
             ("Master URL", .text(model.masterURL)),
             ("Cores", "\(model.cores) (\(model.coresUsed) Used)"),
             ("Memory", "\(UIFormat.mebibytes(model.memoryMiB)) (\(UIFormat.mebibytes(model.memoryUsedMiB)) Used)"),
@@ -136,6 +137,9 @@ public enum WorkerPage {
             heading: "Spark Worker at \(model.host):\(model.port)",
             navigation: navigation, content: content, footer: model.version.map { "Spark \($0) standalone worker" })
     }
+
+    /// `logPage/?self&logType=out`: the worker's own log, relative to the worker's root.
+    static let ownLogPath = "logPage/?self&logType=out"
 
     /// `logPage/?appId=…&executorId=…&logType=…`, relative to the worker's root.
     public static func executorLogLink(appId: String, executorId: Int64, type: String) -> String {

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import Logging
 import NIOConcurrencyHelpers
+import SparkTransport
 import SparkWorker
 #if canImport(Glibc)
 import Glibc

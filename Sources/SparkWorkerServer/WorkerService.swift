@@ -211,15 +211,14 @@ public struct WorkerService: Service {
         let cacheSize = (try? options.conf.int("spark.worker.ui.compressedLogFileLengthCacheSize", default: 100)) ?? 100
         responder.compressedLengths = CompressedLogLengths(capacity: cacheSize)
         responder.sparkVersion = options.sparkRelease
-        if let problem = options.metrics.fileProblem { logger.error("Error loading configuration file: \(problem)") }
+        responder.environment = options.environment
+        if let error = options.metrics.fileError { logger.error("\(error)") }
         let sinks = options.metrics.sinks(instance: "worker")
         responder.metrics = [
             sinks.jsonPath.map { MetricsRoute(path: $0, format: .json, source: .worker) },
             sinks.prometheusPath.map { MetricsRoute(path: $0, format: .prometheus, source: .worker) },
         ].compactMap { $0 }
-        for sink in sinks.unsupported {
-            logger.warning("Metrics sink \(sink) of the worker instance is not provided; only MetricsServlet and PrometheusServlet are served")
-        }
+        for warning in sinks.warnings(instance: "worker") { logger.warning("\(warning)") }
         var uiLogger = Logger(label: "WorkerWebUI")
         uiLogger.logLevel = .warning
         do {

@@ -17,6 +17,8 @@ import SparkWorker
 /// executor's or a driver's log, with
 /// Spark's `==== Bytes a-b of n of <path> ====` header.
 /// `/logPage?...`: the same slice on a page, with links to the slices around it.
+/// `/log?self&logType=out` and `/logPage?self&logType=out`: the worker's own log, in `SPARK_LOG_DIR`
+/// (default: the work directory).
 /// `/`: the worker's page.
 struct WorkerWebResponder: HTTPResponder {
     typealias Context = BasicRequestContext
@@ -33,6 +35,8 @@ struct WorkerWebResponder: HTTPResponder {
     /// The worker's metric documents (Spark's metrics servlets of the `worker` instance; by
     /// default JSON at `/metrics/json`). A path taken by a page stays the page's.
     var metrics: [MetricsRoute] = []
+    /// The worker's environment: `SPARK_LOG_DIR` says where its own log is.
+    var environment: [String: String] = [:]
 
     func respond(to request: Request, context: Context) async throws -> Response {
         guard request.method == .get || request.method == .head else {
@@ -62,18 +66,28 @@ struct WorkerWebResponder: HTTPResponder {
             let (appId, executorId, logType) = (query["appId"].map(String.init), query["executorId"].map(String.init), query["logType"].map(String.init))
             let driverId = query["driverId"].map(String.init)
             let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
+            let own = query["self"] != nil
+            // Spark's worker also refuses a log directory outside its work directory, so with the
+            // scripts' default (`$SPARK_HOME/logs` beside `$SPARK_HOME/work`) its own log is never
+            // shown; the directory here comes from the environment, not the request, and is served.
+            let logDirectory = LogFiles.workerLogDirectory(environment: environment, workDirectory: workDirectory)
             let slice = try await (threadPool ?? .singleton).runIfActive {
-                WorkerLogs.read(
-                    workDirectory: workDirectory, appId: appId, executorId: executorId, driverId: driverId, logType: logType,
-                    offset: offset, byteLength: byteLength, lengths: lengths)
+                own
+                    ? LogFiles.daemonLog(
+                        logType: logType, directory: logDirectory, daemonClass: "org.apache.spark.deploy.worker.Worker", offset: offset,
+                        byteLength: byteLength, lengths: lengths)
+                    : WorkerLogs.read(
+                        workDirectory: workDirectory, appId: appId, executorId: executorId, driverId: driverId, logType: logType,
+                        offset: offset, byteLength: byteLength, lengths: lengths)
             }
             switch slice {
             case .success(let slice) where path == "/log":
                 return Self.text(slice.header + slice.text, status: .ok)
             case .success(let slice):
-                let owner: WorkerLogPage.Owner = if let driverId { .driver(driverId: driverId) }
+                let owner: LogPage.Owner = if own { .daemon("worker") }
+                    else if let driverId { .driver(driverId: driverId) }
                     else { .executor(appId: appId ?? "", executorId: executorId ?? "") }
-                return WebResponses.html(WorkerLogPage.render(.init(
+                return WebResponses.html(LogPage.render(.init(
                     logType: logType ?? "", owner: owner, text: slice.text, start: slice.start, end: slice.end, total: slice.total,
                     byteLength: slice.byteLength, masterWebUiURL: monitor.status?.masterWebUiUrl, pathEndsWithSlash: endsWithSlash,
                     version: sparkVersion)))

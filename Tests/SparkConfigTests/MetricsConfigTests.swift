@@ -41,6 +41,10 @@ import Testing
             "spark.metrics.conf.*.sink.prometheusServlet.path": "/a/../b",
         ]))
         #expect(config.sinks(instance: "master") == MetricsSinks(unsupported: ["servlet (com.example.MyServlet)"]))
+        #expect(config.sinks(instance: "master").warnings(instance: "master") == [
+            "Metrics sink servlet (com.example.MyServlet) of the master instance is not provided; only MetricsServlet and PrometheusServlet are served",
+        ])
+        #expect(config.sinks(instance: "worker").warnings(instance: "worker") == [])
         #expect(config.sinks(instance: "worker").jsonPath == nil)
         #expect(config.sinks(instance: "applications").jsonPath == nil)
         #expect(config.sinks(instance: "worker").prometheusPath == nil)
@@ -59,6 +63,7 @@ import Testing
         struct Unreadable: Error, CustomStringConvertible { var description: String { "cannot be read" } }
         let unreadable = MetricsConfig.load(conf: SparkConf(), environment: environment) { _ in throw Unreadable() }
         #expect(unreadable.fileProblem == "cannot be read")
+        #expect(unreadable.fileError == "Error loading configuration file: cannot be read" && absent.fileError == nil)
         let read = MetricsConfig.load(conf: SparkConf(), environment: environment) { path in
             path == "/etc/spark/metrics.properties" ? "worker.sink.servlet.path=/x" : nil
         }

@@ -119,3 +119,29 @@ import Testing
         #expect(throws: SparkConfError.self) { try SparkConf(settings).authentication(environment: [:]) }
     }
 }
+
+/// Settings shown on a page are redacted as Spark's `Utils.redact(conf, kvs)` does.
+@Suite struct SparkConfRedactionTests {
+    static let pairs = [
+        ("spark.authenticate.secret", "s3cr3t"), ("spark.executorEnv.AWS_ACCESS_KEY", "AKIA"),
+        ("spark.hadoop.fs.s3a.access.key", "AKIA2"), ("spark.myapp.Password", "p"),
+        ("spark.driver.extraJavaOptions", "-Dmy.token=abc"), ("spark.master.ui.port", "8080"),
+    ]
+
+    @Test func keysOrValuesMatchingTheDefaultPatternAreRedacted() {
+        let redacted = SparkConf().redacted(Self.pairs)
+        #expect(redacted.map(\.0) == Self.pairs.map(\.0))
+        // `access[.]?key` does not take `ACCESS_KEY` (nor does Spark's).
+        let hidden = SparkConf.redactionReplacement
+        #expect(redacted.map(\.1) == [hidden, "AKIA", hidden, hidden, hidden, "8080"])
+        #expect(SparkConf.redactionReplacement == "*********(redacted)")
+    }
+
+    @Test func theOperatorsPatternReplacesTheDefault() {
+        let conf = SparkConf(["spark.redaction.regex": "port$"])
+        #expect(conf.redacted(Self.pairs).map(\.1) == ["s3cr3t", "AKIA", "AKIA2", "p", "-Dmy.token=abc", SparkConf.redactionReplacement])
+        // A pattern this runtime cannot read hides every value rather than none.
+        let broken = SparkConf(["spark.redaction.regex": "(unclosed"])
+        #expect(broken.redacted(Self.pairs).allSatisfy { $0.1 == SparkConf.redactionReplacement })
+    }
+}

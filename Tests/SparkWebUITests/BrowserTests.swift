@@ -12,13 +12,19 @@ struct BrowserTests {
         let (fixture, running, _) = MasterFixture.busy()
         let master = fixture.master
         let now = fixture.now
+        var options = MasterWebOptions(version: "4.3.0")
+        options.environmentPage = EnvironmentPage.Model(
+            runtime: [.init("Spark Version", "4.3.0"), .init("Executable", "/app/.build/release/spark-master")],
+            sparkProperties: (0..<30).map { .init("spark.setting.\($0)", String(repeating: "value-\($0) ", count: $0 % 7 + 1)) }
+                + [.init("spark.authenticate.secret", "*********(redacted)")],
+            metricsProperties: [.init("*.sink.servlet.class", "org.apache.spark.metrics.sink.MetricsServlet")], version: "4.3.0")
         let router = MasterWebRoutes.router(
-            source: MasterWebSource(snapshot: { master }, now: { now }, killApplication: { _ in }, killDriver: { _ in }),
-            options: MasterWebOptions(version: "4.3.0"))
-        // The worker's log page, with a long log (the pager's links above and below it).
-        router.get("/logPage") { _, _ in
+            source: MasterWebSource(snapshot: { master }, now: { now }, killApplication: { _ in }, killDriver: { _ in }), options: options)
+        // The worker's log page, with a long log (the pager's links above and below it); the
+        // master's own log page is at `/logPage` of this router.
+        router.get("/worker/logPage") { _, _ in
             let text = (0..<400).map { "24/11/28 02:15:36 INFO Executor: line \($0) of a long log <not markup>\n" }.joined()
-            return WebResponses.html(WorkerLogPage.render(WorkerLogPage.Model(
+            return WebResponses.html(LogPage.render(LogPage.Model(
                 logType: "stderr", owner: .executor(appId: "app-20261128021536-0001", executorId: "0"), text: text, start: 102_400,
                 end: 102_400 + Int64(text.utf8.count), total: 1_000_000, byteLength: 102_400, masterWebUiURL: "http://127.0.0.1:8080",
                 pathEndsWithSlash: true, version: "4.3.0")))
@@ -56,7 +62,10 @@ struct BrowserTests {
         defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
         let (router, running) = Self.router()
         try await TestServer.run(router) { port in
-            let pages = [("master", "/"), ("application", "/app/?appId=\(running)"), ("worker-log", "/logPage/?appId=a&executorId=0&logType=stderr")]
+            let pages = [
+                ("master", "/"), ("application", "/app/?appId=\(running)"), ("worker-log", "/worker/logPage/?appId=a&executorId=0&logType=stderr"),
+                ("environment", "/environment/"),
+            ]
             for (name, path) in pages {
                 for (form, width, height) in [("desktop", 1280, 900), ("phone", 390, 844)] {
                     let (log, png) = try await Self.browse(

@@ -42,7 +42,9 @@ struct MasterPageTests {
         #expect(html.contains("<meta name=\"viewport\""))
         #expect(html.contains("<dt>URL</dt><dd>spark://127.0.0.1:7077</dd>"))
         #expect(!html.contains("REST URL"))
-        #expect(html.contains("<dt>Status</dt><dd><span class=\"state s-ok\">ALIVE</span></dd>"))
+        #expect(html.contains(
+            "<dt>Status</dt><dd><span class=\"state s-ok\">ALIVE</span> <span class=\"count\">(<a href=\"environment/\">Environment</a>, "
+                + "<a href=\"logPage/?self&amp;logType=out\">Log</a>)</span></dd>"))
         #expect(html.contains("<dt>Workers</dt><dd>2 Alive, 0 Dead, 0 Decommissioned, 0 Unknown</dd>"))
         let coresUsed = master.workerList.reduce(0) { $0 + Int($1.coresUsed) }
         #expect(html.contains("<dt>Cores in use</dt><dd>6 Total, \(coresUsed) Used</dd>"))

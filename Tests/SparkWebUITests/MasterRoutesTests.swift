@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOConcurrencyHelpers
+import SparkConfig
 import SparkMaster
 import SparkModel
 @testable import SparkWebUI
@@ -214,5 +215,48 @@ struct MasterRoutesTests {
         #expect(WebResponses.pathToRoot(from: "/app/kill/") == "../../")
         #expect(WebResponses.pathToRoot(from: "/app/kill") == "../")
         #expect(WebResponses.pathToRoot(from: "/x") == "./")
+    }
+
+    /// `/environment/` shows the settings it was given, the secrets redacted; `/logPage/?self` and
+    /// `/log?self` read the master's own `.out` file from `SPARK_LOG_DIR`; the front page links both.
+    @Test func environmentAndOwnLog() async throws {
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("master-own-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: logs) }
+        let text = String(repeating: "INFO Master: <elected> & leading\n", count: 10)
+        try text.write(to: logs.appendingPathComponent("spark-me-org.apache.spark.deploy.master.Master-1-host.out"), atomically: true, encoding: .utf8)
+
+        var options = MasterWebOptions(version: "4.3.0")
+        options.environment = ["SPARK_LOG_DIR": logs.path]
+        options.environmentPage = EnvironmentPage.Model(
+            runtime: [.init("Process ID", "42")],
+            sparkProperties: [.init("spark.authenticate.secret", SparkConf.redactionReplacement), .init("spark.master.ui.title", "<b>t</b>")],
+            metricsProperties: [.init("*.sink.servlet.path", "/metrics/json")], version: "4.3.0")
+        try await serve(options) { port in
+            let page = try await HTTP.request(port: port, "/environment/")
+            #expect(page.status == 200)
+            #expect(page.text.contains("<td>spark.authenticate.secret</td><td class=\"wide\">*********(redacted)</td>"))
+            #expect(page.text.contains("<td>spark.master.ui.title</td><td class=\"wide\">&lt;b&gt;t&lt;/b&gt;</td>"))
+            #expect(page.text.contains("<td>*.sink.servlet.path</td>") && page.text.contains("<a href=\"../\">Back to Master</a>"))
+            #expect(try await HTTP.request(port: port, "/environment").text.contains("<a href=\"./\">Back to Master</a>"))
+
+            let log = try await HTTP.request(port: port, "/log?self&logType=out&offset=0&byteLength=32")
+            #expect(log.status == 200)
+            #expect(log.text == "==== Bytes 0-32 of \(text.utf8.count) of \(logs.path)out ====\nINFO Master: <elected> & leading")
+            let logPage = try await HTTP.request(port: port, "/logPage/?self&logType=out")
+            #expect(logPage.status == 200)
+            #expect(logPage.text.contains("<title>out log page for master</title>"))
+            #expect(logPage.text.contains("INFO Master: &lt;elected&gt; &amp; leading"))
+            #expect(logPage.text.contains("<a href=\"../log?self=&amp;logType=out&amp;offset=0&amp;byteLength=\(text.utf8.count)\">As text</a>"))
+            let refused = try await HTTP.request(port: port, "/logPage/?self&logType=../../etc/passwd")
+            #expect(refused.status == 400)
+
+            let home = try await HTTP.request(port: port, "/")
+            #expect(home.text.contains("<a href=\"environment/\">Environment</a>"))
+            #expect(home.text.contains("<a href=\"logPage/?self&amp;logType=out\">Log</a>"))
+        }
+        // Without a page model there is no page.
+        let absent = try await serve { port in try await HTTP.request(port: port, "/environment/").status }
+        #expect(absent == 404)
     }
 }

@@ -14,12 +14,14 @@ import Testing
 @Suite(.serialized)
 struct MasterServiceWebTests {
     static func withMaster<T: Sendable>(
-        conf: [String: String] = [:], port: Int? = nil, webUiPort: Int? = nil, _ body: (MasterService, MasterService.Endpoints) async throws -> T
+        conf: [String: String] = [:], port: Int? = nil, webUiPort: Int? = nil, environment: [String: String] = [:],
+        _ body: (MasterService, MasterService.Endpoints) async throws -> T
     ) async throws -> T {
         // The REST server on a free port unless the test chooses one (Spark 4's default is 6066).
         let conf = conf["spark.master.rest.port"] == nil ? conf.merging(["spark.master.rest.port": "0"]) { $1 } : conf
-        let settings = MasterService.Settings(
+        var settings = MasterService.Settings(
             host: "127.0.0.1", port: try port ?? freePort(), webUiPort: try webUiPort ?? freePort(), conf: SparkConf(conf))
+        settings.environment = environment
         let service = MasterService(settings: settings)
         return try await ServiceRunner.run([service]) {
             let endpoints = try await service.endpoints()

@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import SparkModel
 import SparkTestKit
+@testable import SparkWebUI
 import SparkWorker
 @testable import SparkWorkerServer
 import Testing

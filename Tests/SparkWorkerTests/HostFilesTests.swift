@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SparkDaemon
+import SparkTransport
 import SparkWorker
 @testable import SparkWorkerServer
 import Testing

@@ -28,6 +28,60 @@ struct WorkerJVMIntegrationTests {
         return (master, port)
     }
 
+    /// The worker's own log (`?self`), from `SPARK_LOG_DIR`: the same text as the JVM worker
+    /// serves from the same directory, and the worker page's id links to it. (The JVM worker serves
+    /// it only from inside its work directory, so the directory is there.)
+    @Test(.timeLimit(.minutes(3)))
+    func ownLogAsTheJVMWorkerServesIt() async throws {
+        let (master, masterPort) = try await startMaster()
+        defer { master.stop() }
+        let logs = directory.appendingPathComponent("work-jvm/own-logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let out = (1...200).map { "2026-11-28 05:00:00 INFO Worker: line \($0) <&>\n" }.joined()
+        try out.write(to: logs.appendingPathComponent("spark-test-org.apache.spark.deploy.worker.Worker-1-host.out"), atomically: true, encoding: .utf8)
+        try "standard output\n".write(to: logs.appendingPathComponent("stdout"), atomically: true, encoding: .utf8)
+
+        let jvmUiPort = try freePort()
+        let jvmWorker = try SparkDaemons.worker(
+            sparkHome: sparkHome, masterURL: "spark://127.0.0.1:\(masterPort)", port: try freePort(), webUIPort: jvmUiPort,
+            workDirectory: directory.appendingPathComponent("work-jvm"), logDirectory: directory, name: "jvm-worker-own-log",
+            environment: ["SPARK_LOG_DIR": logs.path])
+        defer { jvmWorker.stop() }
+
+        let workerPort = try freePort()
+        let uiPort = try freePort()
+        var environment = ProcessInfo.processInfo.environment
+        environment["SPARK_HOME"] = sparkHome.path
+        environment["SPARK_LOG_DIR"] = logs.path
+        let options = WorkerOptions(
+            host: "127.0.0.1", port: workerPort, webUiPort: uiPort, webUiBindHost: "127.0.0.1", cores: 1, memoryMiB: 512,
+            masters: [RpcAddress(host: "127.0.0.1", port: Int32(masterPort))],
+            workDirectory: directory.appendingPathComponent("work-own-log").path, sparkHome: sparkHome.path, environment: environment)
+        let lines = LogRecorder(echo: false)
+        let service = WorkerService(options: options, logger: lines.logger(label: "Worker", level: .info))
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "ServiceGroup")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            try await waitUntil("our worker registered", timeout: .seconds(30)) {
+                lines.contains("Successfully registered with master spark://127.0.0.1:\(masterPort)")
+            }
+            try await jvmWorker.waitForLog("Successfully registered with master", timeout: .seconds(90))
+            for query in ["self&logType=out", "self&logType=out&offset=40&byteLength=90", "self&logType=stdout&byteLength=5"] {
+                let theirs = try await fetchText(port: jvmUiPort, path: "/log/?\(query)")
+                let ours = try await fetchText(port: uiPort, path: "/log/?\(query)")
+                #expect(ours == theirs, "\(query)")
+            }
+            #expect(try await fetchText(port: uiPort, path: "/log?self&logType=out").hasPrefix(
+                "==== Bytes 0-\(out.utf8.count) of \(out.utf8.count) of \(logs.path)/out ====\n"))
+            let page = try await fetchText(port: uiPort, path: "/logPage/?self&logType=out&byteLength=200")
+            #expect(page.contains("<title>out log page for worker</title>") && page.contains("INFO Worker: line 200 &lt;&amp;&gt;"))
+            let home = try await fetchText(port: uiPort, path: "/")
+            #expect(home.contains("<a href=\"logPage/?self&amp;logType=out\">worker-"))
+            await group.triggerGracefulShutdown()
+        }
+    }
+
     /// In-process `WorkerService`: registers with the JVM master, runs a spark-shell job's executor,
     /// serves `/json` while it runs, kills it when the application ends, and shuts down gracefully.
     @Test(.timeLimit(.minutes(5)))

@@ -1,16 +1,17 @@
-/// An executor's or a driver's log on the worker's UI (`GET /logPage/?appId=…&executorId=…&logType=…`
-/// or `?driverId=…&logType=…`; Spark: `worker.ui.LogPage`): a slice of the log, where it lies in the
-/// whole, and links to the slices before and after it, to the newest one and to the slice as plain
-/// text (`/log`, with Spark's `==== Bytes a-b of n of <path> ====` header).
+/// A log on a daemon's UI (Spark: `worker.ui.LogPage`, `master.ui.LogPage`): an executor's or a
+/// driver's on the worker's (`GET /logPage/?appId=…&executorId=…&logType=…` or
+/// `?driverId=…&logType=…`), or the daemon's own on either (`?self&logType=out`). A slice of the
+/// log, where it lies in the whole, and links to the slices before and after it, to the newest one
+/// and to the slice as plain text (`/log`, with Spark's `==== Bytes a-b of n of <path> ====` header).
 ///
 /// Spark pages through the log with buttons and script; here the pages are links (the pages run no
 /// script but the kill confirmation), relative to the page itself, so they work wherever it is
 /// served: at the worker, or under the master's `/proxy/<workerId>/`.
-public enum WorkerLogPage {
+public enum LogPage {
     public struct Model: Sendable, Equatable {
-        /// `stdout` or `stderr`.
+        /// `stdout`, `stderr` or `out`.
         public var logType: String
-        /// Whose log: an executor of an application, or a driver.
+        /// Whose log: an executor of an application, a driver, or the daemon's own.
         public var owner: Owner
         public var text: String
         /// The slice `[start, end)` of a log of `total` bytes.
@@ -19,7 +20,8 @@ public enum WorkerLogPage {
         public var total: Int64
         /// The slice length asked for, kept by the paging links.
         public var byteLength: Int64
-        /// The master's web UI, for the way back; nil or empty hides the link.
+        /// The master's web UI, for the way back (on the master's own log page, its root, relative
+        /// to the page); nil or empty hides the link.
         public var masterWebUiURL: String?
         /// The page's path ends with `/` (`logPage/`, as Spark links it): the plain-text link
         /// climbs one level more.
@@ -46,20 +48,30 @@ public enum WorkerLogPage {
     public enum Owner: Sendable, Equatable {
         case executor(appId: String, executorId: String)
         case driver(driverId: String)
+        /// The daemon serving the page: `master` or `worker`.
+        case daemon(String)
 
         var parameters: [(String, String)] {
             switch self {
             case .executor(let appId, let executorId): [("appId", appId), ("executorId", executorId)]
             case .driver(let driverId): [("driverId", driverId)]
+            case .daemon: [("self", "")]
             }
         }
 
-        /// Spark's page name: `<appId>/<executorId>` or the driver's id.
+        /// Spark's page name: `<appId>/<executorId>`, the driver's id, or the daemon's role.
         var name: String {
             switch self {
             case .executor(let appId, let executorId): "\(appId)/\(executorId)"
             case .driver(let driverId): driverId
+            case .daemon(let role): role
             }
+        }
+
+        /// Which daemon serves the page, for its footer.
+        var daemon: String {
+            if case .daemon(let role) = self { return role }
+            return "worker"
         }
     }
 
@@ -99,6 +111,6 @@ public enum WorkerLogPage {
         let title = "\(model.logType) log page for \(model.owner.name)"
         return WebPage.document(
             title: title, heading: .text(title), navigation: navigation, content: content,
-            footer: model.version.map { "Spark \($0) standalone worker" })
+            footer: model.version.map { "Spark \($0) standalone \(model.owner.daemon)" })
     }
 }

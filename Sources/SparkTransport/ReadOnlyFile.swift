@@ -3,16 +3,15 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SparkTransport
 
 /// A file opened for reading by position (`pread`), closed when the value is released.
-/// The worker reads executor logs and archive headers this way without Foundation's `FileHandle`.
-final class ReadOnlyFile {
+/// The daemons read logs and archive headers this way without Foundation's `FileHandle`.
+public final class ReadOnlyFile {
     private let descriptor: Int32
 
     /// `nil` when the file cannot be opened (missing, unreadable, a directory is fine to open
     /// but reads from it fail).
-    init?(path: String) {
+    public init?(path: String) {
         let opened = open(path, O_RDONLY | O_CLOEXEC)
         guard opened >= 0 else { return nil }
         descriptor = opened
@@ -21,14 +20,14 @@ final class ReadOnlyFile {
     deinit { close(descriptor) }
 
     /// The current size in bytes.
-    func size() throws(ReadOnlyFile.Failure) -> Int64 {
+    public func size() throws(ReadOnlyFile.Failure) -> Int64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw Failure(errno: errno) }
         return Int64(info.st_size)
     }
 
     /// Up to `count` bytes from `offset`; fewer only at the end of the file.
-    func read(at offset: Int64, count: Int) throws(FileRange.Failure) -> [UInt8] {
+    public func read(at offset: Int64, count: Int) throws(FileRange.Failure) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
         let filled = bytes.withUnsafeMutableBytes { buffer in
@@ -38,5 +37,5 @@ final class ReadOnlyFile {
         return bytes
     }
 
-    typealias Failure = FileRange.Failure
+    public typealias Failure = FileRange.Failure
 }

@@ -1,0 +1,18 @@
+extension SparkConf {
+    /// `spark.redaction.regex`'s default.
+    public static let defaultRedactionPattern = "(?i)secret|password|token|access[.]?key"
+    /// What a redacted value is shown as.
+    public static let redactionReplacement = "*********(redacted)"
+
+    /// `pairs` with the value of each pair whose key or value matches `spark.redaction.regex`
+    /// replaced (Spark: `Utils.redact(conf, kvs)`; a value can carry a secret under an innocent
+    /// key, as a command line does). A pattern this runtime cannot compile redacts every value:
+    /// showing a secret is the failure to avoid.
+    public func redacted(_ pairs: [(String, String)]) -> [(String, String)] {
+        let pattern = self["spark.redaction.regex"] ?? Self.defaultRedactionPattern
+        guard let regex = try? Regex(pattern) else { return pairs.map { ($0.0, Self.redactionReplacement) } }
+        return pairs.map { key, value in
+            key.contains(regex) || value.contains(regex) ? (key, Self.redactionReplacement) : (key, value)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SparkDaemon
+@testable import SparkWebUI
+import Testing
+
+/// The worker's log page: where the slice lies, links to the slices around it that keep the
+/// owner, type and length, the text escaped.
+@Suite struct LogPageTests {
+    static func model(start: Int64, end: Int64, total: Int64, text: String = "line\n", slash: Bool = true) -> LogPage.Model {
+        LogPage.Model(
+            logType: "stderr", owner: .executor(appId: "app-1", executorId: "0"), text: text, start: start, end: end, total: total,
+            byteLength: 1000, masterWebUiURL: "http://m:8080", pathEndsWithSlash: slash, version: "4.3.0")
+    }
+
+    @Test func aSliceInTheMiddleLinksBothWays() {
+        let html = LogPage.render(Self.model(start: 2500, end: 3500, total: 10_000))
+        #expect(html.contains("<title>stderr log page for app-1/0</title>"))
+        #expect(html.contains("<dd>1000 bytes: 2500 – 3500 of 10000</dd>"))
+        #expect(html.contains("<a href=\"?appId=app-1&amp;executorId=0&amp;logType=stderr&amp;offset=1500&amp;byteLength=1000\">Earlier</a>"))
+        #expect(html.contains("<a href=\"?appId=app-1&amp;executorId=0&amp;logType=stderr&amp;offset=3500&amp;byteLength=1000\">Later</a>"))
+        #expect(html.contains("<a href=\"?appId=app-1&amp;executorId=0&amp;logType=stderr&amp;byteLength=1000\">Newest</a>"))
+        #expect(html.contains("<a href=\"../log?appId=app-1&amp;executorId=0&amp;logType=stderr&amp;offset=2500&amp;byteLength=1000\">As text</a>"))
+        #expect(html.contains("<a href=\"http://m:8080\">Back to Master</a>"))
+        #expect(html.contains("<pre class=\"log\">line\n</pre>"))
+    }
+
+    @Test func theEndsOfTheLogHaveNoLinkPastThem() {
+        let newest = LogPage.render(Self.model(start: 9000, end: 10_000, total: 10_000, slash: false))
+        #expect(!newest.contains(">Later</a>"))
+        #expect(newest.contains("offset=8000&amp;byteLength=1000\">Earlier</a>"))
+        #expect(newest.contains("<a href=\"log?appId=app-1&amp;executorId=0&amp;logType=stderr&amp;offset=9000&amp;byteLength=1000\">As text</a>"))
+        let first = LogPage.render(Self.model(start: 0, end: 700, total: 700))
+        #expect(!first.contains(">Earlier</a>") && !first.contains(">Later</a>"))
+        // Earlier than the start never goes below 0.
+        #expect(LogPage.render(Self.model(start: 300, end: 1300, total: 5000)).contains("offset=0&amp;byteLength=1000\">Earlier</a>"))
+        #expect(LogPage.render(Self.model(start: 0, end: 0, total: 0, text: "")).contains("The log is empty."))
+    }
+
+    @Test func aDriversLogAndHostileTextAreEscaped() {
+        var model = Self.model(start: 0, end: 40, total: 40, text: "<script>alert(1)</script> & \"q\"")
+        model.owner = .driver(driverId: "driver-<1>&2")
+        let html = LogPage.render(model)
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;"))
+        #expect(!html.contains("<script>alert"))
+        #expect(html.contains("?driverId=driver-%3C1%3E%262&amp;logType=stderr"))
+        #expect(html.contains("<title>stderr log page for driver-&lt;1&gt;&amp;2</title>"))
+    }
+}
+
+/// A daemon's own log (`?self`): found in `SPARK_LOG_DIR` as Spark's daemons find it.
+@Suite struct DaemonLogTests {
+    static let masterClass = "org.apache.spark.deploy.master.Master"
+
+    static func directory(_ files: [String: String]) throws -> String {
+        let path = "/tmp/daemon-log-\(UInt64.random(in: 0...UInt64.max))"
+        #expect(mkdir(path, 0o700) == 0)
+        for (name, text) in files {
+            let descriptor = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            #expect(descriptor >= 0)
+            _ = text.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+            close(descriptor)
+        }
+        return path
+    }
+
+    static func remove(_ path: String) {
+        for name in Daemon.directoryEntries(path) ?? [] { unlink(path + "/" + name) }
+        rmdir(path)
+    }
+
+    @Test func theOutFileNamingTheDaemonIsTakenBeforeOthers() throws {
+        let path = try Self.directory([
+            "spark-root-org.apache.spark.deploy.worker.Worker-1-h.out": "worker says\n",
+            "spark-root-org.apache.spark.deploy.master.Master-1-h.out": "master says\n",
+            "stderr": "standard error\n",
+        ])
+        defer { Self.remove(path) }
+        let slice = try LogFiles.daemonLog(
+            logType: "out", directory: path + "/", daemonClass: Self.masterClass, offset: nil, byteLength: nil).get()
+        #expect(slice.text == "master says\n")
+        #expect(slice.header == "==== Bytes 0-12 of 12 of \(path)/out ====\n")
+        let error = try LogFiles.daemonLog(
+            logType: "stderr", directory: path, daemonClass: Self.masterClass, offset: 9, byteLength: 3).get()
+        #expect(error.text == "err" && (error.start, error.end, error.total) == (9, 12, 15))
+        // No file names the daemon: the first `.out` by name.
+        let other = try LogFiles.daemonLog(
+            logType: "out", directory: path, daemonClass: "org.example.Other", offset: nil, byteLength: nil).get()
+        #expect(other.text == "master says\n")
+    }
+
+    @Test func eachDaemonFindsItsDirectoryAsSparksDoes() {
+        #expect(LogFiles.masterLogDirectory(environment: [:]) == "logs/")
+        #expect(LogFiles.masterLogDirectory(environment: ["SPARK_LOG_DIR": "/var/log/spark"]) == "/var/log/spark")
+        #expect(LogFiles.workerLogDirectory(environment: [:], workDirectory: "/app/work") == "/app/work/")
+        #expect(LogFiles.workerLogDirectory(environment: ["SPARK_LOG_DIR": "/var/log/spark"], workDirectory: "/w") == "/var/log/spark/")
+    }
+
+    @Test func theOutFileKeepsItsRolledPredecessorsInOrder() throws {
+        let active = "spark-root-org.apache.spark.deploy.master.Master-1-h.out"
+        let path = try Self.directory([active + ".1": "first ", active: "second"])
+        defer { Self.remove(path) }
+        let slice = try LogFiles.daemonLog(
+            logType: "out", directory: path, daemonClass: Self.masterClass, offset: 0, byteLength: 100).get()
+        #expect(slice.text == "first second" && slice.total == 12)
+    }
+
+    @Test func aMissingLogOrAnUnknownTypeIsAClearError() throws {
+        let path = try Self.directory([:])
+        defer { Self.remove(path) }
+        let missing = LogFiles.daemonLog(
+            logType: "out", directory: path, daemonClass: Self.masterClass, offset: nil, byteLength: nil)
+        #expect(missing == .failure(LogFiles.Failure(message: "Error getting out logs from directory \(path)/", status: .notFound)))
+        for logType in ["../etc/passwd", "", "stdin"] {
+            let refused = LogFiles.daemonLog(
+                logType: logType, directory: path, daemonClass: Self.masterClass, offset: nil, byteLength: nil)
+            #expect(refused == .failure(LogFiles.Failure(message: "Error: Log type must be one of out, stderr, stdout", status: .badRequest)))
+        }
+        let untyped = LogFiles.daemonLog(logType: nil, directory: "logs/", daemonClass: Self.masterClass, offset: nil, byteLength: nil)
+        #expect(untyped == .failure(LogFiles.Failure(message: "Request must specify a logType", status: .badRequest)))
+    }
+
+    @Test func theDaemonsPageLinksKeepSelf() {
+        let html = LogPage.render(LogPage.Model(
+            logType: "out", owner: .daemon("master"), text: "started\n", start: 100, end: 200, total: 300, byteLength: 100,
+            masterWebUiURL: "../", pathEndsWithSlash: true, version: "4.3.0"))
+        #expect(html.contains("<title>out log page for master</title>"))
+        #expect(html.contains("<a href=\"?self=&amp;logType=out&amp;offset=0&amp;byteLength=100\">Earlier</a>"))
+        #expect(html.contains("<a href=\"../log?self=&amp;logType=out&amp;offset=100&amp;byteLength=100\">As text</a>"))
+        #expect(html.contains("<a href=\"../\">Back to Master</a>"))
+        #expect(html.contains("<footer>Spark 4.3.0 standalone master</footer>"))
+    }
+}
