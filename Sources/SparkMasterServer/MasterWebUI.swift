@@ -69,7 +69,7 @@ enum MasterWebUI {
             : nil
         options.historyServerURL = conf["spark.master.ui.historyServerUrl"].flatMap { $0.isEmpty ? nil : $0 }
         options.environment = settings.environment
-        options.environmentPage = environmentPage(settings: settings)
+        options.environmentPage = { environmentPage(settings: settings) }
         return options
     }
 

@@ -60,8 +60,9 @@ public struct MasterWebOptions: Sendable {
     /// Who may decommission workers by `POST /workers/kill/` (`spark.master.ui.decommission.allow.mode`),
     /// nil without `spark.decommission.enabled`.
     public var decommission: DecommissionAccess?
-    /// The environment page's content; nil: no page.
-    public var environmentPage: EnvironmentPage.Model?
+    /// The environment page's content, made when the page is asked for (redaction runs a regular
+    /// expression, which an idle master need not load); nil: no page.
+    public var environmentPage: (@Sendable () -> EnvironmentPage.Model)?
     /// The master's environment: `SPARK_LOG_DIR` says where its own log is.
     public var environment: [String: String] = [:]
 
@@ -170,7 +171,7 @@ public enum MasterWebRoutes {
 
         if let environmentPage = options.environmentPage {
             router.get("/environment") { request, _ -> Response in
-                WebResponses.html(EnvironmentPage.render(environmentPage, pathEndsWithSlash: request.uri.path.hasSuffix("/")))
+                WebResponses.html(EnvironmentPage.render(environmentPage(), pathEndsWithSlash: request.uri.path.hasSuffix("/")))
             }
         }
         // Spark's master serves only its own log here, whatever else the query says.

@@ -13,11 +13,12 @@ struct BrowserTests {
         let master = fixture.master
         let now = fixture.now
         var options = MasterWebOptions(version: "4.3.0")
-        options.environmentPage = EnvironmentPage.Model(
+        let environmentPage = EnvironmentPage.Model(
             runtime: [.init("Spark Version", "4.3.0"), .init("Executable", "/app/.build/release/spark-master")],
             sparkProperties: (0..<30).map { .init("spark.setting.\($0)", String(repeating: "value-\($0) ", count: $0 % 7 + 1)) }
                 + [.init("spark.authenticate.secret", "*********(redacted)")],
             metricsProperties: [.init("*.sink.servlet.class", "org.apache.spark.metrics.sink.MetricsServlet")], version: "4.3.0")
+        options.environmentPage = { environmentPage }
         let router = MasterWebRoutes.router(
             source: MasterWebSource(snapshot: { master }, now: { now }, killApplication: { _ in }, killDriver: { _ in }), options: options)
         // The worker's log page, with a long log (the pager's links above and below it); the

@@ -228,10 +228,11 @@ struct MasterRoutesTests {
 
         var options = MasterWebOptions(version: "4.3.0")
         options.environment = ["SPARK_LOG_DIR": logs.path]
-        options.environmentPage = EnvironmentPage.Model(
+        let environmentPage = EnvironmentPage.Model(
             runtime: [.init("Process ID", "42")],
             sparkProperties: [.init("spark.authenticate.secret", SparkConf.redactionReplacement), .init("spark.master.ui.title", "<b>t</b>")],
             metricsProperties: [.init("*.sink.servlet.path", "/metrics/json")], version: "4.3.0")
+        options.environmentPage = { environmentPage }
         try await serve(options) { port in
             let page = try await HTTP.request(port: port, "/environment/")
             #expect(page.status == 200)
