@@ -68,7 +68,7 @@ enum MasterWebUI {
             ? MasterWebOptions.DecommissionAccess(rawValue: (conf["spark.master.ui.decommission.allow.mode"] ?? "LOCAL").uppercased()) ?? .deny
             : nil
         options.historyServerURL = conf["spark.master.ui.historyServerUrl"].flatMap { $0.isEmpty ? nil : $0 }
-        options.environment = settings.environment
+        options.logDirectory = LogFiles.masterLogDirectory(environment: settings.environment)
         options.environmentPage = { environmentPage(settings: settings) }
         return options
     }

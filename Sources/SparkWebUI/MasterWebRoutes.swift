@@ -63,8 +63,8 @@ public struct MasterWebOptions: Sendable {
     /// The environment page's content, made when the page is asked for (redaction runs a regular
     /// expression, which an idle master need not load); nil: no page.
     public var environmentPage: (@Sendable () -> EnvironmentPage.Model)?
-    /// The master's environment: `SPARK_LOG_DIR` says where its own log is.
-    public var environment: [String: String] = [:]
+    /// Where the master's own log is (`LogFiles.masterLogDirectory`: `SPARK_LOG_DIR`, else `logs/`).
+    public var logDirectory = "logs/"
 
     public enum DecommissionAccess: String, Sendable {
         /// Requests from a loopback address only (Spark's default).
@@ -180,7 +180,7 @@ public enum MasterWebRoutes {
                 let query = request.uri.queryParameters
                 let logType = query["logType"].map(String.init)
                 let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
-                let directory = LogFiles.masterLogDirectory(environment: options.environment)
+                let directory = options.logDirectory
                 // Rolled, gzipped logs take a while to read: off the event loops.
                 let slice = try await NIOThreadPool.singleton.runIfActive {
                     LogFiles.daemonLog(

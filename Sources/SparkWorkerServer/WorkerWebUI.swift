@@ -67,6 +67,9 @@ struct WorkerWebResponder: HTTPResponder {
             let driverId = query["driverId"].map(String.init)
             let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
             let own = query["self"] != nil
+            if own, appId != nil || executorId != nil || driverId != nil {
+                return Self.text("Request must specify either application or driver identifiers, or self\n", status: .badRequest)
+            }
             // Spark's worker also refuses a log directory outside its work directory, so with the
             // scripts' default (`$SPARK_HOME/logs` beside `$SPARK_HOME/work`) its own log is never
             // shown; the directory here comes from the environment, not the request, and is served.
@@ -126,8 +129,6 @@ struct WorkerWebResponder: HTTPResponder {
     }
 
     static func text(_ text: String, status: HTTPResponse.Status) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/plain;charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        WebResponses.text(text, status: status)
     }
 }

@@ -97,13 +97,15 @@ import Testing
         #expect(LogFiles.workerLogDirectory(environment: ["SPARK_LOG_DIR": "/var/log/spark"], workDirectory: "/w") == "/var/log/spark/")
     }
 
-    @Test func theOutFileKeepsItsRolledPredecessorsInOrder() throws {
+    /// The files rolled from the `.out` file come first, by name (Spark's order: the scripts'
+    /// `.out.1` is the newest of them, yet read first, as Spark reads it), then the active one.
+    @Test func theOutFileComesAfterTheFilesRolledFromItByName() throws {
         let active = "spark-root-org.apache.spark.deploy.master.Master-1-h.out"
-        let path = try Self.directory([active + ".1": "first ", active: "second"])
+        let path = try Self.directory([active + ".2": "b ", active + ".1": "a ", active: "c", "other.out.1": "x"])
         defer { Self.remove(path) }
         let slice = try LogFiles.daemonLog(
             logType: "out", directory: path, daemonClass: Self.masterClass, offset: 0, byteLength: 100).get()
-        #expect(slice.text == "first second" && slice.total == 12)
+        #expect(slice.text == "a b c" && slice.total == 5)
     }
 
     @Test func aMissingLogOrAnUnknownTypeIsAClearError() throws {

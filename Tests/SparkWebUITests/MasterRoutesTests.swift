@@ -227,7 +227,7 @@ struct MasterRoutesTests {
         try text.write(to: logs.appendingPathComponent("spark-me-org.apache.spark.deploy.master.Master-1-host.out"), atomically: true, encoding: .utf8)
 
         var options = MasterWebOptions(version: "4.3.0")
-        options.environment = ["SPARK_LOG_DIR": logs.path]
+        options.logDirectory = logs.path
         let environmentPage = EnvironmentPage.Model(
             runtime: [.init("Process ID", "42")],
             sparkProperties: [.init("spark.authenticate.secret", SparkConf.redactionReplacement), .init("spark.master.ui.title", "<b>t</b>")],

@@ -74,6 +74,10 @@ struct WorkerJVMIntegrationTests {
             }
             #expect(try await fetchText(port: uiPort, path: "/log?self&logType=out").hasPrefix(
                 "==== Bytes 0-\(out.utf8.count) of \(out.utf8.count) of \(logs.path)/out ====\n"))
+            // Its own log or an executor's, not both (Spark: "must specify either").
+            await #expect(throws: ChildProcessError.self) {
+                try await fetchText(port: uiPort, path: "/log/?self&appId=app-1&executorId=0&logType=out")
+            }
             let page = try await fetchText(port: uiPort, path: "/logPage/?self&logType=out&byteLength=200")
             #expect(page.contains("<title>out log page for worker</title>") && page.contains("INFO Worker: line 200 &lt;&amp;&gt;"))
             let home = try await fetchText(port: uiPort, path: "/")
