@@ -211,7 +211,7 @@ public struct WorkerService: Service {
         let cacheSize = (try? options.conf.int("spark.worker.ui.compressedLogFileLengthCacheSize", default: 100)) ?? 100
         responder.compressedLengths = CompressedLogLengths(capacity: cacheSize)
         responder.sparkVersion = options.sparkRelease
-        responder.environment = options.environment
+        responder.logDirectory = LogFiles.workerLogDirectory(environment: options.environment, workDirectory: options.workDirectory)
         if let error = options.metrics.fileError { logger.error("\(error)") }
         let sinks = options.metrics.sinks(instance: "worker")
         responder.metrics = [

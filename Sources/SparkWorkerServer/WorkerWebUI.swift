@@ -35,8 +35,8 @@ struct WorkerWebResponder: HTTPResponder {
     /// The worker's metric documents (Spark's metrics servlets of the `worker` instance; by
     /// default JSON at `/metrics/json`). A path taken by a page stays the page's.
     var metrics: [MetricsRoute] = []
-    /// The worker's environment: `SPARK_LOG_DIR` says where its own log is.
-    var environment: [String: String] = [:]
+    /// Where the worker's own log is (`LogFiles.workerLogDirectory`); nil: the work directory.
+    var logDirectory: String?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         guard request.method == .get || request.method == .head else {
@@ -73,7 +73,7 @@ struct WorkerWebResponder: HTTPResponder {
             // Spark's worker also refuses a log directory outside its work directory, so with the
             // scripts' default (`$SPARK_HOME/logs` beside `$SPARK_HOME/work`) its own log is never
             // shown; the directory here comes from the environment, not the request, and is served.
-            let logDirectory = LogFiles.workerLogDirectory(environment: environment, workDirectory: workDirectory)
+            let logDirectory = logDirectory ?? LogFiles.workerLogDirectory(environment: [:], workDirectory: workDirectory)
             let slice = try await (threadPool ?? .singleton).runIfActive {
                 own
                     ? LogFiles.daemonLog(
