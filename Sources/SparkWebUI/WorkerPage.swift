@@ -81,11 +81,15 @@ public enum WorkerPage {
         public var finishedDrivers: [Driver]
         /// Shown in the footer.
         public var version: String?
+        /// Custom resources the worker offers, and the addresses of each in use (same names).
+        public var resources: [Resource]
+        public var resourcesUsed: [Resource]
 
         public init(
             workerId: String, host: String, port: Int, masterURL: String, masterWebUiURL: String?, cores: Int64, coresUsed: Int64,
             memoryMiB: Int64, memoryUsedMiB: Int64, executors: [Executor], finishedExecutors: [Executor],
-            drivers: [Driver] = [], finishedDrivers: [Driver] = [], version: String? = nil
+            drivers: [Driver] = [], finishedDrivers: [Driver] = [], version: String? = nil,
+            resources: [Resource] = [], resourcesUsed: [Resource] = []
         ) {
             self.workerId = workerId
             self.host = host
@@ -101,6 +105,8 @@ public enum WorkerPage {
             self.drivers = drivers
             self.finishedDrivers = finishedDrivers
             self.version = version
+            self.resources = resources
+            self.resourcesUsed = resourcesUsed
         }
     }
 
@@ -113,8 +119,7 @@ public enum WorkerPage {
             ("Cores", "\(model.cores) (\(model.coresUsed) Used)"),
             ("Memory", "\(UIFormat.mebibytes(model.memoryMiB)) (\(UIFormat.mebibytes(model.memoryUsedMiB)) Used)"),
         ]
-        let used = (model.executors.flatMap(\.resources) + model.drivers.flatMap(\.resources))
-        if !used.isEmpty { summary.append(("Resources in use", resources(used))) }
+        if !model.resources.isEmpty { summary.append(("Resources", offeredResources(model.resources, used: model.resourcesUsed))) }
         var content = WebPage.summary(summary)
         content += WebPage.section(
             "Running Executors", count: model.executors.count, id: "running-executors",
@@ -194,6 +199,17 @@ public enum WorkerPage {
             ]
         }
         return WebPage.table(columns, rows: rows, empty: "No drivers.")
+    }
+
+    /// Each offered resource's free and used addresses (Spark: `formatResourcesDetails`).
+    static func offeredResources(_ offered: [Resource], used: [Resource]) -> Markup {
+        offered.map { resource -> Markup in
+            let inUse = Set(used.first { $0.name == resource.name }?.addresses ?? [])
+            let free = resource.addresses.filter { !inUse.contains($0) }
+            let taken = resource.addresses.filter { inUse.contains($0) }
+            let text = "\(resource.name): Free: [\(free.joined(separator: ", "))] / Used: [\(taken.joined(separator: ", "))]"
+            return "<span class=\"res\">\(text)</span>"
+        }.joined(separator: "<br>")
     }
 
     static func resources(_ resources: [Resource]) -> Markup {

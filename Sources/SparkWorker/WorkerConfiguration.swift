@@ -31,6 +31,8 @@ public struct WorkerConfiguration: Sendable, Equatable {
     public var settings: WorkerSettings
     /// The Spark release this worker runs executors of (`Running Spark version` at start).
     public var sparkVersion = "4.3.0"
+    /// Custom resources offered to the master, in name order (see `WorkerResources`).
+    public var resources: [ResourceInformation] = []
 
     public init(
         host: String, port: Int32, webUiPort: Int32, publicAddress: String? = nil, cores: Int32, memoryMiB: Int32,

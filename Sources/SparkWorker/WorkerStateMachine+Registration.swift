@@ -54,7 +54,7 @@ extension WorkerStateMachine {
             actions.append(.register(RegisterWorker(
                 id: workerId, host: configuration.host, port: configuration.port, worker: configuration.workerRef,
                 cores: configuration.cores, memory: configuration.memoryMiB, workerWebUiUrl: configuration.webUiURL,
-                masterAddress: address, resources: []), master: ref))
+                masterAddress: address, resources: configuration.resources.map { ($0.name, $0) }), master: ref))
         }
     }
 

@@ -87,7 +87,7 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
             masterWebUiUrl: activeMasterWebUiUrl, cores: configuration.cores, coresUsed: coresUsed,
             memoryMiB: configuration.memoryMiB, memoryUsedMiB: memoryUsed, executors: executors,
             finishedExecutors: finishedExecutors, drivers: runningDrivers, finishedDrivers: finishedDrivers,
-            workDirectory: configuration.workDirectory)
+            workDirectory: configuration.workDirectory, resources: configuration.resources)
     }
 
     // MARK: - Input

@@ -15,9 +15,8 @@ public enum WorkerJSON {
             ("coresused", .int(Int64(status.coresUsed))),
             ("memory", .int(Int64(status.memoryMiB))),
             ("memoryused", .int(Int64(status.memoryUsedMiB))),
-            // This worker offers no custom resources (spark.worker.resource.* is not supported).
-            ("resources", .object([])),
-            ("resourcesused", resources(usedResources(status.executors))),
+            ("resources", resources(status.resources.map { ($0.name, $0) })),
+            ("resourcesused", resources(status.resourcesUsed.map { ($0.name, $0) })),
             ("executors", .array(status.executors.map(executor))),
             ("finishedexecutors", .array(status.finishedExecutors.map(executor))),
         ])
@@ -53,18 +52,6 @@ public enum WorkerJSON {
         .object(resources.map { name, info in
             (name, .object([("name", .string(info.name)), ("addresses", .array(info.addresses.map(PrettyJSON.string)))]))
         })
-    }
-
-    static func usedResources(_ executors: [ExecutorRecord]) -> [(String, ResourceInformation)] {
-        var order: [String] = []
-        var addresses: [String: [String]] = [:]
-        for executor in executors {
-            for (name, info) in executor.resources {
-                if addresses[name] == nil { order.append(name) }
-                addresses[name, default: []] += info.addresses
-            }
-        }
-        return order.map { ($0, ResourceInformation(name: $0, addresses: addresses[$0]!)) }
     }
 
     /// `Command.toString` of a Scala 2.13 case class, as Spark 4.3 prints it in `/json`:

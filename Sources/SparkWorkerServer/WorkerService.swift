@@ -46,6 +46,7 @@ public struct WorkerService: Service {
     public func run() async throws {
         warnAboutUnsupportedSettings()
         try createWorkDirectory()
+        let resources = try await setupResources()
         let env = try await startRpcEnv()
         monitor.bound(rpc: env.address)
         let shuffleService: ShuffleService?
@@ -64,7 +65,7 @@ public struct WorkerService: Service {
             let webUiPort = webUI.port
             monitor.bound(webUiPort: webUiPort)
             var shell = WorkerShell(
-                configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort)), env: env,
+                configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort), resources: resources), env: env,
                 sink: sink, processes: processes,
                 archives: ExecutorArchives(directory: options.executorArchiveDirectory, environment: options.environment, logger: logger),
                 logRolling: executorLogRolling(), monitor: monitor, logger: logger, environment: options.environment,
@@ -93,13 +94,14 @@ public struct WorkerService: Service {
         if code != 0 { throw WorkerExit(code: code) }
     }
 
-    func configuration(rpcPort: Int32, webUiPort: Int32) -> WorkerConfiguration {
+    func configuration(rpcPort: Int32, webUiPort: Int32, resources: [ResourceInformation] = []) -> WorkerConfiguration {
         var configuration = WorkerConfiguration(
             host: options.host, port: rpcPort, webUiPort: webUiPort, publicAddress: options.publicAddress,
             cores: Int32(clamping: options.cores), memoryMiB: Int32(clamping: options.memoryMiB), masters: options.masters,
             workDirectory: options.workDirectory, localRootParents: options.localRootParents,
             commandContext: options.commandContext(), settings: options.settings)
         configuration.sparkVersion = options.sparkRelease
+        configuration.resources = resources
         return configuration
     }
 
@@ -145,10 +147,22 @@ public struct WorkerService: Service {
     /// Settings a JVM worker honours that this one does not yet: said once, at start.
     func warnAboutUnsupportedSettings() {
         if let warning = options.sparkVersionWarning { logger.warning("\(warning)") }
-        let resources = options.conf.sortedKeys.filter { $0.hasPrefix("spark.worker.resource.") || $0 == "spark.worker.resourcesFile" }
-        if !resources.isEmpty {
-            logger.warning("Custom worker resources are not supported; ignoring \(resources.joined(separator: ", "))")
+    }
+
+    /// Spark: `Worker.setupWorkerResources`: the custom resources to offer, found from the
+    /// configuration, the resources file and discovery scripts; the worker exits 1 when they
+    /// cannot be found or fall short of their amounts.
+    func setupResources() async throws -> [ResourceInformation] {
+        let resources: [ResourceInformation]
+        do {
+            resources = try await ResourceDiscovery.resolve(
+                conf: options.conf, environment: options.environment, processes: processes, log: { logger.info("\($0)") })
+        } catch {
+            logger.error("Failed to setup worker resources: \(error)")
+            throw WorkerExit(code: 1)
         }
+        for line in WorkerResources.logLines(resources) { logger.info("\(line)") }
+        return resources
     }
 
     /// Spark: `Worker.createWorkDir` (the JVM worker exits 1 when it cannot).

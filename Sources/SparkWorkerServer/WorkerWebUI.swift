@@ -122,7 +122,9 @@ struct WorkerWebResponder: HTTPResponder {
                 masterWebUiURL: status.masterWebUiUrl, cores: Int64(status.cores), coresUsed: Int64(status.coresUsed),
                 memoryMiB: Int64(status.memoryMiB), memoryUsedMiB: Int64(status.memoryUsedMiB),
                 executors: status.executors.map(row), finishedExecutors: status.finishedExecutors.map(row),
-                drivers: status.drivers.map(row), finishedDrivers: status.finishedDrivers.map(row), version: sparkVersion)))
+                drivers: status.drivers.map(row), finishedDrivers: status.finishedDrivers.map(row), version: sparkVersion,
+                resources: status.resources.map { .init(name: $0.name, addresses: $0.addresses) },
+                resourcesUsed: status.resourcesUsed.map { .init(name: $0.name, addresses: $0.addresses) })))
         default:
             return Self.text("Not found\n", status: .notFound)
         }
