@@ -86,8 +86,8 @@ public enum WorkerResources {
     ///     shell has parsed it); empty without one.
     ///   - discover: runs a request's discovery script and returns what it printed.
     public static func resolve(
-        conf: SparkConf, allocatedFromFile: [ResourceInformation], discover: (Request) throws(Failure) -> ResourceInformation
-    ) throws(Failure) -> [ResourceInformation] {
+        conf: SparkConf, allocatedFromFile: [ResourceInformation], discover: (Request) async throws(Failure) -> ResourceInformation
+    ) async throws(Failure) -> [ResourceInformation] {
         if let plugins = conf[discoveryPluginKey], !plugins.allSatisfy({ $0 == " " || $0 == "," }) {
             throw Failure(
                 "\(discoveryPluginKey) (\(plugins)) names JVM classes, which this worker cannot load; "
@@ -102,7 +102,7 @@ public enum WorkerResources {
             guard request.amount > 0 else { continue }
             requests.append(request)
             if byName[name] == nil {
-                byName[name] = try checkedDiscovery(request, discover)
+                byName[name] = try await checkedDiscovery(request, discover)
             }
         }
         for request in requests {
@@ -118,12 +118,12 @@ public enum WorkerResources {
 
     /// Spark: `ResourceDiscoveryScriptPlugin.discoverResource`'s checks around running the script.
     static func checkedDiscovery(
-        _ request: Request, _ discover: (Request) throws(Failure) -> ResourceInformation
-    ) throws(Failure) -> ResourceInformation {
+        _ request: Request, _ discover: (Request) async throws(Failure) -> ResourceInformation
+    ) async throws(Failure) -> ResourceInformation {
         guard let script = request.discoveryScript, !script.isEmpty else {
             throw Failure("User is expecting to use resource: \(request.name), but didn't specify a discovery script!")
         }
-        let found = try discover(request)
+        let found = try await discover(request)
         guard found.name == request.name else {
             throw Failure(
                 "Error running the resource discovery script \(script): script returned resource name \(found.name) "

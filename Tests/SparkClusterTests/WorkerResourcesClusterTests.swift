@@ -56,15 +56,18 @@ struct WorkerResourcesClusterTests {
         let result = try await cluster.sparkShell(script, conf: [
             "spark.executor.cores": "1", "spark.executor.resource.gpu.amount": "1", "spark.task.resource.gpu.amount": "1",
         ])
-        let lines = result.stdout.split(separator: "\n").map(String.init)
         let diagnostics = "\(result.stdout.suffix(3000))\n\(result.stderr.suffix(3000))\n\(cluster.logs)"
-        let seen = try #require(lines.first { $0.hasPrefix("TASK-GPUS ") }, "\(diagnostics)").dropFirst("TASK-GPUS ".count)
+        // What the shell printed after `marker` on its line (the REPL's prompt comes before it).
+        func printed(_ marker: String) throws -> Substring {
+            let line = try #require(result.stdout.split(separator: "\n").first { $0.contains(marker) }, "\(diagnostics)")
+            return line[line.range(of: marker)!.upperBound...]
+        }
+        let seen = try printed("TASK-GPUS ")
         // Each task holds one of the script's addresses.
         #expect(!seen.isEmpty && seen.split(separator: "|").allSatisfy { $0 == "0" || $0 == "1" }, "\(seen)")
 
-        func document(_ prefix: String) throws -> [String: Any] {
-            let line = try #require(lines.first { $0.hasPrefix(prefix) }, "\(diagnostics)")
-            return try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(prefix.count).utf8)) as? [String: Any])
+        func document(_ marker: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(try printed(marker).utf8)) as? [String: Any])
         }
         // While the application ran: two executors of one GPU each, both GPUs in use.
         let workerState = try document("WORKER-JSON ")

@@ -209,13 +209,13 @@ struct MasterPageTests {
             drivers: [.init(driverId: "driver-1", mainClass: "com.example.Hello", state: "RUNNING", cores: 1, memoryMiB: 512)],
             finishedDrivers: [.init(driverId: "driver-0", mainClass: "com.example.Fails", state: "ERROR", cores: 2, memoryMiB: 1024,
                                     notes: "java.io.IOException: Cannot fetch hdfs://nn/app.jar")],
-            version: "4.3.0")
+            version: "4.3.0", resources: [.init(name: "gpu", addresses: ["0", "1"])], resourcesUsed: [.init(name: "gpu", addresses: ["0"])])
         let html = WorkerPage.render(model)
         #expect(html.contains("<title>Spark Worker at 127.0.0.1:41867</title>"))
         #expect(html.contains("<dt>Master URL</dt><dd>spark://127.0.0.1:7077</dd>"))
         #expect(html.contains("<dt>Cores</dt><dd>2 (1 Used)</dd>"))
         #expect(html.contains("<dt>Memory</dt><dd>2.0 GiB (1.0 GiB Used)</dd>"))
-        #expect(html.contains("<dt>Resources in use</dt><dd><span class=\"res\">gpu: 0</span></dd>"))
+        #expect(html.contains("<dt>Resources</dt><dd><span class=\"res\">gpu: Free: [1] / Used: [0]</span></dd>"))
         #expect(html.contains("<a href=\"http://127.0.0.1:8080\">Back to Master</a>"))
         #expect(html.contains("<h2>Running Executors <span class=\"count\">(1)</span></h2>"))
         #expect(html.contains("ID: app-1<br>Name: Spark shell<br>User: root"))

@@ -35,14 +35,14 @@ import Testing
         }
     }
 
-    @Test func discoveryRunsForWhatTheFileDoesNotAllocate() throws {
+    @Test func discoveryRunsForWhatTheFileDoesNotAllocate() async throws {
         let conf = SparkConf([
             "spark.worker.resource.gpu.amount": "1", "spark.worker.resource.gpu.discoveryScript": "/gpus.sh",
             "spark.worker.resource.fpga.amount": "2",
             "spark.worker.resource.tpu.amount": "0", "spark.worker.resource.tpu.discoveryScript": "/never.sh",
         ])
         var asked: [String] = []
-        let resources = try WorkerResources.resolve(
+        let resources = try await WorkerResources.resolve(
             conf: conf, allocatedFromFile: [ResourceInformation(name: "fpga", addresses: ["f0", "f1", "f2"])]
         ) { (request: WorkerResources.Request) throws(WorkerResources.Failure) -> ResourceInformation in
             asked.append(request.name)
@@ -52,37 +52,38 @@ import Testing
         #expect(asked == ["gpu"])
         #expect(resources == [ResourceInformation(name: "fpga", addresses: ["f0", "f1", "f2"]), Self.gpus("0", "1")])
         // Nothing configured: nothing offered, nothing run.
-        #expect(try WorkerResources.resolve(conf: SparkConf(), allocatedFromFile: []) { _ throws(WorkerResources.Failure) in
+        let none = try await WorkerResources.resolve(conf: SparkConf(), allocatedFromFile: []) { _ throws(WorkerResources.Failure) in
             Issue.record("no discovery expected")
             return Self.gpus()
-        } == [])
+        }
+        #expect(none == [])
     }
 
-    @Test func discoveryFailuresStopTheWorkerWithSparksWords() {
-        func resolve(_ conf: [String: String], found: ResourceInformation) throws(WorkerResources.Failure) -> [ResourceInformation] {
-            try WorkerResources.resolve(conf: SparkConf(conf), allocatedFromFile: []) { _ throws(WorkerResources.Failure) in found }
+    @Test func discoveryFailuresStopTheWorkerWithSparksWords() async {
+        func resolve(_ conf: [String: String], found: ResourceInformation) async throws(WorkerResources.Failure) -> [ResourceInformation] {
+            try await WorkerResources.resolve(conf: SparkConf(conf), allocatedFromFile: []) { _ throws(WorkerResources.Failure) in found }
         }
-        #expect(throws: WorkerResources.Failure("Resource: gpu, with addresses: 0,1 is less than what the user requested: 3)")) {
-            try resolve(["spark.worker.resource.gpu.amount": "3", "spark.worker.resource.gpu.discoveryScript": "/g.sh"], found: Self.gpus("0", "1"))
+        await #expect(throws: WorkerResources.Failure("Resource: gpu, with addresses: 0,1 is less than what the user requested: 3)")) {
+            try await resolve(["spark.worker.resource.gpu.amount": "3", "spark.worker.resource.gpu.discoveryScript": "/g.sh"], found: Self.gpus("0", "1"))
         }
-        #expect(throws: WorkerResources.Failure("User is expecting to use resource: gpu, but didn't specify a discovery script!")) {
-            try resolve(["spark.worker.resource.gpu.amount": "1"], found: Self.gpus("0"))
+        await #expect(throws: WorkerResources.Failure("User is expecting to use resource: gpu, but didn't specify a discovery script!")) {
+            try await resolve(["spark.worker.resource.gpu.amount": "1"], found: Self.gpus("0"))
         }
-        #expect(throws: WorkerResources.Failure(
+        await #expect(throws: WorkerResources.Failure(
             "Error running the resource discovery script /g.sh: script returned resource name fpga and we were expecting gpu.")) {
-            try resolve(
+            try await resolve(
                 ["spark.worker.resource.gpu.amount": "1", "spark.worker.resource.gpu.discoveryScript": "/g.sh"],
                 found: ResourceInformation(name: "fpga", addresses: ["0"]))
         }
         // A file allocation short of the amount fails the same way.
-        #expect(throws: WorkerResources.Failure("Resource: gpu, with addresses: 7 is less than what the user requested: 2)")) {
-            try WorkerResources.resolve(
+        await #expect(throws: WorkerResources.Failure("Resource: gpu, with addresses: 7 is less than what the user requested: 2)")) {
+            try await WorkerResources.resolve(
                 conf: SparkConf(["spark.worker.resource.gpu.amount": "2"]), allocatedFromFile: [Self.gpus("7")]
             ) { _ throws(WorkerResources.Failure) in Self.gpus() }
         }
         // Discovery plugins are JVM classes.
-        #expect(throws: WorkerResources.Failure.self) {
-            try resolve(
+        await #expect(throws: WorkerResources.Failure.self) {
+            try await resolve(
                 ["spark.resources.discoveryPlugin": "com.example.GpuPlugin", "spark.worker.resource.gpu.amount": "1",
                  "spark.worker.resource.gpu.discoveryScript": "/g.sh"], found: Self.gpus("0"))
         }
