@@ -74,7 +74,10 @@ enum MasterWebUI {
     }
 
     /// The environment page: the process, then its `spark.*` and metrics settings, redacted by
-    /// `spark.redaction.regex` as Spark's page is.
+    /// `spark.redaction.regex` as Spark's page is, then the environment variables whose names start
+    /// with one of `spark.master.ui.visibleEnvVarPrefixes` (comma-separated; none by default).
+    /// Spark shows those values as they are; this page redacts them by the same pattern, since a
+    /// platform's configuration variables (secrets among them) live in the environment.
     static func environmentPage(settings: MasterService.Settings) -> EnvironmentPage.Model {
         let conf = settings.conf
         func properties(_ pairs: [(String, String)]) -> [EnvironmentPage.Property] {
@@ -91,9 +94,13 @@ enum MasterWebUI {
         runtime.append(EnvironmentPage.Property("Process ID", String(getpid())))
         if let executable = Daemon.executablePath() { runtime.append(EnvironmentPage.Property("Executable", executable)) }
         if let directory = Daemon.workingDirectory() { runtime.append(EnvironmentPage.Property("Working Directory", directory)) }
+        let prefixes = (conf["spark.master.ui.visibleEnvVarPrefixes"] ?? "").split(separator: ",")
+            .map { String($0.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()) }.filter { !$0.isEmpty }
+        let visible = settings.environment.filter { name, _ in prefixes.contains { name.hasPrefix($0) } }
         return EnvironmentPage.Model(
             runtime: runtime, sparkProperties: properties(conf.settings.map { ($0.key, $0.value) }),
-            metricsProperties: properties(settings.metrics.properties.map { ($0.key, $0.value) }), version: settings.release)
+            metricsProperties: properties(settings.metrics.properties.map { ($0.key, $0.value) }),
+            environmentVariables: properties(visible.map { ($0.key, $0.value) }), version: settings.release)
     }
 
     /// The master's and its applications' metric documents, as their instances' sinks say; sinks

@@ -3,7 +3,8 @@
 ///
 /// Spark's page also lists the JVM's system properties, Hadoop's configuration and the class
 /// path; this master has none of them. Its metrics configuration is listed as it is in effect
-/// (the JVM master's page leaves that table empty).
+/// (the JVM master's page leaves that table empty). Environment variables are listed only under
+/// the prefixes the operator names (`spark.master.ui.visibleEnvVarPrefixes`), as in Spark.
 public enum EnvironmentPage {
     public struct Property: Sendable, Equatable {
         public var name: String
@@ -22,12 +23,18 @@ public enum EnvironmentPage {
         public var sparkProperties: [Property]
         /// The metrics system's properties, sorted, redacted.
         public var metricsProperties: [Property]
+        /// The environment variables under the visible prefixes, sorted, redacted.
+        public var environmentVariables: [Property]
         public var version: String?
 
-        public init(runtime: [Property], sparkProperties: [Property], metricsProperties: [Property], version: String? = nil) {
+        public init(
+            runtime: [Property], sparkProperties: [Property], metricsProperties: [Property], environmentVariables: [Property] = [],
+            version: String? = nil
+        ) {
             self.runtime = runtime
             self.sparkProperties = sparkProperties
             self.metricsProperties = metricsProperties
+            self.environmentVariables = environmentVariables
             self.version = version
         }
     }
@@ -47,6 +54,9 @@ public enum EnvironmentPage {
         content += WebPage.section(
             "Metrics Properties", count: model.metricsProperties.count, id: "metrics-properties",
             table(model.metricsProperties, empty: "No metrics properties are set."))
+        content += WebPage.section(
+            "Environment Variables", count: model.environmentVariables.count, id: "environment-variables",
+            table(model.environmentVariables, empty: "None is shown: spark.master.ui.visibleEnvVarPrefixes names the prefixes to show."))
         return WebPage.document(
             title: "Environment", heading: "Environment",
             navigation: [WebPage.link("Back to Master", href: pathEndsWithSlash ? "../" : "./")],

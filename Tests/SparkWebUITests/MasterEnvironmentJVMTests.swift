@@ -9,7 +9,12 @@ import Testing
 @Suite(.serialized, .enabled(if: TestEnvironment.sparkHome() != nil || TestEnvironment.isCI))
 struct MasterEnvironmentJVMTests {
     /// A secret under its name, one in a value, and markup.
-    static let conf = ["spark.myapp.password": "hunter2", "spark.myapp.url": "jdbc:x?token=abc", "spark.master.ui.title": "Env<t>"]
+    static let conf = [
+        "spark.myapp.password": "hunter2", "spark.myapp.url": "jdbc:x?token=abc", "spark.master.ui.title": "Env<t>",
+        "spark.master.ui.visibleEnvVarPrefixes": "SPACE_VISIBLE_,SPARK_LOG",
+    ]
+    /// Variables of both daemons' environment: two under the visible prefixes.
+    static let environment = ["SPACE_VISIBLE_ONE": "1 <b>", "SPACE_HIDDEN": "2"]
 
     /// `(name, value)` rows of a page's table, as the HTML carries them: from `start` to the table's end.
     static func rows(_ html: String, after start: String, row: Regex<(Substring, Substring, Substring)>) throws -> [String] {
@@ -33,11 +38,11 @@ struct MasterEnvironmentJVMTests {
         let jvmWebPort = try freePort()
         let jvmMaster = try SparkDaemons.master(
             sparkHome: sparkHome, port: try freePort(), webUIPort: jvmWebPort, logDirectory: directory,
-            options: Self.conf.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }, environment: ["SPARK_LOG_DIR": logs.path])
+            options: Self.conf.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }, environment: Self.environment.merging(["SPARK_LOG_DIR": logs.path]) { $1 })
         defer { jvmMaster.stop() }
         try await jvmMaster.waitForLog("I have been elected leader", timeout: .seconds(90))
 
-        try await MasterServiceWebTests.withMaster(conf: Self.conf, environment: ["SPARK_LOG_DIR": logs.path]) { _, endpoints in
+        try await MasterServiceWebTests.withMaster(conf: Self.conf, environment: Self.environment.merging(["SPARK_LOG_DIR": logs.path]) { $1 }) { _, endpoints in
             // The log as text: the same header (directory as configured, then the type) and bytes.
             for query in [
                 "self&logType=out", "self&logType=out&offset=3&byteLength=50", "self&logType=out&byteLength=70",
@@ -67,6 +72,16 @@ struct MasterEnvironmentJVMTests {
             #expect(theirs.contains("spark.scheduler.mode="))
             #expect(ours.contains("spark.myapp.password=*********(redacted)") && ours.contains("spark.myapp.url=*********(redacted)"))
             #expect(ours.contains("spark.master.ui.title=Env&lt;t&gt;"))
+
+            // The same environment variables: those under the prefixes, escaped.
+            let theirVariables = try Self.rows(
+                try await HTTP.request(port: jvmWebPort, "/environment/").text, after: "id=\"aggregated-environmentVariables\"",
+                row: #/<tr><td>(.*?)</td><td>(.*?)</td></tr>/#)
+            let ourVariables = try Self.rows(
+                try await HTTP.request(port: endpoints.webUiPort, "/environment/").text, after: "id=\"environment-variables\"",
+                row: #/<td>(.*?)</td><td class="wide">(.*?)</td>/#)
+            #expect(ourVariables == theirVariables)
+            #expect(ourVariables == ["SPACE_VISIBLE_ONE=1 &lt;b&gt;", "SPARK_LOG_DIR=\(logs.path)"])
         }
     }
 }

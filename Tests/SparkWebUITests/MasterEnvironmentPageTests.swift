@@ -30,6 +30,24 @@ import Testing
         #expect(model.runtime.contains { $0.name == "Executable" && $0.value.hasPrefix("/") })
     }
 
+    /// Environment variables appear only under the prefixes the operator names, sorted, with
+    /// secrets redacted by the same pattern as the settings.
+    @Test func environmentVariablesUnderTheVisiblePrefixes() {
+        var settings = MasterService.Settings(
+            host: "h", port: 1, webUiPort: 2, conf: SparkConf(["spark.master.ui.visibleEnvVarPrefixes": " SPARK_, DYNO ,"]))
+        settings.environment = [
+            "SPARK_WORKER_CORES": "4", "DYNO": "master.1", "SPARK_AUTHENTICATE_SECRET": "s3cr3t", "HOME": "/app", "DATABASE_URL": "postgres://x",
+        ]
+        let model = MasterWebUI.environmentPage(settings: settings)
+        #expect(model.environmentVariables.map { "\($0.name)=\($0.value)" } == [
+            "DYNO=master.1", "SPARK_AUTHENTICATE_SECRET=\(SparkConf.redactionReplacement)", "SPARK_WORKER_CORES=4",
+        ])
+        settings.conf = SparkConf()
+        #expect(MasterWebUI.environmentPage(settings: settings).environmentVariables.isEmpty)
+        let html = EnvironmentPage.render(MasterWebUI.environmentPage(settings: settings), pathEndsWithSlash: true)
+        #expect(html.contains("None is shown: spark.master.ui.visibleEnvVarPrefixes names the prefixes to show."))
+    }
+
     /// An operator's pattern replaces the default one.
     @Test func theOperatorsPatternDecides() {
         let conf = SparkConf(["spark.redaction.regex": "title", "spark.master.ui.title": "ops", "spark.authenticate.secret": "s"])
