@@ -21,6 +21,8 @@ public enum WorkerResources {
     public static let resourcesFileKey = "spark.worker.resourcesFile"
     /// `spark.resources.discoveryPlugin`: JVM classes, which this worker cannot load.
     public static let discoveryPluginKey = "spark.resources.discoveryPlugin"
+    /// The plugin Spark always tries last: running the discovery script, which this worker does.
+    public static let scriptPluginClass = "org.apache.spark.resource.ResourceDiscoveryScriptPlugin"
     static let prefix = componentName + ".resource."
 
     /// One configured resource (Spark: `ResourceRequest`).
@@ -45,11 +47,6 @@ public enum WorkerResources {
         public init(_ description: String) {
             self.description = description
         }
-    }
-
-    /// Whether the configuration names any worker resource at all.
-    public static func isConfigured(_ conf: SparkConf) -> Bool {
-        conf.contains(resourcesFileKey) || conf.sortedKeys.contains { $0.hasPrefix(prefix) }
     }
 
     /// The names under `spark.worker.resource.`, each once, in name order (Spark:
@@ -88,22 +85,18 @@ public enum WorkerResources {
     public static func resolve(
         conf: SparkConf, allocatedFromFile: [ResourceInformation], discover: (Request) async throws(Failure) -> ResourceInformation
     ) async throws(Failure) -> [ResourceInformation] {
-        if let plugins = conf[discoveryPluginKey], !plugins.allSatisfy({ $0 == " " || $0 == "," }) {
-            throw Failure(
-                "\(discoveryPluginKey) (\(plugins)) names JVM classes, which this worker cannot load; "
-                    + "give each resource a discovery script (\(prefix)<name>.discoveryScript) or list them in \(resourcesFileKey)")
-        }
         var byName: [String: ResourceInformation] = [:]
         for allocation in allocatedFromFile { byName[allocation.name] = allocation }
+        // Every configured resource needs an amount, also one the file allocates; all are checked
+        // before any script runs (Spark: `parseAllResourceRequests` first).
         var requests: [Request] = []
         for name in try names(in: conf) {
-            // Every configured resource needs an amount, also one the file allocates (as in Spark).
             let request = try request(name, in: conf)
-            guard request.amount > 0 else { continue }
-            requests.append(request)
-            if byName[name] == nil {
-                byName[name] = try await checkedDiscovery(request, discover)
-            }
+            if request.amount > 0 { requests.append(request) }
+        }
+        for request in requests where byName[request.name] == nil {
+            try checkNoPlugins(conf)
+            byName[request.name] = try await checkedDiscovery(request, discover)
         }
         for request in requests {
             let addresses = byName[request.name]?.addresses ?? []
@@ -114,6 +107,20 @@ public enum WorkerResources {
             }
         }
         return byName.values.sorted { $0.name < $1.name }
+    }
+
+    /// Spark loads the discovery plugins when a resource has to be discovered, and tries them before
+    /// the script; this worker cannot load them, so it does not discover behind their back. (The
+    /// setting is also read by applications, so it is refused only when the worker would discover.)
+    static func checkNoPlugins(_ conf: SparkConf) throws(Failure) {
+        let plugins = (conf[discoveryPluginKey] ?? "").split(separator: ",")
+            .map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+            .filter { !$0.isEmpty && $0 != scriptPluginClass }
+        guard plugins.isEmpty else {
+            throw Failure(
+                "\(discoveryPluginKey) (\(plugins.joined(separator: ","))) names JVM classes, which this worker cannot load; "
+                    + "give each resource a discovery script (\(prefix)<name>.discoveryScript) or list it in \(resourcesFileKey)")
+        }
     }
 
     /// Spark: `ResourceDiscoveryScriptPlugin.discoverResource`'s checks around running the script.

@@ -19,11 +19,13 @@ import SparkWorker
 /// A script runs as Spark's `ResourceDiscoveryScriptPlugin` runs it: no arguments, the worker's
 /// working directory and environment, its standard output read as
 /// `{"name": "gpu", "addresses": ["0", "1"]}`, its standard error going to the worker's. Unlike
-/// Spark's, the wait is bounded: a script still running after `scriptTimeout`, or printing more
-/// than `outputLimit` bytes, is killed and the worker does not start.
+/// Spark's, the wait is bounded: a script still running after `scriptTimeout`, printing more than
+/// `outputLimit` bytes, or leaving a process behind that keeps its output open for `closeGrace`
+/// after it exited, is killed with its process group, and the worker does not start.
 enum ResourceDiscovery {
     static let outputLimit = 1 << 20
     static let scriptTimeout: Duration = .seconds(60)
+    static let closeGrace: Duration = .seconds(2)
 
     /// The worker's resources, or why it cannot start.
     static func resolve(
@@ -64,7 +66,7 @@ enum ResourceDiscovery {
         do {
             bytes = try Daemon.readFile(path, limit: outputLimit)
         } catch {
-            throw WorkerResources.Failure("Error parsing resources file \(path): \(error)")
+            throw WorkerResources.Failure("Cannot read the resources file \(path): \(error)")
         }
         return try allocations(json: bytes, path: path)
     }
@@ -126,14 +128,26 @@ enum ResourceDiscovery {
         var endOfOutput = false
         var exitCode: Int32?
         let deadline = ContinuousClock.now + timeout
+        var closeDeadline: ContinuousClock.Instant?
+        /// Ends the script's process group (the group outlives a reaped leader while a member
+        /// lives, so its id cannot have been reused) and reaps the leader.
+        func killGroup() async {
+            _ = killpg(pid, SIGKILL)
+            // Reaped even when the task is cancelled (waitForExit would give up at once then).
+            for _ in 0..<500 where processes.poll(pid) == nil { usleep(10_000) }
+            _ = await processes.waitForExit(pid, pollInterval: .milliseconds(10))
+        }
         while !endOfOutput || exitCode == nil {
+            if Task.isCancelled {
+                await killGroup()
+                throw WorkerResources.Failure("Stopped while the resource discovery script \(script) ran")
+            }
             if !endOfOutput {
                 let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
                 if count > 0 {
                     output += buffer[0..<count]
                     if output.count > outputLimit {
-                        processes.signalGroup(pid, SIGKILL)
-                        _ = await processes.waitForExit(pid, pollInterval: .milliseconds(10))
+                        await killGroup()
                         throw WorkerResources.Failure("The resource discovery script \(script) printed more than \(outputLimit) bytes")
                     }
                     continue
@@ -144,11 +158,18 @@ enum ResourceDiscovery {
                     endOfOutput = true
                 }
             }
-            if exitCode == nil { exitCode = processes.poll(pid) }
+            if exitCode == nil {
+                exitCode = processes.poll(pid)
+                if exitCode != nil { closeDeadline = ContinuousClock.now + closeGrace }
+            }
             if endOfOutput, exitCode != nil { break }
+            if let closeDeadline, ContinuousClock.now >= closeDeadline {
+                await killGroup()
+                throw WorkerResources.Failure(
+                    "The resource discovery script \(script) exited, but a process it started kept its output open")
+            }
             guard ContinuousClock.now < deadline else {
-                processes.signalGroup(pid, SIGKILL)
-                _ = await processes.waitForExit(pid, pollInterval: .milliseconds(10))
+                await killGroup()
                 throw WorkerResources.Failure("The resource discovery script \(script) did not finish in \(timeout)")
             }
             try? await Task.sleep(for: .milliseconds(10))

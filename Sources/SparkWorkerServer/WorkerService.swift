@@ -46,7 +46,7 @@ public struct WorkerService: Service {
     public func run() async throws {
         warnAboutUnsupportedSettings()
         try createWorkDirectory()
-        let resources = try await setupResources()
+        let resources = try await cancelWhenGracefulShutdown { try await setupResources() }
         let env = try await startRpcEnv()
         monitor.bound(rpc: env.address)
         let shuffleService: ShuffleService?
@@ -158,6 +158,10 @@ public struct WorkerService: Service {
             resources = try await ResourceDiscovery.resolve(
                 conf: options.conf, environment: options.environment, processes: processes, log: { logger.info("\($0)") })
         } catch {
+            if Task.isCancelled {
+                logger.info("Worker stopped while it was finding its resources")
+                throw WorkerExit(code: 0)
+            }
             logger.error("Failed to setup worker resources: \(error)")
             throw WorkerExit(code: 1)
         }

@@ -89,8 +89,9 @@ struct WorkerResourcesClusterTests {
         #expect(page.contains("gpu: Free: [0, 1] / Used: []"))
     }
 
-    /// The same configuration on Spark's worker and ours gives the same `resources` and
-    /// `resourcesused` in `/json`, and the master sees the same offer from each.
+    /// The same configuration on Spark's worker and ours gives the same offer to the master and the
+    /// same idle `resources` and `resourcesused` in `/json` (every offered name listed as used by
+    /// nothing; `discoveredGPUsReachTheTasks` covers ours in use).
     @Test func workerJSONListsResourcesAsSparksWorkerDoes() async throws {
         let cluster = try ClusterHarness(name: "gpu-json")
         defer { cluster.stopAll() }

@@ -18,9 +18,6 @@ import Testing
         #expect(try WorkerResources.names(in: conf) == ["fpga", "gpu"])
         #expect(try WorkerResources.request("gpu", in: conf) == .init(name: "gpu", amount: 2, discoveryScript: "/opt/gpus.sh"))
         #expect(try WorkerResources.request("fpga", in: conf) == .init(name: "fpga", amount: 1, vendor: "xilinx"))
-        #expect(WorkerResources.isConfigured(conf))
-        #expect(!WorkerResources.isConfigured(SparkConf(["spark.worker.cores": "4"])))
-        #expect(WorkerResources.isConfigured(SparkConf(["spark.worker.resourcesFile": "/r.json"])))
     }
 
     @Test func malformedSettingsAreErrors() {
@@ -30,7 +27,7 @@ import Testing
         #expect(throws: WorkerResources.Failure("You must specify an amount config for resource: gpu config: spark.worker.resource.gpu.amount")) {
             try WorkerResources.names(in: SparkConf(["spark.worker.resource.gpu": "2"]))
         }
-        #expect(throws: WorkerResources.Failure.self) {
+        #expect(throws: WorkerResources.Failure("For input string: \"two\" (spark.worker.resource.gpu.amount must be a whole number)")) {
             try WorkerResources.request("gpu", in: SparkConf(["spark.worker.resource.gpu.amount": "two"]))
         }
     }
@@ -81,12 +78,50 @@ import Testing
                 conf: SparkConf(["spark.worker.resource.gpu.amount": "2"]), allocatedFromFile: [Self.gpus("7")]
             ) { _ throws(WorkerResources.Failure) in Self.gpus() }
         }
-        // Discovery plugins are JVM classes.
-        await #expect(throws: WorkerResources.Failure.self) {
+        // Discovery plugins are JVM classes: refused when a resource has to be discovered.
+        await #expect(throws: WorkerResources.Failure(
+            "spark.resources.discoveryPlugin (com.example.GpuPlugin) names JVM classes, which this worker cannot load; give each "
+                + "resource a discovery script (spark.worker.resource.<name>.discoveryScript) or list it in spark.worker.resourcesFile")) {
             try await resolve(
-                ["spark.resources.discoveryPlugin": "com.example.GpuPlugin", "spark.worker.resource.gpu.amount": "1",
-                 "spark.worker.resource.gpu.discoveryScript": "/g.sh"], found: Self.gpus("0"))
+                ["spark.resources.discoveryPlugin": "com.example.GpuPlugin, org.apache.spark.resource.ResourceDiscoveryScriptPlugin",
+                 "spark.worker.resource.gpu.amount": "1", "spark.worker.resource.gpu.discoveryScript": "/g.sh"], found: Self.gpus("0"))
         }
+    }
+
+    /// The plugin setting is shared with applications: without a resource to discover it does not
+    /// matter, and Spark's own script plugin is what the worker does anyway.
+    @Test func discoveryPluginsMatterOnlyWhenDiscovering() async throws {
+        let plugin = ["spark.resources.discoveryPlugin": "com.example.GpuPlugin"]
+        #expect(try await WorkerResources.resolve(conf: SparkConf(plugin), allocatedFromFile: []) { _ throws(WorkerResources.Failure) in
+            Self.gpus()
+        } == [])
+        let fromFile = SparkConf(plugin.merging(["spark.worker.resource.gpu.amount": "1"]) { $1 })
+        #expect(try await WorkerResources.resolve(conf: fromFile, allocatedFromFile: [Self.gpus("3")]) { _ throws(WorkerResources.Failure) in
+            Self.gpus()
+        } == [Self.gpus("3")])
+        let scriptPlugin = SparkConf([
+            "spark.resources.discoveryPlugin": WorkerResources.scriptPluginClass, "spark.worker.resource.gpu.amount": "1",
+            "spark.worker.resource.gpu.discoveryScript": "/g.sh",
+        ])
+        #expect(try await WorkerResources.resolve(conf: scriptPlugin, allocatedFromFile: []) { _ throws(WorkerResources.Failure) in
+            Self.gpus("0")
+        } == [Self.gpus("0")])
+    }
+
+    /// Every amount is checked before any script runs, as Spark parses all requests first.
+    @Test func amountsAreCheckedBeforeAnyScriptRuns() async {
+        let conf = SparkConf([
+            "spark.worker.resource.fpga.amount": "1", "spark.worker.resource.fpga.discoveryScript": "/f.sh",
+            "spark.worker.resource.gpu.discoveryScript": "/g.sh",
+        ])
+        var ran = 0
+        await #expect(throws: WorkerResources.Failure("You must specify an amount for gpu")) {
+            try await WorkerResources.resolve(conf: conf, allocatedFromFile: []) { _ throws(WorkerResources.Failure) in
+                ran += 1
+                return ResourceInformation(name: "fpga", addresses: ["f0"])
+            }
+        }
+        #expect(ran == 0)
     }
 
     @Test func usedAddressesFollowTheOfferedOnes() {
@@ -137,10 +172,36 @@ import Testing
 
         let hanging = try directory.script("hangs.sh", "exec sleep 30")
         let start = ContinuousClock.now
-        await #expect(throws: WorkerResources.Failure.self) {
+        await #expect(throws: WorkerResources.Failure("The resource discovery script \(hanging) did not finish in 0.3 seconds")) {
             try await ResourceDiscovery.run(script: hanging, environment: environment, processes: processes, timeout: .milliseconds(300))
         }
         #expect(ContinuousClock.now - start < .seconds(20))
+
+        // The script is done, but a process it left behind holds its output: the group is killed.
+        let marker = directory.path + "/leftover.pid"
+        let leaving = try directory.script("leaves.sh", #"sleep 30 & echo $! > \#(marker); echo '{"name": "gpu", "addresses": []}'"#)
+        await #expect(throws: WorkerResources.Failure(
+            "The resource discovery script \(leaving) exited, but a process it started kept its output open")) {
+            try await ResourceDiscovery.run(script: leaving, environment: environment, processes: processes)
+        }
+        let leftover = try #require(Int32(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Gone, or a zombie waiting for init (it is no child of ours).
+        func running(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !(stat.split(separator: ")").last?.hasPrefix(" Z") ?? false)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!running(leftover), "the script's child \(leftover) still runs")
+
+        // Cancelled (the worker is told to stop): the script is ended at once.
+        let cancelled = Task {
+            try await ResourceDiscovery.run(script: hanging, environment: environment, processes: processes)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        cancelled.cancel()
+        await #expect(throws: WorkerResources.Failure("Stopped while the resource discovery script \(hanging) ran")) {
+            try await cancelled.value
+        }
 
         let chatty = try directory.script("chatty.sh", "exec yes")
         await #expect(throws: WorkerResources.Failure("The resource discovery script \(chatty) printed more than \(ResourceDiscovery.outputLimit) bytes")) {
@@ -184,6 +245,10 @@ import Testing
         // The registration carries them.
         #expect(registrations.count == 1)
         #expect(registrations.last?.resources.map(\.1) == [Self.gpus("0", "1")])
+        // The executor's exit frees its address.
+        worker.handle(.executorStarted(ExecutorKey(appId: launch.appId, execId: launch.execId), pid: 99))
+        worker.handle(.executorExited(ExecutorKey(appId: launch.appId, execId: launch.execId), exitCode: 0))
+        #expect(worker.machine.status.resourcesUsed == [Self.gpus()])
     }
 }
 
