@@ -314,7 +314,8 @@ public final class MasterService: Service, Sendable {
                             serverVersion: settings.release, line: settings.version, masterURL: env.address.sparkURL, restPort: rest.port,
                             allowedAppResourcePatterns: rest.allowedAppResourcePatterns, environment: settings.environment)
                         let responder = RestSubmissionServer(
-                            service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes, maxThreads: rest.maxThreads)
+                            service: self, context: context, maxRequestBodyBytes: rest.maxRequestBodyBytes, maxThreads: rest.maxThreads,
+                            jwsFilter: rest.jwsFilter)
                         restRequests.withLockedValue { $0 = responder.limit }
                         restServer = try await RestSubmissionServer.start(
                             responder, host: rest.host ?? settings.host, port: rest.port, retries: portRetries, logger: logger, group: &group)

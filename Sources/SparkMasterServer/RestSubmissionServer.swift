@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
@@ -23,6 +28,8 @@ struct RestSubmissionServer: HTTPResponder {
         /// `spark.master.rest.maxThreads`: requests served at once (Spark: the server's threads).
         var maxThreads: Int
         var allowedAppResourcePatterns: [String]
+        /// `spark.master.rest.filters`: Spark's JWSFilter, the one filter this server runs.
+        var jwsFilter: JWSFilter?
 
         /// Spark 4.1 and later start the server unless told not to; 3.5 only when told to. With
         /// `spark.authenticate=true` it stays off, and asking for it stops the master (as Spark 3.5's
@@ -55,13 +62,9 @@ struct RestSubmissionServer: HTTPResponder {
             for pattern in allowedAppResourcePatterns where (try? Regex(pattern)) == nil {
                 throw SparkConfError(key: "spark.master.rest.allowedAppResourcePatterns", value: pattern, expected: "regular expressions")
             }
-            // Servlet filters (Spark's JWSFilter among them) guard Spark's server; serving without
-            // the guard asked for would leave submissions open, so the master does not start.
-            if enabled, let filters = conf["spark.master.rest.filters"], !filters.isEmpty {
-                throw SparkConfError(
-                    key: "spark.master.rest.filters", value: filters,
-                    expected: "nothing: this master runs no servlet filters (set spark.master.rest.enabled=false to start without the REST server)")
-            }
+            // Servlet filters guard Spark's server. JWSFilter runs here too; serving without any
+            // other guard asked for would leave submissions open, so the master does not start.
+            if enabled { jwsFilter = try JWSFilter.configured(by: conf) }
         }
     }
 
@@ -73,15 +76,17 @@ struct RestSubmissionServer: HTTPResponder {
     let context: RestSubmission.Context
     let maxRequestBodyBytes: Int
     let limit: RequestLimit
+    let jwsFilter: JWSFilter?
     /// The port bound, once it is: submissions naming it in `spark.master` are pointed at the RPC
     /// port (Spark uses the configured port, which misses when the server moved on to the next one).
     let boundPort = NIOLockedValueBox(0)
 
-    init(service: MasterService, context: RestSubmission.Context, maxRequestBodyBytes: Int, maxThreads: Int) {
+    init(service: MasterService, context: RestSubmission.Context, maxRequestBodyBytes: Int, maxThreads: Int, jwsFilter: JWSFilter? = nil) {
         self.service = service
         self.context = context
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.limit = RequestLimit(maxThreads)
+        self.jwsFilter = jwsFilter
     }
 
     /// Binds `port`, else the next ones (Spark: `Utils.startServiceOnPort`), and serves from a
@@ -102,9 +107,26 @@ struct RestSubmissionServer: HTTPResponder {
     }
 
     func respond(to request: Request, context requestContext: Context) async throws -> Response {
-        let reply = try await limit.run { await self.response(request) }
+        var reply: Response
+        if let jwsFilter, case .refused(let reason) = jwsFilter.check(
+            authorization: request.headers[.authorization], now: Double(Date().timeIntervalSince1970)) {
+            reply = Self.forbidden(reason)
+            reply.headers[.cacheControl] = JWSFilter.refusalCacheControl
+        } else {
+            reply = try await limit.run { await self.response(request) }
+            if jwsFilter != nil { reply.headers[.cacheControl] = JWSFilter.cacheControl }
+        }
         // Jetty answers HEAD as GET, without the body.
         return request.method == .head ? reply.createHeadResponse() : reply
+    }
+
+    /// What Jetty's `sendError(403, reason)` gives a client that does not ask for HTML.
+    static func forbidden(_ reason: String) -> Response {
+        let text = "HTTP ERROR 403 \(reason)\n"
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain;charset=utf-8"
+        headers[.contentLength] = String(text.utf8.count)
+        return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     func response(_ request: Request) async -> Response {

@@ -155,10 +155,26 @@ import Testing
         #expect(throws: SparkConfError.self) {
             try RestSubmissionServer.Settings(conf: SparkConf(authenticated.merging(["spark.master.rest.enabled": "true"]) { $1 }), line: .spark3_5)
         }
-        // Filters are refused while the server would run, and ignored when it does not.
+        // JWSFilter runs, given a key of 256 bits or more; other filters are refused while the
+        // server would run; all are ignored when it does not.
         let filter = ["spark.master.rest.filters": "org.apache.spark.ui.JWSFilter"]
+        let keyName = "spark.org.apache.spark.ui.JWSFilter.param.secretKey"
         #expect(throws: SparkConfError.self) { try RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark4_3) }
         #expect(try !RestSubmissionServer.Settings(conf: SparkConf(filter), line: .spark3_5).enabled)
+        let key32 = String(repeating: "AAAA", count: 10) + "AAAA"  // 33 bytes
+        let guarded = try RestSubmissionServer.Settings(conf: SparkConf(filter.merging([keyName: key32]) { $1 }), line: .spark4_3)
+        #expect(guarded.jwsFilter?.key.count == 33)
+        #expect(try RestSubmissionServer.Settings(conf: SparkConf(filter.merging([keyName: String(repeating: "A", count: 43) + "="]) { $1 }), line: .spark4_3).jwsFilter != nil)
+        for (label, key) in [("short", String(repeating: "A", count: 40)), ("standard alphabet", String(repeating: "A+/A", count: 11)),
+                             ("not base64", "%%%%" + key32)] {
+            #expect(throws: SparkConfError.self, "\(label)") {
+                try RestSubmissionServer.Settings(conf: SparkConf(filter.merging([keyName: key]) { $1 }), line: .spark4_3)
+            }
+        }
+        #expect(throws: SparkConfError.self) {
+            try RestSubmissionServer.Settings(
+                conf: SparkConf(["spark.master.rest.filters": "org.apache.spark.ui.JWSFilter,com.example.Audit", keyName: key32]), line: .spark4_3)
+        }
         for (key, value) in [("spark.master.rest.port", "70000"), ("spark.master.rest.maxRequestBodySize", "0"),
                              ("spark.master.rest.allowedAppResourcePatterns", "(unclosed"), ("spark.master.rest.enabled", "maybe"),
                              ("spark.master.rest.maxThreads", "0")] {

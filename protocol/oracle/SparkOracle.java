@@ -25,6 +25,7 @@ import java.util.List;
  *   read FILE                     deep dump of the single object in FILE
  *   compare GOLDENDIR CANDIDATEDIR  OK/FAIL per candidate *.bin, exit 0 iff all OK
  *   dumpdir DIR                   "== name" + deep dump for every *.bin in DIR
+ *   jws KEY ALG [NAME=VALUE...]   a JSON Web Signature made by jjwt (Spark 4's JWSFilter library)
  */
 public final class SparkOracle {
     private SparkOracle() {}
@@ -43,9 +44,24 @@ public final class SparkOracle {
         System.exit(rc);
     }
 
+    /** Through reflection: Tokens is compiled only where the distribution ships jjwt. */
+    private static int jws(String[] args, PrintStream out) throws Exception {
+        Class<?> tokens;
+        try {
+            tokens = Class.forName("spark.oracle.Tokens");
+        } catch (ClassNotFoundException e) {
+            System.err.println("jws: this distribution has no jjwt");
+            return 2;
+        }
+        java.lang.reflect.Method jws = tokens.getDeclaredMethod("jws", String.class, String.class, String[].class);
+        jws.setAccessible(true);
+        out.println(jws.invoke(null, args[1], args[2], Arrays.copyOfRange(args, 3, args.length)));
+        return 0;
+    }
+
     private static int usage() {
         System.err.println("usage: SparkOracle suids CLASSLIST | golden OUTDIR | read FILE"
-                + " | compare GOLDENDIR CANDIDATEDIR | dumpdir DIR");
+                + " | compare GOLDENDIR CANDIDATEDIR | dumpdir DIR | jws KEY ALG [NAME=VALUE...]");
         return 64;
     }
 
@@ -60,6 +76,8 @@ public final class SparkOracle {
                 return args.length == 2 ? read(Paths.get(args[1]), out) : usage();
             case "compare":
                 return args.length == 3 ? compare(Paths.get(args[1]), Paths.get(args[2]), out) : usage();
+            case "jws":
+                return args.length >= 3 ? jws(args, out) : usage();
             case "dumpdir":
                 return args.length == 2 ? dumpdir(Paths.get(args[1]), out) : usage();
             default:

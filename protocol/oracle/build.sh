@@ -23,4 +23,12 @@ if compgen -G "$spark_home/jars/scala-library-2.12.*.jar" > /dev/null; then
     [ "$(basename "$file")" = Fixtures.java ] || sources+=("$file")
   done
 fi
+# JSON Web Signatures need jjwt, which Spark 4 ships for its JWSFilter.
+if ! compgen -G "$spark_home/jars/jjwt-api-*.jar" > /dev/null; then
+  kept=()
+  for file in "${sources[@]}"; do
+    [ "$(basename "$file")" = Tokens.java ] || kept+=("$file")
+  done
+  sources=("${kept[@]}")
+fi
 javac -nowarn -encoding UTF-8 --release 17 -cp "$spark_home/jars/*" -d "$outdir" "${sources[@]}"

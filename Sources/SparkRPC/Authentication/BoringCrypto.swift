@@ -4,7 +4,7 @@ import CNIOBoringSSL
 /// BoringSSL's C API: the copy swift-nio-ssl builds. swift-crypto's Swift API would do the same
 /// work but imports Foundation, whose CoreFoundation initialises itself at every start of a daemon
 /// that links it, encrypting or not; this keeps the daemons free of Foundation.
-enum BoringCrypto {
+package enum BoringCrypto {
     /// Bytes from BoringSSL's generator (the system's, reseeded).
     static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
@@ -28,6 +28,37 @@ enum BoringCrypto {
         var shared = [UInt8](repeating: 0, count: 32)
         guard X25519(&shared, privateKey, peerPublicKey) == 1, shared.contains(where: { $0 != 0 }) else { return nil }
         return shared
+    }
+
+    /// The hash functions `hmac` offers.
+    package enum Digest: Sendable {
+        case sha256, sha384, sha512
+    }
+
+    /// HMAC (RFC 2104) of `message` under `key`.
+    package static func hmac(_ digest: Digest, key: [UInt8], message: [UInt8]) -> [UInt8] {
+        let function: OpaquePointer? = switch digest {
+        case .sha256: EVP_sha256()
+        case .sha384: EVP_sha384()
+        case .sha512: EVP_sha512()
+        }
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let done = output.withUnsafeMutableBufferPointer { out in
+            key.withUnsafeBufferPointer { key in
+                message.withUnsafeBufferPointer { message in
+                    HMAC(function, key.baseAddress, key.count, message.baseAddress, message.count, out.baseAddress, &length)
+                }
+            }
+        }
+        precondition(done != nil, "BoringSSL's HMAC failed")
+        return Array(output.prefix(Int(length)))
+    }
+
+    /// Whether two byte strings are equal, in time that depends on their lengths only.
+    package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 } }
     }
 
     /// HKDF-SHA256 (RFC 5869) of `count` bytes.
