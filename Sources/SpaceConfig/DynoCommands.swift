@@ -20,8 +20,9 @@ public struct DynoCommands: Sendable {
         environment.advertisedHost ?? environment.bindAddress
     }
 
-    /// `spark-master`: host, ports, ZooKeeper recovery when a ZooKeeper URL is configured, and
-    /// authentication when a secret is (encryption too with `SPARK_NETWORK_CRYPTO=true`).
+    /// `spark-master`: host, ports, ZooKeeper recovery when a ZooKeeper URL is configured,
+    /// authentication when a secret is (encryption too with `SPARK_NETWORK_CRYPTO=true`), and the
+    /// REST server's JWS filter when `SPARK_REST_JWS_SECRET` is set.
     public func master() throws(SpaceConfigError) -> Invocation {
         var options: [String] = []
         for (key, value) in try environment.recoverySettings() { options.append("-D\(key)=\(value)") }
@@ -32,6 +33,8 @@ public struct DynoCommands: Sendable {
             additions["_SPARK_AUTH_SECRET"] = secret
         }
         for (key, value) in try environment.networkCryptoSettings() { options.append("-D\(key)=\(value)") }
+        // In the environment, not on the command line, as the authentication secret.
+        for (key, value) in try environment.restJWSSettings() { options.append("-D\(key)=\(value)") }
         if !options.isEmpty {
             let existing = environment.variables["SPARK_MASTER_OPTS"].map { $0 + " " } ?? ""
             additions["SPARK_MASTER_OPTS"] = existing + options.joined(separator: " ")

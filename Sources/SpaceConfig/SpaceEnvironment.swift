@@ -129,6 +129,24 @@ public struct SpaceEnvironment: Sendable {
         return secret
     }
 
+    /// `SPARK_REST_JWS_SECRET`: the master's REST submission server behind Spark's JWS filter, which
+    /// admits requests bearing a JSON Web Token signed with this key (base64url, 256 bits or more);
+    /// nil when not set. Settings for the master only: the key stays out of `spark-defaults.conf`.
+    public func restJWSSettings() throws(SpaceConfigError) -> [(String, String)] {
+        guard let key = value("SPARK_REST_JWS_SECRET") else { return [] }
+        let digits = key.hasSuffix("=") ? String(key.prefix { $0 != "=" }) : key
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0.isBase64URLDigit }), digits.utf8.count % 4 != 1 else {
+            throw SpaceConfigError("SPARK_REST_JWS_SECRET", "must be base64url (A-Z, a-z, 0-9, - and _): openssl rand 64 | basenc --base64url -w0")
+        }
+        guard digits.utf8.count * 6 / 8 >= 32 else {
+            throw SpaceConfigError("SPARK_REST_JWS_SECRET", "is too short: use at least 256 bits (43 base64url characters)")
+        }
+        return [
+            ("spark.master.rest.filters", "org.apache.spark.ui.JWSFilter"),
+            ("spark.org.apache.spark.ui.JWSFilter.param.secretKey", key),
+        ]
+    }
+
     /// `SPARK_NETWORK_CRYPTO=true`: every RPC connection of the space encrypted after Spark's
     /// AES-based handshake, or refused (`spark.network.crypto.enabled=true` with
     /// `spark.network.crypto.saslFallback=false` for daemons, drivers and executors). Needs
@@ -145,6 +163,12 @@ public struct SpaceEnvironment: Sendable {
         default:
             throw SpaceConfigError("SPARK_NETWORK_CRYPTO", "\"\(text)\" is not true or false")
         }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isBase64URLDigit: Bool {
+        (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) || (0x30...0x39).contains(self) || self == 0x2D || self == 0x5F
     }
 }
 

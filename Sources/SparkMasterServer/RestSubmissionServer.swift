@@ -109,7 +109,8 @@ struct RestSubmissionServer: HTTPResponder {
     func respond(to request: Request, context requestContext: Context) async throws -> Response {
         var reply: Response
         if let jwsFilter, case .refused(let reason) = jwsFilter.check(
-            authorization: request.headers[.authorization], now: Double(Date().timeIntervalSince1970)) {
+            authorization: request.headers[values: .authorization].first,
+            nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)) {
             reply = Self.forbidden(reason)
             reply.headers[.cacheControl] = JWSFilter.refusalCacheControl
         } else {

@@ -156,6 +156,25 @@ import Testing
         #expect(try SparkDefaults(environment: SpaceEnvironment(off)).settings().allSatisfy { !$0.0.hasPrefix("spark.network.crypto") })
     }
 
+    /// `SPARK_REST_JWS_SECRET`: the master's REST server behind Spark's JWS filter, the key in the
+    /// master's environment only; a key that is not base64url or under 256 bits is a clear error.
+    @Test func aJWSKeyGuardsTheRESTServer() throws {
+        let key = String(repeating: "q7-_", count: 11)  // 44 characters, 33 bytes
+        let commands = DynoCommands(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app", "SPARK_REST_JWS_SECRET": key]))
+        let master = try commands.master()
+        #expect(master.environment["SPARK_MASTER_OPTS"]
+            == "-Dspark.master.rest.filters=org.apache.spark.ui.JWSFilter -Dspark.org.apache.spark.ui.JWSFilter.param.secretKey=\(key)")
+        #expect(!master.arguments.joined().contains(key))
+        #expect(try commands.worker().environment.isEmpty)
+        #expect(try !SparkDefaults(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app", "SPARK_REST_JWS_SECRET": key])).render().contains(key))
+        for bad in [String(repeating: "A", count: 42), String(repeating: "A+/A", count: 11), "==="] {
+            let error = #expect(throws: SpaceConfigError.self, "\(bad)") {
+                try DynoCommands(environment: SpaceEnvironment(["HEROKU_DNS_APP_NAME": "app", "SPARK_REST_JWS_SECRET": bad])).master()
+            }
+            #expect(error?.variable == "SPARK_REST_JWS_SECRET")
+        }
+    }
+
     @Test func workerDynoFollowsEveryMaster() throws {
         let commands = DynoCommands(environment: SpaceEnvironment([
             "HEROKU_DNS_APP_NAME": "app", "SPARK_MASTERS": "2", "HEROKU_DNS_DYNO_NAME": "1.worker.app.app.localspace",

@@ -26,6 +26,7 @@ import java.util.List;
  *   compare GOLDENDIR CANDIDATEDIR  OK/FAIL per candidate *.bin, exit 0 iff all OK
  *   dumpdir DIR                   "== name" + deep dump for every *.bin in DIR
  *   jws KEY ALG [NAME=VALUE...]   a JSON Web Signature made by jjwt (Spark 4's JWSFilter library)
+ *   jws-raw KEY MAC HEADER PAYLOAD  a JSON Web Signature of that header and payload text, JDK HMAC
  */
 public final class SparkOracle {
     private SparkOracle() {}
@@ -53,6 +54,12 @@ public final class SparkOracle {
             System.err.println("jws: this distribution has no jjwt");
             return 2;
         }
+        if (args[0].equals("jws-raw")) {
+            java.lang.reflect.Method raw = tokens.getDeclaredMethod("jwsRaw", String.class, String.class, String.class, String.class);
+            raw.setAccessible(true);
+            out.println(raw.invoke(null, args[1], args[2], args[3], args[4]));
+            return 0;
+        }
         java.lang.reflect.Method jws = tokens.getDeclaredMethod("jws", String.class, String.class, String[].class);
         jws.setAccessible(true);
         out.println(jws.invoke(null, args[1], args[2], Arrays.copyOfRange(args, 3, args.length)));
@@ -61,7 +68,7 @@ public final class SparkOracle {
 
     private static int usage() {
         System.err.println("usage: SparkOracle suids CLASSLIST | golden OUTDIR | read FILE"
-                + " | compare GOLDENDIR CANDIDATEDIR | dumpdir DIR | jws KEY ALG [NAME=VALUE...]");
+                + " | compare GOLDENDIR CANDIDATEDIR | dumpdir DIR | jws KEY ALG [NAME=VALUE...] | jws-raw KEY MAC HEADER PAYLOAD");
         return 64;
     }
 
@@ -78,6 +85,8 @@ public final class SparkOracle {
                 return args.length == 3 ? compare(Paths.get(args[1]), Paths.get(args[2]), out) : usage();
             case "jws":
                 return args.length >= 3 ? jws(args, out) : usage();
+            case "jws-raw":
+                return args.length == 5 ? jws(args, out) : usage();
             case "dumpdir":
                 return args.length == 2 ? dumpdir(Paths.get(args[1]), out) : usage();
             default:

@@ -5,8 +5,12 @@ import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.io.Decoders;
 import io.jsonwebtoken.security.Keys;
 import io.jsonwebtoken.security.MacAlgorithm;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Date;
+import javax.crypto.Mac;
 import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * JSON Web Signatures made by jjwt, the library behind Spark 4's {@code org.apache.spark.ui.JWSFilter}
@@ -40,5 +44,24 @@ final class Tokens {
             }
         }
         return builder.signWith(secret, algorithm).compact();
+    }
+
+    /**
+     * A compact JWS of any header and payload text, signed with {@code mac} (HS256, HS384 or
+     * HS512, whatever the header says) by the JDK's own HMAC: tokens jjwt's builder will not make.
+     */
+    static String jwsRaw(String key, String mac, String header, String payload) throws Exception {
+        String name = switch (mac) {
+            case "HS256" -> "HmacSHA256";
+            case "HS384" -> "HmacSHA384";
+            case "HS512" -> "HmacSHA512";
+            default -> throw new IllegalArgumentException("unknown MAC " + mac);
+        };
+        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+        String input = encoder.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
+                + encoder.encodeToString(payload.getBytes(StandardCharsets.UTF_8));
+        Mac hmac = Mac.getInstance(name);
+        hmac.init(new SecretKeySpec(Base64.getUrlDecoder().decode(key), name));
+        return input + "." + encoder.encodeToString(hmac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
     }
 }
