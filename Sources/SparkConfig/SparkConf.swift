@@ -28,6 +28,12 @@ public struct SparkConf: Sendable, Equatable {
         settings[key] ?? defaultValue
     }
 
+    /// A comma-separated list, each item trimmed, empty ones dropped; empty when unset (Spark:
+    /// `stringConf.toSequence`, `Utils.stringToSeq`).
+    public func list(_ key: String) -> [String] {
+        (settings[key] ?? "").split(separator: ",").map(\.trimmed).filter { !$0.isEmpty }
+    }
+
     public func int(_ key: String, default defaultValue: Int) throws(SparkConfError) -> Int {
         guard let raw = settings[key]?.trimmed else { return defaultValue }
         guard let value = Int(raw) else { throw SparkConfError(key: key, value: raw, expected: "an integer") }

@@ -41,9 +41,7 @@ struct JWSFilter: Sendable, Equatable {
     /// server.
     static func configured(by conf: SparkConf) throws(SparkConfError) -> JWSFilter? {
         let value = conf["spark.master.rest.filters"] ?? ""
-        let filters = value.split(separator: ",")
-            .map { String($0.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()) }
-            .filter { !$0.isEmpty }
+        let filters = conf.list("spark.master.rest.filters")
         guard !filters.isEmpty else { return nil }
         guard filters.allSatisfy({ $0 == className }) else {
             throw SparkConfError(

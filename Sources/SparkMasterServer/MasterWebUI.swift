@@ -94,8 +94,7 @@ enum MasterWebUI {
         runtime.append(EnvironmentPage.Property("Process ID", String(getpid())))
         if let executable = Daemon.executablePath() { runtime.append(EnvironmentPage.Property("Executable", executable)) }
         if let directory = Daemon.workingDirectory() { runtime.append(EnvironmentPage.Property("Working Directory", directory)) }
-        let prefixes = (conf["spark.master.ui.visibleEnvVarPrefixes"] ?? "").split(separator: ",")
-            .map { String($0.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()) }.filter { !$0.isEmpty }
+        let prefixes = conf.list("spark.master.ui.visibleEnvVarPrefixes")
         let visible = settings.environment.filter { name, _ in prefixes.contains { name.hasPrefix($0) } }
         return EnvironmentPage.Model(
             runtime: runtime, sparkProperties: properties(conf.settings.map { ($0.key, $0.value) }),

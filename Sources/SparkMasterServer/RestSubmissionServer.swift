@@ -56,9 +56,7 @@ struct RestSubmissionServer: HTTPResponder {
             guard maxThreads >= 1 else {
                 throw SparkConfError(key: "spark.master.rest.maxThreads", value: String(maxThreads), expected: "a positive number")
             }
-            allowedAppResourcePatterns = (conf["spark.master.rest.allowedAppResourcePatterns"] ?? "")
-                .split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
-                .filter { !$0.isEmpty }
+            allowedAppResourcePatterns = conf.list("spark.master.rest.allowedAppResourcePatterns")
             for pattern in allowedAppResourcePatterns where (try? Regex(pattern)) == nil {
                 throw SparkConfError(key: "spark.master.rest.allowedAppResourcePatterns", value: pattern, expected: "regular expressions")
             }

@@ -113,9 +113,7 @@ public enum WorkerResources {
     /// the script; this worker cannot load them, so it does not discover behind their back. (The
     /// setting is also read by applications, so it is refused only when the worker would discover.)
     static func checkNoPlugins(_ conf: SparkConf) throws(Failure) {
-        let plugins = (conf[discoveryPluginKey] ?? "").split(separator: ",")
-            .map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
-            .filter { !$0.isEmpty && $0 != scriptPluginClass }
+        let plugins = conf.list(discoveryPluginKey).filter { $0 != scriptPluginClass }
         guard plugins.isEmpty else {
             throw Failure(
                 "\(discoveryPluginKey) (\(plugins.joined(separator: ","))) names JVM classes, which this worker cannot load; "
