@@ -144,7 +144,9 @@ let package = Package(
         .target(
             name: "SparkWebUI",
             dependencies: [
-                "CZlib", "SparkModel", "SparkMaster", "SparkWorker", "SparkTransport", "SparkDaemon", hummingbird, nioCore, nioPosix, serviceLifecycle,
+                "CZlib", "SparkModel", "SparkMaster", "SparkWorker", "SparkTransport", "SparkDaemon", "SparkConfig",
+                // Spark's JWSFilter checks tokens with BoringSSL's HMAC (SparkRPC's `BoringCrypto`).
+                "SparkRPC", hummingbird, nioCore, nioPosix, serviceLifecycle,
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

@@ -1,6 +1,6 @@
 extension SparkConf {
     /// `spark.redaction.regex`'s default.
-    public static let defaultRedactionPattern = "(?i)secret|password|token|access[.]?key"
+    public static let defaultRedactionPattern = "(?i)secret|password|token|access[.]?key|credential"
     /// What a redacted value is shown as.
     public static let redactionReplacement = "*********(redacted)"
 

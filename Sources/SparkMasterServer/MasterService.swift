@@ -77,6 +77,8 @@ public final class MasterService: Service, Sendable {
             _ = try RestSubmissionServer.Settings(conf: conf, line: version)
             _ = try conf.int("spark.port.maxRetries", default: 16)
             _ = try conf.authentication(environment: environment)
+            _ = try conf.webUIHeaders()
+            _ = try JWSFilter.configured(by: conf, at: .webUI)
         }
     }
 
@@ -277,6 +279,9 @@ public final class MasterService: Service, Sendable {
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
         let authentication = try settings.conf.authentication(environment: settings.environment).map(RpcAuthentication.init)
+        let uiHeaders = try settings.conf.webUIHeaders()
+        let uiFilter = try JWSFilter.configured(by: settings.conf, at: .webUI)
+        if uiFilter != nil { logger.info("The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))") }
         if let authentication {
             if let crypto = authentication.crypto {
                 logger.info(
@@ -324,7 +329,10 @@ public final class MasterService: Service, Sendable {
                     uiLogger.logLevel = .warning
                     webOptions = MasterWebUI.options(settings: settings, restPort: restServer?.port, logger: logger)
                     webServer = try await WebUIServer.start(
-                        serviceName: "MasterUI", responder: MasterWebUI.router(service: self, options: webOptions!).buildResponder(),
+                        serviceName: "MasterUI",
+                        responder: SecuredResponder(
+                            MasterWebUI.router(service: self, options: webOptions!).buildResponder(), headers: uiHeaders, filter: uiFilter,
+                            now: { Int64(Date().timeIntervalSince1970 * 1000) }),
                         idleTimeout: WebUIServer.idleTimeout, host: settings.webUiBindHost ?? settings.host, port: settings.webUiPort, retries: portRetries,
                         logger: logger, serverLogger: uiLogger
                     ) { task in group.addTask { await task() } }
@@ -406,6 +414,12 @@ public final class MasterService: Service, Sendable {
                 throw SparkConfError(key: "spark.deploy.recoveryDirectory", value: "", expected: "a directory for FILESYSTEM recovery")
             }
             logger.info("Persisting recovery state to directory \(directory)")
+            // Spark compresses its serialized objects; these records are small JSON documents of our
+            // own format (protocol/recovery-format.md), written as they are.
+            if let codec = settings.conf["spark.deploy.recoveryCompressionCodec"], !codec.isEmpty, codec.lowercased() != "none" {
+                logger.warning(
+                    "spark.deploy.recoveryCompressionCodec=\(codec) is not applied: the recovery records are uncompressed JSON (protocol/recovery-format.md), not Spark's files")
+            }
             return Recovery(engine: RecordPersistenceEngine(
                 store: try FileSystemRecordStore(directory: URL(fileURLWithPath: directory)), version: settings.version, logger: logger))
         default:

@@ -62,7 +62,7 @@ struct RestSubmissionServer: HTTPResponder {
             }
             // Servlet filters guard Spark's server. JWSFilter runs here too; serving without any
             // other guard asked for would leave submissions open, so the master does not start.
-            if enabled { jwsFilter = try JWSFilter.configured(by: conf) }
+            if enabled { jwsFilter = try JWSFilter.configured(by: conf, at: .restServer) }
         }
     }
 
@@ -109,23 +109,13 @@ struct RestSubmissionServer: HTTPResponder {
         if let jwsFilter, case .refused(let reason) = jwsFilter.check(
             authorization: request.headers[values: .authorization].first,
             nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)) {
-            reply = Self.forbidden(reason)
-            reply.headers[.cacheControl] = JWSFilter.refusalCacheControl
+            reply = JWSFilter.refusal(reason)
         } else {
             reply = try await limit.run { await self.response(request) }
             if jwsFilter != nil { reply.headers[.cacheControl] = JWSFilter.cacheControl }
         }
         // Jetty answers HEAD as GET, without the body.
         return request.method == .head ? reply.createHeadResponse() : reply
-    }
-
-    /// What Jetty's `sendError(403, reason)` gives a client that does not ask for HTML.
-    static func forbidden(_ reason: String) -> Response {
-        let text = "HTTP ERROR 403 \(reason)\n"
-        var headers = HTTPFields()
-        headers[.contentType] = "text/plain;charset=utf-8"
-        headers[.contentLength] = String(text.utf8.count)
-        return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     func response(_ request: Request) async -> Response {

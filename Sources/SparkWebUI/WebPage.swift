@@ -116,10 +116,16 @@ public enum WebPage {
     static let confirmScriptHash = "sha256-cs/ykQpYLlQD11BFbvwxHZKct6zfBFqh3XkbtAD8gfA="
 
     /// The policy our own pages are served with: nothing loads from anywhere, inline style only,
-    /// and the confirmation script by its hash.
-    public static let contentSecurityPolicy =
-        "default-src 'none'; style-src 'unsafe-inline'; script-src '\(confirmScriptHash)'; img-src 'self' data:; "
-        + "form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+    /// and the confirmation script by its hash; framed by pages of the same origin only (what
+    /// `spark.ui.allowFramingFrom` changes, see `contentSecurityPolicy(frameAncestors:)`).
+    public static let contentSecurityPolicy = contentSecurityPolicy(frameAncestors: "frame-ancestors 'self'")
+
+    /// The policy with another `frame-ancestors` directive, or none.
+    public static func contentSecurityPolicy(frameAncestors: String?) -> String {
+        let policy = "default-src 'none'; style-src 'unsafe-inline'; script-src '\(confirmScriptHash)'; img-src 'self' data:; "
+            + "form-action 'self'; base-uri 'none'"
+        return frameAncestors.map { policy + "; " + $0 } ?? policy
+    }
 
     static let styleSheet = """
         :root{--bg:#f6f6f7;--fg:#1c1c1f;--muted:#696970;--card:#fff;--line:#e1e1e6;--link:#0a5fc2;\

@@ -241,11 +241,18 @@ public struct WorkerService: Service {
         uiLogger.logLevel = .warning
         do {
             let server = try await WebUIServer.start(
-                serviceName: "WorkerUI", responder: GzipResponder(responder), idleTimeout: WebUIServer.idleTimeout,
+                serviceName: "WorkerUI",
+                responder: SecuredResponder(
+                    GzipResponder(responder), headers: options.webUIHeaders, filter: options.webUIFilter,
+                    now: { Int64(Date().timeIntervalSince1970 * 1000) }),
+                idleTimeout: WebUIServer.idleTimeout,
                 host: options.webUiBindHost, port: options.webUiPort, retries: options.portMaxRetries, eventLoopGroup: eventLoopGroup,
                 logger: logger, serverLogger: uiLogger
             ) { task in group.addTask { await task() } }
             logger.info("Bound WorkerWebUI to \(options.webUiBindHost), and started at http://\(options.publicAddress):\(server.port)")
+            if options.webUIFilter != nil {
+                logger.info("The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))")
+            }
             return server
         } catch {
             logger.error("\(error)")

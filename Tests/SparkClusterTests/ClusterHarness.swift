@@ -17,6 +17,7 @@ final class ClusterHarness: @unchecked Sendable {
     private(set) var master: ChildProcess?
     private(set) var workers: [ChildProcess] = []
     private(set) var workerPorts: [Int] = []
+    private(set) var workerWebUIPorts: [Int] = []
 
     var masterURL: String { "spark://127.0.0.1:\(masterPort)" }
 
@@ -85,13 +86,14 @@ final class ClusterHarness: @unchecked Sendable {
         registers: Bool = true
     ) async throws -> ChildProcess {
         let port = try freePort()
+        let webUIPort = try freePort()
         let index = workers.count
         let work = directory.appendingPathComponent("work-\(index)")
         let process: ChildProcess
         switch kind {
         case .jvm:
             process = try SparkDaemons.worker(
-                sparkHome: sparkHome, masterURL: masterURL, port: port, webUIPort: try freePort(), cores: cores,
+                sparkHome: sparkHome, masterURL: masterURL, port: port, webUIPort: webUIPort, cores: cores,
                 memory: memory, workDirectory: work, logDirectory: directory, name: "jvm-worker-\(index)", options: options)
         case .swift:
             // Each harness's conf directory is on the executors' class path, so every test would
@@ -102,7 +104,7 @@ final class ClusterHarness: @unchecked Sendable {
             process = try ChildProcess(
                 name: "swift-worker-\(index)", executable: TestEnvironment.product("spark-worker"),
                 arguments: [
-                    "--host", host, "--port", "\(port)", "--webui-port", "\(try freePort())", "--cores", "\(cores)",
+                    "--host", host, "--port", "\(port)", "--webui-port", "\(webUIPort)", "--cores", "\(cores)",
                     "--memory", memory, "--work-dir", work.path, masterURL,
                 ],
                 environment: [
@@ -113,6 +115,7 @@ final class ClusterHarness: @unchecked Sendable {
         }
         workers.append(process)
         workerPorts.append(port)
+        workerWebUIPorts.append(webUIPort)
         if registers { try await master!.waitForLog("Registering worker \(host):\(port)", timeout: .seconds(60)) }
         return process
     }

@@ -129,14 +129,16 @@ struct RestJWSFilterTests {
 
     struct Answer {
         var status: Int
-        var cacheControl: String?
+        /// Each header's first value, by lower-cased name.
+        var headers: [String: String]
         var body: String
+        var cacheControl: String? { headers["cache-control"] }
     }
 
     /// A GET with exactly these `Authorization` headers, over a plain socket (URLSession folds
     /// repeated headers into one).
-    static func get(_ path: String, port: Int, authorization: [String]) async throws -> Answer {
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: */*\r\nConnection: close\r\n"
+    static func get(_ path: String, port: Int, authorization: [String], method: String = "GET") async throws -> Answer {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: */*\r\nConnection: close\r\n"
         for value in authorization { request += "Authorization: \(value)\r\n" }
         request += "\r\n"
         let response = try await RawHTTP.exchange(host: "127.0.0.1", port: port, request: Array(request.utf8), timeout: .seconds(20))
@@ -144,16 +146,20 @@ struct RestJWSFilterTests {
         guard let headEnd = text.range(of: "\r\n\r\n") else { throw RawHTTP.Failure("no response head: \(text.prefix(200))") }
         let lines = text[..<headEnd.lowerBound].split(separator: "\r\n")
         let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
-        let cacheControl = lines.dropFirst().first { $0.lowercased().hasPrefix("cache-control:") }
-            .map { String($0.dropFirst("cache-control:".count)).trimmingCharacters(in: .whitespaces) }
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            if headers[name] == nil { headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
         var body = String(text[headEnd.upperBound...])
         if lines.contains(where: { $0.lowercased() == "transfer-encoding: chunked" }) { body = RawHTTP.dechunk(body) }
-        return Answer(status: status, cacheControl: cacheControl, body: body)
+        return Answer(status: status, headers: headers, body: body)
     }
 }
 
 /// One HTTP/1.1 exchange over a plain loopback socket, read until the server closes.
-private enum RawHTTP {
+enum RawHTTP {
     struct Failure: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }

@@ -126,6 +126,7 @@ import Testing
         ("spark.authenticate.secret", "s3cr3t"), ("spark.executorEnv.AWS_ACCESS_KEY", "AKIA"),
         ("spark.hadoop.fs.s3a.access.key", "AKIA2"), ("spark.myapp.Password", "p"),
         ("spark.driver.extraJavaOptions", "-Dmy.token=abc"), ("spark.master.ui.port", "8080"),
+        ("spark.hadoop.fs.gs.auth.service.account.json.keyfile", "/etc/gcp-credentials.json"),
     ]
 
     @Test func keysOrValuesMatchingTheDefaultPatternAreRedacted() {
@@ -133,13 +134,14 @@ import Testing
         #expect(redacted.map(\.0) == Self.pairs.map(\.0))
         // `access[.]?key` does not take `ACCESS_KEY` (nor does Spark's).
         let hidden = SparkConf.redactionReplacement
-        #expect(redacted.map(\.1) == [hidden, "AKIA", hidden, hidden, hidden, "8080"])
+        // Spark 4.3's default takes `credential` too (3.5's does not).
+        #expect(redacted.map(\.1) == [hidden, "AKIA", hidden, hidden, hidden, "8080", hidden])
         #expect(SparkConf.redactionReplacement == "*********(redacted)")
     }
 
     @Test func theOperatorsPatternReplacesTheDefault() {
         let conf = SparkConf(["spark.redaction.regex": "port$"])
-        #expect(conf.redacted(Self.pairs).map(\.1) == ["s3cr3t", "AKIA", "AKIA2", "p", "-Dmy.token=abc", SparkConf.redactionReplacement])
+        #expect(conf.redacted(Self.pairs).map(\.1) == ["s3cr3t", "AKIA", "AKIA2", "p", "-Dmy.token=abc", SparkConf.redactionReplacement, "/etc/gcp-credentials.json"])
         // A pattern this runtime cannot read hides every value rather than none.
         let broken = SparkConf(["spark.redaction.regex": "(unclosed"])
         #expect(broken.redacted(Self.pairs).allSatisfy { $0.1 == SparkConf.redactionReplacement })

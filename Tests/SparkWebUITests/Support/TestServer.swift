@@ -61,6 +61,24 @@ enum TestServer {
         }
     }
 
+    /// `responder` on a free port for the duration of `body`.
+    static func run<T: Sendable, Responder: HTTPResponder>(
+        responder: Responder, _ body: (_ port: Int) async throws -> T
+    ) async throws -> T where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+        let port = try freePort()
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .warning
+        let (started, startedSink) = AsyncStream<Void>.makeStream()
+        let app = Application(
+            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { _ in startedSink.yield() }, logger: logger)
+        return try await ServiceRunner.run([app]) {
+            var iterator = started.makeAsyncIterator()
+            _ = await iterator.next()
+            return try await body(port)
+        }
+    }
+
     static func application<Context: InitializableFromSource<ApplicationRequestContextSource>>(
         _ router: Router<Context>, port: Int
     ) -> (some Service, AsyncStream<Void>) {

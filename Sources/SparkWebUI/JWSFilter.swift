@@ -3,11 +3,15 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import HTTPTypes
+import Hummingbird
+import NIOCore
 import SparkConfig
 import SparkRPC
 
 /// Spark's `org.apache.spark.ui.JWSFilter` in front of the REST submission server
-/// (`spark.master.rest.filters=org.apache.spark.ui.JWSFilter`): every request must carry
+/// (`spark.master.rest.filters=org.apache.spark.ui.JWSFilter`) or a daemon's web UI
+/// (`spark.ui.filters=org.apache.spark.ui.JWSFilter`): every request must carry
 /// `Authorization: Bearer <JWS>`, a JSON Web Signature (RFC 7515, compact form) made with the key in
 /// `spark.org.apache.spark.ui.JWSFilter.param.secretKey` (base64url, at least 256 bits); with
 /// `...param.requireExpiration=true` the token must also carry an `exp` claim.
@@ -21,33 +25,60 @@ import SparkRPC
 /// refusals or acceptances: compressed payloads and ISO dates are refused, and a repeated key
 /// counts once. A refused request gets 403 with Spark's reason; every answer, refused or not, says
 /// not to cache it, as the filter's do.
-struct JWSFilter: Sendable, Equatable {
-    static let className = "org.apache.spark.ui.JWSFilter"
-    static let secretKeyName = "spark.\(className).param.secretKey"
-    static let requireExpirationName = "spark.\(className).param.requireExpiration"
+package struct JWSFilter: Sendable, Equatable {
+    package static let className = "org.apache.spark.ui.JWSFilter"
+    package static let secretKeyName = "spark.\(className).param.secretKey"
+    package static let requireExpirationName = "spark.\(className).param.requireExpiration"
     /// The filter's `Cache-Control`, on what it lets through.
-    static let cacheControl = "no-cache, no-store, must-revalidate"
+    package static let cacheControl = "no-cache, no-store, must-revalidate"
     /// What Jetty's error page for a refusal says instead.
-    static let refusalCacheControl = "must-revalidate,no-cache,no-store"
+    package static let refusalCacheControl = "must-revalidate,no-cache,no-store"
     /// Tokens longer than this are refused unread (Jetty refuses request headers over 8 KiB).
     static let maximumTokenLength = 8 * 1024
 
-    let key: [UInt8]
-    var requireExpiration = false
+    package let key: [UInt8]
+    package var requireExpiration = false
 
-    /// The filter `spark.master.rest.filters` asks for, nil when it asks for none. Filters other
-    /// than JWSFilter are JVM classes this master cannot run, and a key that is missing, not
-    /// base64url or shorter than 256 bits stops the master, as the filter's start stops Spark's
-    /// server.
-    static func configured(by conf: SparkConf) throws(SparkConfError) -> JWSFilter? {
-        let value = conf["spark.master.rest.filters"] ?? ""
-        let filters = conf.list("spark.master.rest.filters")
+    package init(key: [UInt8], requireExpiration: Bool = false) {
+        self.key = key
+        self.requireExpiration = requireExpiration
+    }
+
+    /// Where a daemon reads its filters: the list's key, and what to do instead of a filter that
+    /// cannot run here.
+    package enum Placement: Sendable {
+        /// `spark.master.rest.filters`, the master's REST submission server.
+        case restServer
+        /// `spark.ui.filters`, the master's and the workers' web UIs.
+        case webUI
+
+        package var listKey: String {
+            switch self {
+            case .restServer: "spark.master.rest.filters"
+            case .webUI: "spark.ui.filters"
+            }
+        }
+
+        var instead: String {
+            switch self {
+            case .restServer: "set spark.master.rest.enabled=false to start without the REST server"
+            case .webUI: "JWSFilter is the one filter served here; without a filter the web UI is open to anyone who reaches its port"
+            }
+        }
+    }
+
+    /// The filter the list at `placement` asks for, nil when it asks for none. Filters other than
+    /// JWSFilter are JVM classes this daemon cannot run, and a key that is missing, not base64url
+    /// or shorter than 256 bits stops the daemon, as the filter's start stops Spark's server.
+    /// Both places read the filter's parameters from the same keys, as Spark does.
+    package static func configured(by conf: SparkConf, at placement: Placement) throws(SparkConfError) -> JWSFilter? {
+        let value = conf[placement.listKey] ?? ""
+        let filters = conf.list(placement.listKey)
         guard !filters.isEmpty else { return nil }
         guard filters.allSatisfy({ $0 == className }) else {
             throw SparkConfError(
-                key: "spark.master.rest.filters", value: value,
-                expected: "\(className) only: other servlet filters cannot run here (set spark.master.rest.enabled=false "
-                    + "to start without the REST server)")
+                key: placement.listKey, value: value,
+                expected: "\(className) only: other servlet filters cannot run here (\(placement.instead))")
         }
         guard let encoded = conf[secretKeyName], let key = base64URLDecoded(encoded, padding: true), key.count >= 32 else {
             throw SparkConfError(
@@ -57,7 +88,7 @@ struct JWSFilter: Sendable, Equatable {
         return JWSFilter(key: key, requireExpiration: conf[requireExpirationName]?.lowercased() == "true")
     }
 
-    enum Verdict: Sendable, Equatable {
+    package enum Verdict: Sendable, Equatable {
         case allowed
         /// 403, with this reason.
         case refused(String)
@@ -65,7 +96,7 @@ struct JWSFilter: Sendable, Equatable {
 
     /// Spark: `JWSFilter.doFilter` (`authorization`: the first `Authorization` header, as a
     /// servlet's `getHeader` gives it); `nowMilliseconds` since the epoch.
-    func check(authorization: String?, nowMilliseconds: Int64) -> Verdict {
+    package func check(authorization: String?, nowMilliseconds: Int64) -> Verdict {
         guard let authorization else { return .refused("Authorization header is missing.") }
         guard authorization.hasPrefix("Bearer ") else { return .refused("Malformed Authorization header.") }
         // Spark does not say why a token failed, and neither does this.
@@ -76,6 +107,17 @@ struct JWSFilter: Sendable, Equatable {
             return .refused("Authorization token does not carry a required expiration.")
         }
         return .allowed
+    }
+
+    /// The refusal as Jetty's `sendError(403, reason)` gives it to a client that does not ask for
+    /// HTML, with the error page's cache header.
+    package static func refusal(_ reason: String) -> Response {
+        let text = "HTTP ERROR 403 \(reason)\n"
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain;charset=utf-8"
+        headers[.contentLength] = String(text.utf8.count)
+        headers[.cacheControl] = refusalCacheControl
+        return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// What a verified token says that the filter looks at.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import SparkMasterServer
+@testable import SparkWebUI
 import SparkRPC
 import Testing
 
