@@ -99,8 +99,10 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
                 }
             }
         case .chunkFetchRequest(let streamId, let chunkIndex):
+            guard withinTransferLimit(context) else { return }
             enqueue(.chunk(streamId: streamId, chunkIndex: chunkIndex), context: context)
         case .streamRequest(let name):
+            guard withinTransferLimit(context) else { return }
             // "<stream>_<chunk>", for a block the client keeps on disk rather than in memory.
             let parts = name.split(separator: "_", omittingEmptySubsequences: false)
             guard parts.count == 2, let streamId = Int64(parts[0]), let chunkIndex = Int32(parts[1]) else {
@@ -253,6 +255,20 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Chunks
 
+    /// Spark's `spark.shuffle.maxChunksBeingTransferred`: a block asked for while that many block
+    /// replies of the whole service are written and not yet sent closes the connection (the client
+    /// retries, as Spark's clients do).
+    private func withinTransferLimit(_ context: ChannelHandlerContext) -> Bool {
+        let inFlight = service.chunksBeingTransferred
+        guard inFlight >= service.maxChunksBeingTransferred else { return true }
+        service.logger.warning(
+            "The number of chunks being transferred \(inFlight) is above \(service.maxChunksBeingTransferred), close the connection.",
+            metadata: peer(context))
+        waiting.removeAll()
+        context.close(promise: nil)
+        return false
+    }
+
     private func enqueue(_ request: Waiting, context: ChannelHandlerContext) {
         guard waiting.count < Self.maxWaitingRequests else {
             service.logger.warning("closing a shuffle connection with \(waiting.count) requests waiting", metadata: peer(context))
@@ -275,6 +291,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
                 case .chunk(let streamId, let chunkIndex):
                     switch segment(streamId: streamId, chunkIndex: chunkIndex) {
                     case .success(let (appId, segment)):
+                        beingSent(sent)
                         let header = TransportFrame.chunkFetchSuccess(streamId: streamId, chunkIndex: chunkIndex, body: ByteBuffer())
                         send(segment, appId: appId, header: header, context: context, promise: sent) {
                             .chunkFetchFailure(streamId: streamId, chunkIndex: chunkIndex, error: $0)
@@ -285,6 +302,7 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
                 case .stream(let name, let streamId, let chunkIndex):
                     switch segment(streamId: streamId, chunkIndex: chunkIndex) {
                     case .success(let (appId, segment)):
+                        beingSent(sent)
                         send(segment, appId: appId, header: .streamResponse(streamId: name, byteCount: segment.length), context: context, promise: sent) {
                             .streamFailure(streamId: name, error: $0)
                         }
@@ -298,6 +316,13 @@ final class ShuffleConnectionHandler: ChannelInboundHandler {
             // Replies the socket takes at once complete within the flush: room for more.
             context.flush()
         }
+    }
+
+    /// Counts a block reply in the service's `chunksBeingTransferred` until its last write completes.
+    private func beingSent(_ sent: EventLoopPromise<Void>) {
+        let service = self.service
+        service.chunkBeingSent()
+        sent.futureResult.whenComplete { _ in service.chunkSent() }
     }
 
     /// The promise of a reply's last write: counted in `unsent` until it completes, then the

@@ -27,20 +27,34 @@ public final class ShuffleService: Sendable {
     private let served = NIOLockedValueBox<[String: Served]>([:])
     /// The port bound.
     public let port: Int
+    /// `spark.shuffle.maxChunksBeingTransferred`: block replies written and not yet sent, over every
+    /// connection, beyond which a connection asking for another block is closed.
+    let maxChunksBeingTransferred: Int
+    private let chunksInFlight = NIOLockedValueBox(0)
 
-    private init(resolver: ShuffleBlockResolver, logger: Logger, channel: any Channel, port: Int) {
+    private init(resolver: ShuffleBlockResolver, logger: Logger, channel: any Channel, port: Int, maxChunksBeingTransferred: Int) {
         self.resolver = resolver
         self.logger = logger
         self.channel = channel
         self.port = port
+        self.maxChunksBeingTransferred = maxChunksBeingTransferred
     }
+
+    /// Block replies (chunks and streams) written and not yet sent, over every connection (Spark:
+    /// `StreamManager.chunksBeingTransferred`).
+    var chunksBeingTransferred: Int { chunksInFlight.withLockedValue { $0 } }
+
+    func chunkBeingSent() { chunksInFlight.withLockedValue { $0 += 1 } }
+
+    func chunkSent() { chunksInFlight.withLockedValue { $0 -= 1 } }
 
     /// Binds `host:port` and serves; with `authentication`, every connection proves the shared
     /// secret first (SASL, as the worker's RPC connections) and may act only for the application
-    /// it authenticated for.
+    /// it authenticated for. `maxChunksBeingTransferred` is Spark's setting of that name (no limit
+    /// by default).
     public static func start(
         host: String, port: Int, resolver: ShuffleBlockResolver, authentication: RpcAuthentication?,
-        maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize,
+        maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, maxChunksBeingTransferred: Int = .max,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> ShuffleService {
         let box = NIOLockedValueBox<ShuffleService?>(nil)
@@ -62,7 +76,9 @@ public final class ShuffleService: Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        let service = ShuffleService(resolver: resolver, logger: logger, channel: channel, port: channel.localAddress?.port ?? port)
+        let service = ShuffleService(
+            resolver: resolver, logger: logger, channel: channel, port: channel.localAddress?.port ?? port,
+            maxChunksBeingTransferred: maxChunksBeingTransferred)
         box.withLockedValue { $0 = service }
         return service
     }

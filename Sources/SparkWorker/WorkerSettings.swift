@@ -56,6 +56,9 @@ public struct WorkerSettings: Sendable, Equatable {
     /// `spark.shuffle.service.fetch.rdd.enabled`: cached RDD blocks are served after their executor
     /// exits, so that cleanup keeps them.
     public var shuffleServiceFetchRddEnabled: Bool = false
+    /// `spark.shuffle.maxChunksBeingTransferred`: block replies of the shuffle service written and
+    /// not yet sent beyond which a connection asking for more is closed (no limit by default).
+    public var shuffleMaxChunksBeingTransferred: Int = .max
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
 
@@ -90,6 +93,7 @@ public struct WorkerSettings: Sendable, Equatable {
         }
         cleanupFilesAfterExecutorExit = try conf.bool("spark.storage.cleanupFilesAfterExecutorExit", default: true)
         shuffleServiceFetchRddEnabled = try conf.bool("spark.shuffle.service.fetch.rdd.enabled", default: false)
+        shuffleMaxChunksBeingTransferred = try conf.int("spark.shuffle.maxChunksBeingTransferred", default: .max)
         // 0 is no timeout, as in Java; beyond a day is taken as a day.
         guard fetchTimeoutSeconds >= 0 else {
             throw SparkConfError(key: "spark.files.fetchTimeout", value: conf.string("spark.files.fetchTimeout", default: ""), expected: "a duration, 0 for none")

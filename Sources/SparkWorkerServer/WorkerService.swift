@@ -194,7 +194,7 @@ public struct WorkerService: Service {
             let service = try await ShuffleService.start(
                 host: options.host, port: settings.shuffleServicePort,
                 resolver: ShuffleBlockResolver(),
-                authentication: rpcAuthentication,
+                authentication: rpcAuthentication, maxChunksBeingTransferred: settings.shuffleMaxChunksBeingTransferred,
                 group: eventLoopGroup, logger: Logger(label: "ExternalShuffleService"))
             logger.info("Starting shuffle service on port \(service.port) with useSasl = \(options.authentication != nil)")
             return service

@@ -162,12 +162,14 @@ import Testing
 
     /// A service on a free port whose worker runs `app-1` with its directory `appDirectory`.
     static func withService(
-        appDirectory: String, authentication: RpcAuthentication? = nil, _ body: (ShuffleService) async throws -> Void
+        appDirectory: String, authentication: RpcAuthentication? = nil, maxChunksBeingTransferred: Int = .max,
+        _ body: (ShuffleService) async throws -> Void
     ) async throws {
         let resolver = ShuffleBlockResolver()
         resolver.allowApplication("app-1", directories: [appDirectory])
         let service = try await ShuffleService.start(
-            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication, logger: Logger(label: "shuffle-test"))
+            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication,
+            maxChunksBeingTransferred: maxChunksBeingTransferred, logger: Logger(label: "shuffle-test"))
         do {
             try await body(service)
         } catch {
@@ -449,6 +451,70 @@ import Testing
             #expect(holding.held.count == ShuffleConnectionHandler.maxUnsentReplies)
             holding.failAll()
             #expect(holding.held.isEmpty)
+        }
+    }
+
+    /// `spark.shuffle.maxChunksBeingTransferred`: once that many block replies of the whole service
+    /// are written and not sent, a connection asking for another block is closed, whichever
+    /// connection holds them; once they are sent, blocks are served again.
+    @Test func chunksBeingTransferredAreBoundedServiceWide() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        let count = 10
+        try executor.writeMapOutput(shuffleId: 1, mapId: 5, partitions: (0..<count).map { Array("block \($0)".utf8) })
+        try await Self.withService(appDirectory: executor.appDirectory, maxChunksBeingTransferred: 4) { service in
+            func connection() throws -> (EmbeddedChannel, HoldingWrites) {
+                let holding = HoldingWrites()
+                let channel = EmbeddedChannel()
+                try channel.pipeline.syncOperations.addHandlers([
+                    holding, MessageToByteHandler(TransportFrameEncoder()), ShuffleConnectionHandler(service: service, clientId: nil),
+                ])
+                // Active, as an accepted connection is, so that a close shows.
+                try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7337)).wait()
+                return (channel, holding)
+            }
+            func open(_ channel: EmbeddedChannel, _ holding: HoldingWrites, id: Int64) throws -> Int64 {
+                try channel.writeInbound(TransportFrame.rpcRequest(
+                    requestId: id, body: Self.fetch("app-1", "7", shuffleId: 1, blocks: [(5, (0..<Int32(count)).map { $0 })])))
+                holding.release()
+                return try streamHandle(try Self.written(channel).last).0
+            }
+            let (first, firstWrites) = try connection()
+            defer { _ = try? first.finish() }
+            try first.writeInbound(TransportFrame.rpcRequest(requestId: 1, body: Self.register("app-1", "7", executor.info)))
+            firstWrites.release()
+            _ = try Self.written(first)
+            let stream = try open(first, firstWrites, id: 2)
+
+            // Four replies written and held: the fifth request closes its connection.
+            for index in 0..<Int32(4) { try first.writeInbound(TransportFrame.chunkFetchRequest(streamId: stream, chunkIndex: index)) }
+            #expect(firstWrites.held.count == 4)
+            #expect(service.chunksBeingTransferred == 4)
+            #expect(first.isActive)
+            // Another connection is refused as well: the bound is the service's.
+            let (second, secondWrites) = try connection()
+            defer { _ = try? second.finish() }
+            let other = try open(second, secondWrites, id: 3)
+            try second.writeInbound(TransportFrame.chunkFetchRequest(streamId: other, chunkIndex: 0))
+            #expect(!second.isActive, "a connection asked for a block over the limit and stayed open")
+            #expect(try Self.written(second).isEmpty)
+
+            // Sent, they no longer count, and the first connection goes on.
+            firstWrites.release()
+            #expect(try Self.written(first) == (0..<4).map { .chunkFetchSuccess(streamId: stream, chunkIndex: Int32($0), body: ByteBuffer(string: "block \($0)")) })
+            #expect(service.chunksBeingTransferred == 0)
+            try first.writeInbound(TransportFrame.chunkFetchRequest(streamId: stream, chunkIndex: 4))
+            firstWrites.release()
+            #expect(try Self.written(first) == [.chunkFetchSuccess(streamId: stream, chunkIndex: 4, body: ByteBuffer(string: "block 4"))])
+            #expect(first.isActive)
+
+            // Over the limit while held, the asking connection closes; its held replies fail and stop counting.
+            for index in 5..<Int32(9) { try first.writeInbound(TransportFrame.chunkFetchRequest(streamId: stream, chunkIndex: index)) }
+            #expect(service.chunksBeingTransferred == 4)
+            try first.writeInbound(TransportFrame.chunkFetchRequest(streamId: stream, chunkIndex: 9))
+            #expect(!first.isActive)
+            firstWrites.failAll()
+            #expect(service.chunksBeingTransferred == 0)
         }
     }
 }
