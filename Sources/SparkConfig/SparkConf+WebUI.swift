@@ -10,12 +10,21 @@ public struct WebUIHeaderSettings: Sendable, Equatable {
     public var xssProtection: String
     /// `spark.ui.xContentTypeOptions.enabled` (true): `X-Content-Type-Options: nosniff`.
     public var contentTypeOptions: Bool
+    /// `spark.ui.requestHeaderSize` (8k): the most bytes of headers a request may send.
+    public var maximumRequestHeaderBytes: Int
 
-    public init(contentSecurityPolicy: Bool = true, frameAncestors: String? = "frame-ancestors 'self'", xssProtection: String = "0", contentTypeOptions: Bool = true) {
+    /// Jetty's and Spark's default request header limit.
+    public static let defaultMaximumRequestHeaderBytes = 8192
+
+    public init(
+        contentSecurityPolicy: Bool = true, frameAncestors: String? = "frame-ancestors 'self'", xssProtection: String = "0",
+        contentTypeOptions: Bool = true, maximumRequestHeaderBytes: Int = defaultMaximumRequestHeaderBytes
+    ) {
         self.contentSecurityPolicy = contentSecurityPolicy
         self.frameAncestors = frameAncestors
         self.xssProtection = xssProtection
         self.contentTypeOptions = contentTypeOptions
+        self.maximumRequestHeaderBytes = maximumRequestHeaderBytes
     }
 
     /// Spark's directive for a `spark.ui.allowFramingFrom` value: `'self'` alone when unset, empty
@@ -48,12 +57,17 @@ extension SparkConf {
                 expected: "false: HTTPS for the master's and workers' web UIs is not provided (set spark.ssl.standalone.enabled=false "
                     + "to keep spark.ssl.* for applications; a Private Space's router or space-proxy terminates TLS in front of the UIs)")
         }
+        let headerSize = self["spark.ui.requestHeaderSize"] ?? "8k"
+        guard let headerBytes = SparkConf.parseSize(headerSize, defaultUnit: .bytes), headerBytes >= 1, headerBytes <= Double(Int32.max) else {
+            throw SparkConfError(key: "spark.ui.requestHeaderSize", value: headerSize, expected: "a positive size up to 2g")
+        }
         let policy = try bool("spark.ui.contentSecurityPolicy.enabled", default: true)
         let ancestors = try bool("spark.ui.contentSecurityPolicy.frameAncestors.enabled", default: true)
         return WebUIHeaderSettings(
             contentSecurityPolicy: policy,
             frameAncestors: ancestors ? WebUIHeaderSettings.frameAncestors(allowFramingFrom: self["spark.ui.allowFramingFrom"]) : nil,
             xssProtection: self["spark.ui.xXssProtection"] ?? "0",
-            contentTypeOptions: try bool("spark.ui.xContentTypeOptions.enabled", default: true))
+            contentTypeOptions: try bool("spark.ui.xContentTypeOptions.enabled", default: true),
+            maximumRequestHeaderBytes: Int(headerBytes))
     }
 }

@@ -333,7 +333,8 @@ public final class MasterService: Service, Sendable {
                         responder: SecuredResponder(
                             MasterWebUI.router(service: self, options: webOptions!).buildResponder(), headers: uiHeaders, filter: uiFilter,
                             now: { Int64(Date().timeIntervalSince1970 * 1000) }),
-                        idleTimeout: WebUIServer.idleTimeout, host: settings.webUiBindHost ?? settings.host, port: settings.webUiPort, retries: portRetries,
+                        idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: uiHeaders.maximumRequestHeaderBytes,
+                        host: settings.webUiBindHost ?? settings.host, port: settings.webUiPort, retries: portRetries,
                         logger: logger, serverLogger: uiLogger
                     ) { task in group.addTask { await task() } }
                     // Last: a ZooKeeper client, once made, is started below.

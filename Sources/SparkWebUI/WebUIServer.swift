@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import SparkConfig
 import SparkDaemon
 
 /// An HTTP server of a daemon (a web UI, the master's REST server), bound as Spark binds its
@@ -21,9 +22,12 @@ public struct WebUIServer: Sendable {
 
     /// Binds `port` (0: any), or failing that one of the `retries` ports after it, logging as
     /// Spark does for `serviceName` (nil: the unnamed service of Spark's REST server), and serves
-    /// `responder` from a task that `addTask` starts. `serverLogger` is Hummingbird's.
+    /// `responder` from a task that `addTask` starts. `serverLogger` is Hummingbird's. A request
+    /// whose headers exceed `maximumHeaderBytes` (Jetty's `requestHeaderSize`, 8 KiB unless set)
+    /// gets 400 and its connection is closed.
     public static func start<Responder: HTTPResponder>(
-        serviceName: String?, responder: Responder, idleTimeout: TimeAmount, host: String, port: Int, retries: Int,
+        serviceName: String?, responder: Responder, idleTimeout: TimeAmount,
+        maximumHeaderBytes: Int = WebUIHeaderSettings.defaultMaximumRequestHeaderBytes, host: String, port: Int, retries: Int,
         eventLoopGroup: (any EventLoopGroup)? = nil, logger: Logger, serverLogger: Logger,
         addTask: (@escaping @Sendable () async -> Void) -> Void
     ) async throws(Daemon.ServiceStartFailure) -> WebUIServer where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
@@ -33,7 +37,9 @@ public struct WebUIServer: Sendable {
             let bound = NIOLockedValueBox(false)
             let application = Application(
                 responder: responder,
-                server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+                server: .http1(configuration: .init(
+                    idleTimeout: idleTimeout,
+                    httpDecoderConfiguration: .init(maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes))),
                 configuration: .init(address: .hostname(host, port: candidate), serverName: nil, reuseAddress: true),
                 onServerRunning: { channel in sink.yield(.success(channel.localAddress?.port ?? candidate)) },
                 eventLoopGroupProvider: eventLoopGroup.map { .shared($0) } ?? .singleton,

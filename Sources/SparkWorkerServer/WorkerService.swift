@@ -245,7 +245,7 @@ public struct WorkerService: Service {
                 responder: SecuredResponder(
                     GzipResponder(responder), headers: options.webUIHeaders, filter: options.webUIFilter,
                     now: { Int64(Date().timeIntervalSince1970 * 1000) }),
-                idleTimeout: WebUIServer.idleTimeout,
+                idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: options.webUIHeaders.maximumRequestHeaderBytes,
                 host: options.webUiBindHost, port: options.webUiPort, retries: options.portMaxRetries, eventLoopGroup: eventLoopGroup,
                 logger: logger, serverLogger: uiLogger
             ) { task in group.addTask { await task() } }

@@ -137,9 +137,10 @@ struct RestJWSFilterTests {
 
     /// A GET with exactly these `Authorization` headers, over a plain socket (URLSession folds
     /// repeated headers into one).
-    static func get(_ path: String, port: Int, authorization: [String], method: String = "GET") async throws -> Answer {
+    static func get(_ path: String, port: Int, authorization: [String], method: String = "GET", extraHeaders: [String] = []) async throws -> Answer {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: */*\r\nConnection: close\r\n"
         for value in authorization { request += "Authorization: \(value)\r\n" }
+        for line in extraHeaders { request += line + "\r\n" }
         request += "\r\n"
         let response = try await RawHTTP.exchange(host: "127.0.0.1", port: port, request: Array(request.utf8), timeout: .seconds(20))
         let text = String(decoding: response, as: UTF8.self)

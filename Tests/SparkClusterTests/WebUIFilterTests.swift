@@ -114,4 +114,43 @@ struct WebUIFilterTests {
             }
         }
     }
+
+    /// `spark.ui.requestHeaderSize` (8k) bounds what a request may send to a UI, and Jetty's 8 KiB
+    /// what it may send to the REST server: both masters refuse the same requests (Jetty with 431,
+    /// ours with 400) and serve the same ones, with the limit raised as with it left.
+    @Test(.timeLimit(.minutes(3)))
+    func requestHeadersAreBoundedAsSparksAre() async throws {
+        let options = ["-Dspark.master.rest.port=0", "-Dspark.master.rest.enabled=true"]
+        for raised in [false, true] {
+            let settings = raised ? options + ["-Dspark.ui.requestHeaderSize=32k"] : options
+            let jvm = try ClusterHarness(name: "ui-headers-jvm")
+            defer { jvm.stopAll() }
+            let swift = try ClusterHarness(name: "ui-headers-swift")
+            defer { swift.stopAll() }
+            try await jvm.startJVMMaster(options: settings)
+            try await swift.startMaster(options: settings)
+            let ports = [
+                ("UI", jvm.masterWebUIPort, swift.masterWebUIPort, "/json/"),
+                ("REST", try await jvm.masterRESTPort(), try await swift.masterRESTPort(), "/v1/submissions/status/driver-x"),
+            ]
+            for (server, theirPort, ourPort, path) in ports {
+                for size in [1_000, 6_000, 12_000, 24_000, 48_000] {
+                    let header = ["X-Padding: " + String(repeating: "p", count: size)]
+                    let theirs = try await RestJWSFilterTests.get(path, port: theirPort, authorization: [], extraHeaders: header)
+                    let ours = try await RestJWSFilterTests.get(path, port: ourPort, authorization: [], extraHeaders: header)
+                    let label = "\(server) \(raised ? "32k" : "8k") \(size) bytes"
+                    if theirs.status == 431 {
+                        #expect(ours.status == 400, "\(label): JVM 431, ours \(ours.status)")
+                    } else {
+                        #expect(ours.status == theirs.status, "\(label): JVM \(theirs.status), ours \(ours.status)")
+                    }
+                    // The bounds themselves, as Spark's are: 8k unless raised, for the UI only.
+                    let limit = server == "UI" && raised ? 32 * 1024 : 8 * 1024
+                    #expect((ours.status == 400) == (size > limit), "\(label): \(ours.status)")
+                }
+            }
+            jvm.stopAll()
+            swift.stopAll()
+        }
+    }
 }

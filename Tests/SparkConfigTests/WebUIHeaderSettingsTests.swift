@@ -39,6 +39,12 @@ import Testing
         let settings = try off.webUIHeaders()
         #expect(!settings.contentSecurityPolicy && settings.frameAncestors == nil)
         #expect(throws: SparkConfError.self) { try SparkConf(["spark.ui.xContentTypeOptions.enabled": "maybe"]).webUIHeaders() }
+        #expect(try SparkConf().webUIHeaders().maximumRequestHeaderBytes == 8192)
+        #expect(try SparkConf(["spark.ui.requestHeaderSize": "32k"]).webUIHeaders().maximumRequestHeaderBytes == 32768)
+        #expect(try SparkConf(["spark.ui.requestHeaderSize": "16000"]).webUIHeaders().maximumRequestHeaderBytes == 16000)
+        for bad in ["0", "-1k", "lots", "3g"] {
+            #expect(throws: SparkConfError.self, "\(bad)") { try SparkConf(["spark.ui.requestHeaderSize": bad]).webUIHeaders() }
+        }
     }
 
     /// Spark serves the daemons' UIs over TLS with `spark.ssl.standalone.enabled`, which falls back
