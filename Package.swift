@@ -146,7 +146,7 @@ let package = Package(
             dependencies: [
                 "CZlib", "SparkModel", "SparkMaster", "SparkWorker", "SparkTransport", "SparkDaemon", "SparkConfig",
                 // Spark's JWSFilter checks tokens with BoringSSL's HMAC (SparkRPC's `BoringCrypto`).
-                "SparkRPC", hummingbird, nioCore, nioPosix, serviceLifecycle,
+                "SparkRPC", hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), nioCore, nioPosix, serviceLifecycle,
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

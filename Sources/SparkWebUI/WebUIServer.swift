@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -15,6 +16,13 @@ public struct WebUIServer: Sendable {
     /// is closed (Spark's UI connectors: 8 s, against slow clients holding connections open).
     public static let idleTimeout = TimeAmount.seconds(8)
 
+    /// Connections a server holds at once. Beyond them new connections are not accepted: they wait
+    /// in the listen backlog until one closes (silent ones are closed after the idle timeout), then
+    /// the kernel refuses more. Jetty sets no such bound; it keeps a flood of clients from taking
+    /// every file descriptor of the daemon, its RPC port's included, and bounds the requests of the
+    /// REST server that wait for a slot.
+    public static let maximumConnections = 1024
+
     /// The port bound.
     public let port: Int
     private let server: ServiceGroup
@@ -27,7 +35,8 @@ public struct WebUIServer: Sendable {
     /// gets 400 and its connection is closed.
     public static func start<Responder: HTTPResponder>(
         serviceName: String?, responder: Responder, idleTimeout: TimeAmount,
-        maximumHeaderBytes: Int = WebUIHeaderSettings.defaultMaximumRequestHeaderBytes, host: String, port: Int, retries: Int,
+        maximumHeaderBytes: Int = WebUIHeaderSettings.defaultMaximumRequestHeaderBytes, maximumConnections: Int = maximumConnections,
+        host: String, port: Int, retries: Int,
         eventLoopGroup: (any EventLoopGroup)? = nil, logger: Logger, serverLogger: Logger,
         addTask: (@escaping @Sendable () async -> Void) -> Void
     ) async throws(Daemon.ServiceStartFailure) -> WebUIServer where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
@@ -40,7 +49,9 @@ public struct WebUIServer: Sendable {
                 server: .http1(configuration: .init(
                     idleTimeout: idleTimeout,
                     httpDecoderConfiguration: .init(maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes))),
-                configuration: .init(address: .hostname(host, port: candidate), serverName: nil, reuseAddress: true),
+                configuration: .init(
+                    address: .hostname(host, port: candidate), serverName: nil, reuseAddress: true,
+                    availableConnectionsDelegate: MaximumAvailableConnections(maximumConnections, logger: serverLogger)),
                 onServerRunning: { channel in sink.yield(.success(channel.localAddress?.port ?? candidate)) },
                 eventLoopGroupProvider: eventLoopGroup.map { .shared($0) } ?? .singleton,
                 logger: serverLogger)

@@ -1,8 +1,11 @@
+import Hummingbird
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 @testable import SparkMasterServer
 import SparkTestKit
+import SparkWebUI
 import Testing
 
 /// What the master's HTTP servers do with clients that hold connections: silent connections are
@@ -80,6 +83,42 @@ struct ConnectionLimitsTests {
             for connection in slow + [status] { await connection.close() }
             try await waitUntil("every slot is free again") { limit.servingCount == 0 && limit.waitingCount == 0 }
         }
+    }
+}
+
+/// A daemon's HTTP server holds a bounded number of connections: one more waits, unaccepted and
+/// unanswered, until one of them closes, and is then served.
+@Suite struct ConnectionCapTests {
+    @Test(.timeLimit(.minutes(1)))
+    func connectionsBeyondTheCapWaitUntilOneCloses() async throws {
+        let router = Router()
+        router.get("/ping") { _, _ in "pong" }
+        var logger = Logger(label: "cap-test")
+        logger.logLevel = .warning
+        let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
+        let server = try await WebUIServer.start(
+            serviceName: "CapTest", responder: router.buildResponder(), idleTimeout: .seconds(30), maximumConnections: 2,
+            host: "127.0.0.1", port: 0, retries: 0, logger: logger, serverLogger: logger
+        ) { task in tasks.withLockedValue { $0.append(Task { await task() }) } }
+        let request = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        var held: [RawConnection] = []
+        for _ in 0..<2 {
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(request)
+            try await connection.waitForText("pong")
+            held.append(connection)
+        }
+        // The kernel completes the handshake; the server does not take the connection.
+        let third = try await RawConnection.open(port: server.port)
+        try await third.send(request)
+        try await Task.sleep(for: .seconds(1))
+        #expect(third.text.isEmpty, "a connection beyond the cap was served: \(third.text)")
+        await held[0].close()
+        try await third.waitForText("pong")
+        #expect(third.text.hasPrefix("HTTP/1.1 200"))
+        for connection in held.dropFirst() + [third] { await connection.close() }
+        await server.stop()
+        for task in tasks.withLockedValue({ $0 }) { await task.value }
     }
 }
 
