@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "SpaceProxy",
             dependencies: [
-                nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
+                "SparkDaemon", nioCore, nioPosix, logging, hummingbird, serviceLifecycle,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -185,7 +185,7 @@ let package = Package(
             ]
         ),
         // How the two daemons' mains run their services and exit.
-        .target(name: "SparkDaemon", dependencies: [logging]),
+        .target(name: "SparkDaemon", dependencies: [logging, nioCore]),
         .executableTarget(
             name: "spark-master", dependencies: ["SparkMasterServer", "SparkDaemon", serviceLifecycle, logging],
             linkerSettings: daemonLinkerSettings("spark-master")),

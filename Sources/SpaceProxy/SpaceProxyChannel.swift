@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import SparkDaemon
 
 /// The client-connection pipeline: Hummingbird's HTTP/1 channel, plus the request-target guard where the
 /// raw request line is still visible, decoder limits on header count and size, and a guard closing

@@ -58,7 +58,10 @@ extension SparkConf {
                     + "to keep spark.ssl.* for applications; a Private Space's router or space-proxy terminates TLS in front of the UIs)")
         }
         let headerSize = self["spark.ui.requestHeaderSize"] ?? "8k"
-        guard let headerBytes = SparkConf.parseSize(headerSize, defaultUnit: .bytes), headerBytes >= 1, headerBytes <= Double(Int32.max) else {
+        // Whole numbers only, as Spark's `byteStringAs` takes them.
+        guard !headerSize.contains("."), let headerBytes = SparkConf.parseSize(headerSize, defaultUnit: .bytes), headerBytes >= 1,
+              headerBytes <= Double(Int32.max)
+        else {
             throw SparkConfError(key: "spark.ui.requestHeaderSize", value: headerSize, expected: "a positive size up to 2g")
         }
         let policy = try bool("spark.ui.contentSecurityPolicy.enabled", default: true)

@@ -280,7 +280,8 @@ public final class MasterService: Service, Sendable {
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
         let authentication = try settings.conf.authentication(environment: settings.environment).map(RpcAuthentication.init)
         let uiHeaders = try settings.conf.webUIHeaders()
-        let uiFilter = try JWSFilter.configured(by: settings.conf, at: .webUI)
+        var uiFilter = try JWSFilter.configured(by: settings.conf, at: .webUI)
+        uiFilter?.maximumTokenLength = uiHeaders.maximumRequestHeaderBytes
         if uiFilter != nil { logger.info("The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))") }
         if let authentication {
             if let crypto = authentication.crypto {

@@ -51,10 +51,13 @@ public final class ShuffleService: Sendable {
     /// Binds `host:port` and serves; with `authentication`, every connection proves the shared
     /// secret first (SASL, as the worker's RPC connections) and may act only for the application
     /// it authenticated for. `maxChunksBeingTransferred` is Spark's setting of that name (no limit
-    /// by default).
+    /// by default). A connection on which nothing is read and no write completes for
+    /// `connectionTimeout` (Spark: `spark.shuffle.io.connectionTimeout`, 120 s) is closed, as
+    /// Spark's service closes its idle connections; a client that stopped reading goes with it.
     public static func start(
         host: String, port: Int, resolver: ShuffleBlockResolver, authentication: RpcAuthentication?,
         maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, maxChunksBeingTransferred: Int = .max,
+        connectionTimeout: TimeAmount = .seconds(120),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> ShuffleService {
         let box = NIOLockedValueBox<ShuffleService?>(nil)
@@ -70,6 +73,11 @@ public final class ShuffleService: Sendable {
                 let id = ObjectIdentifier(channel)
                 service.connections.withLockedValue { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = service.connections.withLockedValue { $0.removeValue(forKey: id) } }
+                do {
+                    try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(allTimeout: connectionTimeout), IdleConnectionCloser())
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
                 return security.configure(channel, maxFrameSize: maxFrameSize) { clientId in
                     ShuffleConnectionHandler(service: service, clientId: clientId)
                 }
@@ -171,5 +179,20 @@ public final class ShuffleService: Sendable {
         }
         for child in subdirectories { deleted += deleteFiles(in: child, depth: depth + 1, matching: matching) }
         return deleted
+    }
+}
+
+/// Closes a connection its `IdleStateHandler` finds idle in both directions (Spark:
+/// `TransportChannelHandler.userEventTriggered` with `closeIdleConnections`, as the external shuffle
+/// service runs it).
+final class IdleConnectionCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -33,8 +33,10 @@ package struct JWSFilter: Sendable, Equatable {
     package static let cacheControl = "no-cache, no-store, must-revalidate"
     /// What Jetty's error page for a refusal says instead.
     package static let refusalCacheControl = "must-revalidate,no-cache,no-store"
-    /// Tokens longer than this are refused unread (Jetty refuses request headers over 8 KiB).
-    static let maximumTokenLength = 8 * 1024
+    /// Tokens longer than this are refused unread: the request header limit of the server the
+    /// filter guards (Jetty's 8 KiB unless `spark.ui.requestHeaderSize` raises it), which the
+    /// server's decoder enforces before the filter sees the request.
+    package var maximumTokenLength = 8 * 1024
 
     package let key: [UInt8]
     package var requireExpiration = false
@@ -126,7 +128,7 @@ package struct JWSFilter: Sendable, Equatable {
     }
 
     func verify(_ token: String, nowMilliseconds: Int64) -> VerifiedClaims? {
-        guard token.utf8.count <= Self.maximumTokenLength else { return nil }
+        guard token.utf8.count <= maximumTokenLength else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
               let headerBytes = Self.base64URLDecoded(parts[0], padding: true),

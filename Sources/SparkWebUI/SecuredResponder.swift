@@ -6,13 +6,14 @@ import SparkConfig
 /// `/json`, logs, metrics, kill forms and `/proxy` alike: the filters of `spark.ui.filters` (here
 /// JWSFilter, the one a daemon of ours can run), then `HttpSecurityFilter`'s response headers.
 ///
-/// A request the filter refuses gets the filter's 403 and nothing else. Every other response says
-/// not to cache it, not to be framed by other origins (`X-Frame-Options: SAMEORIGIN`), and carries
-/// `X-XSS-Protection` and `X-Content-Type-Options` as configured. Our pages' content security
-/// policy gets the `frame-ancestors` directive of `spark.ui.allowFramingFrom`, or none at all with
-/// `spark.ui.contentSecurityPolicy.enabled=false`; pages relayed from under `/proxy` keep their own
-/// policy, as Spark leaves them theirs.
-package struct SecuredResponder<Base: HTTPResponder>: HTTPResponder {
+/// A request the filter refuses gets the filter's 403 and nothing else. Every other response, an
+/// error included, says not to cache it, not to be framed by other origins (`X-Frame-Options:
+/// SAMEORIGIN`), and carries `X-XSS-Protection` and `X-Content-Type-Options` as configured. A
+/// response relayed from under `/proxy` keeps its backend's own values of these beside Spark's, as
+/// Jetty's proxy adds them, and its own content security policy. Every other response carries our
+/// pages' policy, with the `frame-ancestors` directive of `spark.ui.allowFramingFrom`, or no policy
+/// with `spark.ui.contentSecurityPolicy.enabled=false`.
+package struct SecuredResponder<Base: HTTPResponder>: HTTPResponder where Base.Context: RequestContext {
     package typealias Context = Base.Context
 
     package var base: Base
@@ -37,7 +38,14 @@ package struct SecuredResponder<Base: HTTPResponder>: HTTPResponder {
             let refusal = JWSFilter.refusal(reason)
             return request.method == .head ? refusal.createHeadResponse() : refusal
         }
-        var response = try await base.respond(to: request, context: context)
+        var response: Response
+        do {
+            response = try await base.respond(to: request, context: context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        } catch {
+            response = Response(status: .internalServerError, headers: [.contentLength: "0"])
+        }
         let path = request.uri.path
         let relayed = path == "/proxy" || path.hasPrefix("/proxy/")
         Self.secure(&response.headers, with: headers, relayed: relayed)
@@ -45,19 +53,17 @@ package struct SecuredResponder<Base: HTTPResponder>: HTTPResponder {
     }
 
     static func secure(_ fields: inout HTTPFields, with settings: WebUIHeaderSettings, relayed: Bool) {
-        // Ours say `no-store`; a relayed page's own choice stands.
-        if fields[.cacheControl] == nil || fields[.cacheControl] == "no-store" { fields[.cacheControl] = cacheControl }
-        if fields[.xFrameOptions] == nil { fields[.xFrameOptions] = "SAMEORIGIN" }
-        if fields[.xXSSProtection] == nil { fields[.xXSSProtection] = settings.xssProtection }
-        if settings.contentTypeOptions {
-            if fields[.xContentTypeOptions] == nil { fields[.xContentTypeOptions] = "nosniff" }
-        } else if !relayed {
-            fields[.xContentTypeOptions] = nil
+        var spark: [(HTTPField.Name, String)] = [(.cacheControl, cacheControl), (.xFrameOptions, "SAMEORIGIN"), (.xXSSProtection, settings.xssProtection)]
+        if settings.contentTypeOptions { spark.append((.xContentTypeOptions, "nosniff")) }
+        if relayed {
+            // Spark's values go beside the backend's (a cache and a browser then take the stricter).
+            for (name, value) in spark where !fields[values: name].contains(value) { fields.append(HTTPField(name: name, value: value)) }
+            return
         }
-        if !relayed, fields[.contentSecurityPolicy] == WebPage.contentSecurityPolicy {
-            fields[.contentSecurityPolicy] = settings.contentSecurityPolicy
-                ? WebPage.contentSecurityPolicy(frameAncestors: settings.frameAncestors) : nil
-        }
+        for (name, value) in spark { fields[name] = value }
+        if !settings.contentTypeOptions { fields[.xContentTypeOptions] = nil }
+        fields[.contentSecurityPolicy] = settings.contentSecurityPolicy
+            ? WebPage.contentSecurityPolicy(frameAncestors: settings.frameAncestors) : nil
     }
 }
 

@@ -46,9 +46,16 @@ public struct WebUIServer: Sendable {
             let bound = NIOLockedValueBox(false)
             let application = Application(
                 responder: responder,
+                // A client that stops taking a response is closed after the idle timeout too, as
+                // Jetty closes it; Hummingbird's idle timeout does not run while a response is written.
                 server: .http1(configuration: .init(
+                    additionalChannelHandlers: [WriteStallGuard(timeout: idleTimeout, logger: serverLogger, metadataPrefix: "http")],
                     idleTimeout: idleTimeout,
-                    httpDecoderConfiguration: .init(maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes))),
+                    // The decoder counts the target, names and values; Jetty the whole head.
+                    // Jetty does not count fields; a field takes at least four bytes.
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: maximumHeaderBytes, maxHeaderListSize: maximumHeaderBytes,
+                        maxHeaderFieldCount: max(1000, maximumHeaderBytes / 4)))),
                 configuration: .init(
                     address: .hostname(host, port: candidate), serverName: nil, reuseAddress: true,
                     availableConnectionsDelegate: MaximumAvailableConnections(maximumConnections, logger: serverLogger)),

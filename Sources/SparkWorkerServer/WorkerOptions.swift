@@ -49,10 +49,6 @@ public struct WorkerOptions: Sendable {
     public var sparkVersionWarning: String?
     /// Spark's metrics configuration (`spark.metrics.conf.*`, `metrics.properties`).
     public var metrics = MetricsConfig()
-    /// What the web UI adds to its responses (`spark.ui.*`).
-    public var webUIHeaders = WebUIHeaderSettings()
-    /// `spark.ui.filters=org.apache.spark.ui.JWSFilter`: the web UI admits requests with a token only.
-    package var webUIFilter: JWSFilter?
 
     public init(
         host: String, port: Int, webUiPort: Int, webUiBindHost: String = "0.0.0.0", cores: Int, memoryMiB: Int,
@@ -110,14 +106,13 @@ public struct WorkerOptions: Sendable {
         let settings: WorkerSettings
         let portMaxRetries: Int
         let authentication: SparkAuthenticationSettings?
-        let webUIHeaders: WebUIHeaderSettings
-        let webUIFilter: JWSFilter?
         do {
             settings = try WorkerSettings(conf: conf)
             portMaxRetries = try conf.int("spark.port.maxRetries", default: 16)
             authentication = try conf.authentication(environment: environment)
-            webUIHeaders = try conf.webUIHeaders()
-            webUIFilter = try JWSFilter.configured(by: conf, at: .webUI)
+            // The web UI's settings, refused before anything starts (the service reads them from `conf`).
+            _ = try conf.webUIHeaders()
+            _ = try JWSFilter.configured(by: conf, at: .webUI)
         } catch {
             throw WorkerOptionsError(.configuration, "\(error)")
         }
@@ -152,7 +147,6 @@ public struct WorkerOptions: Sendable {
             portMaxRetries: portMaxRetries)
         (options.sparkVersion, options.sparkRelease, options.sparkVersionWarning) = (choice.version, choice.release, choice.warning)
         options.authentication = authentication
-        (options.webUIHeaders, options.webUIFilter) = (webUIHeaders, webUIFilter)
         options.metrics = MetricsConfig.load(conf: conf, environment: environment, read: PropertiesFile.readIfPresent)
         return options
     }

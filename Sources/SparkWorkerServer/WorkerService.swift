@@ -12,6 +12,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SparkConfig
 import SparkDaemon
 import SparkModel
 import SparkRPC
@@ -195,6 +196,7 @@ public struct WorkerService: Service {
                 host: options.host, port: settings.shuffleServicePort,
                 resolver: ShuffleBlockResolver(),
                 authentication: rpcAuthentication, maxChunksBeingTransferred: settings.shuffleMaxChunksBeingTransferred,
+                connectionTimeout: .milliseconds(Int64(min(settings.shuffleConnectionTimeoutSeconds, 86_400) * 1000)),
                 group: eventLoopGroup, logger: Logger(label: "ExternalShuffleService"))
             logger.info("Starting shuffle service on port \(service.port) with useSasl = \(options.authentication != nil)")
             return service
@@ -225,6 +227,17 @@ public struct WorkerService: Service {
     /// Starts the web UI in `group`, trying further ports when the configured one is taken;
     /// returns the running server, or nil when none could be bound.
     private func startWebUI(group: inout DiscardingTaskGroup) async -> WebUIServer? {
+        // `spark.ui.*` and `spark.ui.filters`, from the configuration however the options were made.
+        let headers: WebUIHeaderSettings
+        var filter: JWSFilter?
+        do {
+            headers = try options.conf.webUIHeaders()
+            filter = try JWSFilter.configured(by: options.conf, at: .webUI)
+            filter?.maximumTokenLength = headers.maximumRequestHeaderBytes
+        } catch {
+            logger.error("\(error)")
+            return nil
+        }
         var responder = WorkerWebResponder(monitor: monitor, workDirectory: options.workDirectory)
         let cacheSize = (try? options.conf.int("spark.worker.ui.compressedLogFileLengthCacheSize", default: 100)) ?? 100
         responder.compressedLengths = CompressedLogLengths(capacity: cacheSize)
@@ -243,14 +256,14 @@ public struct WorkerService: Service {
             let server = try await WebUIServer.start(
                 serviceName: "WorkerUI",
                 responder: SecuredResponder(
-                    GzipResponder(responder), headers: options.webUIHeaders, filter: options.webUIFilter,
+                    GzipResponder(responder), headers: headers, filter: filter,
                     now: { Int64(Date().timeIntervalSince1970 * 1000) }),
-                idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: options.webUIHeaders.maximumRequestHeaderBytes,
+                idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: headers.maximumRequestHeaderBytes,
                 host: options.webUiBindHost, port: options.webUiPort, retries: options.portMaxRetries, eventLoopGroup: eventLoopGroup,
                 logger: logger, serverLogger: uiLogger
             ) { task in group.addTask { await task() } }
             logger.info("Bound WorkerWebUI to \(options.webUiBindHost), and started at http://\(options.publicAddress):\(server.port)")
-            if options.webUIFilter != nil {
+            if filter != nil {
                 logger.info("The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))")
             }
             return server

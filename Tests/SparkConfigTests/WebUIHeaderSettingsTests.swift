@@ -42,7 +42,7 @@ import Testing
         #expect(try SparkConf().webUIHeaders().maximumRequestHeaderBytes == 8192)
         #expect(try SparkConf(["spark.ui.requestHeaderSize": "32k"]).webUIHeaders().maximumRequestHeaderBytes == 32768)
         #expect(try SparkConf(["spark.ui.requestHeaderSize": "16000"]).webUIHeaders().maximumRequestHeaderBytes == 16000)
-        for bad in ["0", "-1k", "lots", "3g"] {
+        for bad in ["0", "-1k", "lots", "3g", "8.5k"] {
             #expect(throws: SparkConfError.self, "\(bad)") { try SparkConf(["spark.ui.requestHeaderSize": bad]).webUIHeaders() }
         }
     }

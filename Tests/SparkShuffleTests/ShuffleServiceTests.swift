@@ -99,8 +99,10 @@ import Testing
         var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         var pending = ByteBuffer()
 
-        init(port: Int) async throws {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        init(port: Int, receiveBuffer: Int? = nil) async throws {
+            var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            if let receiveBuffer { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer)) }
+            channel = try await bootstrap
                 .connect(host: "127.0.0.1", port: port) { channel in
                     channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
                 }
@@ -163,13 +165,13 @@ import Testing
     /// A service on a free port whose worker runs `app-1` with its directory `appDirectory`.
     static func withService(
         appDirectory: String, authentication: RpcAuthentication? = nil, maxChunksBeingTransferred: Int = .max,
-        _ body: (ShuffleService) async throws -> Void
+        connectionTimeout: TimeAmount = .seconds(120), _ body: (ShuffleService) async throws -> Void
     ) async throws {
         let resolver = ShuffleBlockResolver()
         resolver.allowApplication("app-1", directories: [appDirectory])
         let service = try await ShuffleService.start(
             host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication,
-            maxChunksBeingTransferred: maxChunksBeingTransferred, logger: Logger(label: "shuffle-test"))
+            maxChunksBeingTransferred: maxChunksBeingTransferred, connectionTimeout: connectionTimeout, logger: Logger(label: "shuffle-test"))
         do {
             try await body(service)
         } catch {
@@ -517,4 +519,57 @@ import Testing
             #expect(service.chunksBeingTransferred == 0)
         }
     }
+
+    /// A connection idle in both directions for `spark.shuffle.io.connectionTimeout` is closed, as
+    /// Spark's service closes it; so is one whose client asked for a block and stopped reading,
+    /// which would otherwise hold its reply, and its place under the transfer bound, for good.
+    @Test(.timeLimit(.minutes(1)))
+    func idleAndStalledConnectionsAreClosed() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        let large = [UInt8](repeating: 7, count: 32 << 20)  // more than both sockets' buffers hold
+        try executor.writeMapOutput(shuffleId: 2, mapId: 1, partitions: [large, Array("small".utf8)])
+        try await Self.withService(appDirectory: executor.appDirectory, maxChunksBeingTransferred: 1, connectionTimeout: .seconds(1)) { service in
+            let idle = try await Client(port: service.port)
+            defer { Task { await idle.close() } }
+            #expect(try await idle.ask(Self.register("app-1", "7", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            let start = ContinuousClock.now
+            #expect(try await idle.frame() == nil, "an idle connection stayed open")
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(10), "closed after \(elapsed)")
+
+            // Asks for 32 MiB and stops reading: its reply counts until the connection goes.
+            let stalled = try await Client(port: service.port, receiveBuffer: 4096)
+            defer { Task { await stalled.close() } }
+            let (stream, _) = try streamHandle(try await stalled.ask(Self.fetch("app-1", "7", shuffleId: 2, blocks: [(1, [0])])))
+            try await stalled.send(.chunkFetchRequest(streamId: stream, chunkIndex: 0))
+            try await waitUntil("the stalled reply is counted") { service.chunksBeingTransferred == 1 }
+            // Meanwhile another client asking for a block is over the bound of 1 and is closed.
+            let refused = try await Client(port: service.port)
+            defer { Task { await refused.close() } }
+            let (other, _) = try streamHandle(try await refused.ask(Self.fetch("app-1", "7", shuffleId: 2, blocks: [(1, [1])])))
+            try await refused.send(.chunkFetchRequest(streamId: other, chunkIndex: 0))
+            #expect(try await refused.frame() == nil)
+            // The service closes the stalled connection (the client, not reading, cannot see it
+            // yet), and its reply no longer counts.
+            let stallStart = ContinuousClock.now
+            try await waitUntil("the stalled reply no longer counts", timeout: .seconds(20)) { service.chunksBeingTransferred == 0 }
+            #expect(ContinuousClock.now - stallStart >= .milliseconds(500))
+            let served = try await Client(port: service.port)
+            defer { Task { await served.close() } }
+            let (again, _) = try streamHandle(try await served.ask(Self.fetch("app-1", "7", shuffleId: 2, blocks: [(1, [1])])))
+            try await served.send(.chunkFetchRequest(streamId: again, chunkIndex: 0))
+            #expect(try await served.frame() == .chunkFetchSuccess(streamId: again, chunkIndex: 0, body: ByteBuffer(string: "small")))
+        }
+    }
+}
+
+/// Waits until `condition` holds, polling.
+func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw ShuffleProtocolError("timed out waiting until \(what)")
 }

@@ -122,6 +122,41 @@ struct ConnectionLimitsTests {
     }
 }
 
+/// A client that asks for a large answer and stops reading is closed after the idle timeout, as
+/// Jetty closes it, so it cannot hold a connection (and its place under the cap) for good.
+@Suite struct WriteStallTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aClientThatStopsReadingIsClosed() async throws {
+        let router = Router()
+        let large = ByteBuffer(repeating: 0x61, count: 32 << 20)
+        router.get("/large") { _, _ in Response(status: .ok, body: .init(byteBuffer: large)) }
+        router.get("/ping") { _, _ in "pong" }
+        var logger = Logger(label: "stall-test")
+        logger.logLevel = .warning
+        let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
+        let server = try await WebUIServer.start(
+            serviceName: "StallTest", responder: router.buildResponder(), idleTimeout: .seconds(1), maximumConnections: 1,
+            host: "127.0.0.1", port: 0, retries: 0, logger: logger, serverLogger: logger
+        ) { task in tasks.withLockedValue { $0.append(Task { await task() }) } }
+        // Reads nothing: the answer stops in the sockets' buffers.
+        let stalled = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .connect(host: "127.0.0.1", port: server.port).get()
+        try await stalled.writeAndFlush(ByteBuffer(string: "GET /large HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).get()
+        // It holds the one connection the server takes; the next is served once the stall is closed.
+        let start = ContinuousClock.now
+        let next = try await RawConnection.open(port: server.port)
+        try await next.send("GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        try await next.waitForText("pong", timeout: .seconds(20))
+        #expect(ContinuousClock.now - start >= .milliseconds(500))
+        await next.close()
+        try? await stalled.close()
+        await server.stop()
+        for task in tasks.withLockedValue({ $0 }) { await task.value }
+    }
+}
+
 /// A TCP connection written and read by hand, to act as a slow or silent client.
 final class RawConnection: Sendable {
     private let channel: any Channel

@@ -21,9 +21,11 @@ import Testing
             var headers = HTTPFields()
             headers[HTTPField.Name("Content-Security-Policy")!] = "default-src *"
             headers[.cacheControl] = "max-age=60"
+            headers[HTTPField.Name("X-Frame-Options")!] = "ALLOW-FROM https://example.com"
             headers[.contentType] = "text/html"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "<p>relayed</p>")))
         }
+        router.get("/fails") { _, _ -> Response in throw CancellationError() }
         return router
     }
 
@@ -40,17 +42,23 @@ import Testing
             #expect(page.status == 200)
             #expect(page.header("Content-Security-Policy") == WebPage.contentSecurityPolicy)
             #expect(WebPage.contentSecurityPolicy.hasSuffix("; frame-ancestors 'self'"))
-            for answer in [page, try await HTTP.request(port: port, "/json")] {
+            let json = try await HTTP.request(port: port, "/json")
+            #expect(json.header("Content-Security-Policy") == WebPage.contentSecurityPolicy)
+            let missing = try await HTTP.request(port: port, "/no-such-page")
+            #expect(missing.status == 404)
+            let failing = try await HTTP.request(port: port, "/fails")
+            #expect(failing.status == 500)
+            for answer in [page, json, missing, failing] {
                 #expect(answer.header("X-Frame-Options") == "SAMEORIGIN")
                 #expect(answer.header("X-XSS-Protection") == "0")
                 #expect(answer.header("X-Content-Type-Options") == "nosniff")
                 #expect(answer.header("Cache-Control") == "no-cache, no-store, must-revalidate")
             }
-            // A relayed page keeps its own policy and caching.
+            // A relayed page keeps its own policy; Spark's caching and framing rules go beside its own.
             let relayed = try await HTTP.request(port: port, "/proxy/worker-1/")
             #expect(relayed.header("Content-Security-Policy") == "default-src *")
-            #expect(relayed.header("Cache-Control") == "max-age=60")
-            #expect(relayed.header("X-Frame-Options") == "SAMEORIGIN")
+            #expect(relayed.headers.filter { $0.0.lowercased() == "cache-control" }.map(\.1) == ["max-age=60", "no-cache, no-store, must-revalidate"])
+            #expect(relayed.headers.filter { $0.0.lowercased() == "x-frame-options" }.map(\.1) == ["ALLOW-FROM https://example.com", "SAMEORIGIN"])
         }
     }
 

@@ -4,32 +4,36 @@ import NIOCore
 /// Closes a client connection whose outgoing bytes stop moving: something is being written to it and,
 /// for `timeout`, none of it left (a client that stopped reading, or one gone without a reset).
 ///
-/// The proxy relays a backend's response as it arrives and waits while the client connection's buffer
-/// is full, so without this a client that never reads holds its connection, the relay and the backend
-/// connection for good. The client timeout of `HTTPConnectionStateHandler` does not apply while a
+/// An HTTP server waits while a client connection's buffer is full, so without this a client that
+/// never reads holds its connection (and, in space-proxy, the relay and the backend connection) for
+/// good. The client timeout of Hummingbird's `HTTPConnectionStateHandler` does not apply while a
 /// response is being written; Jetty's idle timeout, which Spark's own UIs run behind, covers a blocked
 /// write the same way this does.
 ///
 /// Progress is a write completing, or fewer bytes buffered in the channel than at the last look (a
-/// large write leaves in parts). Sits first in the pipeline, next to the socket.
-final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = Any
+/// large write leaves in parts). It passes every message on unchanged, so it may sit anywhere in the
+/// pipeline; space-proxy puts it first, next to the socket.
+public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
+    public typealias OutboundIn = Any
 
     private let timeout: TimeAmount
     private let logger: Logger
+    /// Prefix of the closing line's metadata keys (`proxy/client`, …).
+    private let metadataPrefix: String
     /// Writes passed on whose promise has not completed.
     private var pendingWrites = 0
     private var lastProgress = NIODeadline.now()
     private var bufferedAtLastLook = 0
     private var nextLook: Scheduled<Void>?
 
-    init(timeout: TimeAmount, logger: Logger) {
+    public init(timeout: TimeAmount, logger: Logger, metadataPrefix: String = "proxy") {
         self.timeout = timeout
         self.logger = logger
+        self.metadataPrefix = metadataPrefix
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let written = promise ?? context.eventLoop.makePromise(of: Void.self)
         if pendingWrites == 0 { lastProgress = .now() }
         pendingWrites += 1
@@ -42,13 +46,13 @@ final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if nextLook == nil { scheduleLook(context: context, at: lastProgress + timeout) }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         nextLook?.cancel()
         nextLook = nil
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         nextLook?.cancel()
         nextLook = nil
     }
@@ -73,8 +77,8 @@ final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandler {
         logger.notice(
             "client stopped reading: connection closed",
             metadata: [
-                "proxy/client": "\(context.remoteAddress?.ipAddress ?? "?")", "proxy/buffered-bytes": "\(buffered)",
-                "proxy/timeout-seconds": "\(timeout.nanoseconds / 1_000_000_000)",
+                "\(metadataPrefix)/client": "\(context.remoteAddress?.ipAddress ?? "?")", "\(metadataPrefix)/buffered-bytes": "\(buffered)",
+                "\(metadataPrefix)/timeout-seconds": "\(timeout.nanoseconds / 1_000_000_000)",
             ])
         context.close(promise: nil)
     }
