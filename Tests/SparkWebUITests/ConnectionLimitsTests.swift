@@ -93,13 +93,7 @@ struct ConnectionLimitsTests {
     func connectionsBeyondTheCapWaitUntilOneCloses() async throws {
         let router = Router()
         router.get("/ping") { _, _ in "pong" }
-        var logger = Logger(label: "cap-test")
-        logger.logLevel = .warning
-        let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
-        let server = try await WebUIServer.start(
-            serviceName: "CapTest", responder: router.buildResponder(), idleTimeout: .seconds(30), maximumConnections: 2,
-            host: "127.0.0.1", port: 0, retries: 0, logger: logger, serverLogger: logger
-        ) { task in tasks.withLockedValue { $0.append(Task { await task() }) } }
+        let (server, tasks) = try await DaemonServer.start(router, idleTimeout: .seconds(30), maximumConnections: 2)
         let request = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         var held: [RawConnection] = []
         for _ in 0..<2 {
@@ -117,8 +111,7 @@ struct ConnectionLimitsTests {
         try await third.waitForText("pong")
         #expect(third.text.hasPrefix("HTTP/1.1 200"))
         for connection in held.dropFirst() + [third] { await connection.close() }
-        await server.stop()
-        for task in tasks.withLockedValue({ $0 }) { await task.value }
+        await DaemonServer.stop(server, tasks)
     }
 }
 
@@ -131,13 +124,7 @@ struct ConnectionLimitsTests {
         let large = ByteBuffer(repeating: 0x61, count: 32 << 20)
         router.get("/large") { _, _ in Response(status: .ok, body: .init(byteBuffer: large)) }
         router.get("/ping") { _, _ in "pong" }
-        var logger = Logger(label: "stall-test")
-        logger.logLevel = .warning
-        let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
-        let server = try await WebUIServer.start(
-            serviceName: "StallTest", responder: router.buildResponder(), idleTimeout: .seconds(1), maximumConnections: 1,
-            host: "127.0.0.1", port: 0, retries: 0, logger: logger, serverLogger: logger
-        ) { task in tasks.withLockedValue { $0.append(Task { await task() }) } }
+        let (server, tasks) = try await DaemonServer.start(router, idleTimeout: .seconds(1), maximumConnections: 1)
         // Reads nothing: the answer stops in the sockets' buffers.
         let stalled = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: false)
@@ -152,6 +139,26 @@ struct ConnectionLimitsTests {
         #expect(ContinuousClock.now - start >= .milliseconds(500))
         await next.close()
         try? await stalled.close()
+        await DaemonServer.stop(server, tasks)
+    }
+}
+
+/// A daemon's HTTP server (`WebUIServer`) on a free loopback port, with the tasks that serve it.
+enum DaemonServer {
+    static func start(
+        _ router: Router<BasicRequestContext>, idleTimeout: TimeAmount, maximumConnections: Int
+    ) async throws -> (WebUIServer, NIOLockedValueBox<[Task<Void, Never>]>) {
+        var logger = Logger(label: "daemon-server-test")
+        logger.logLevel = .warning
+        let tasks = NIOLockedValueBox<[Task<Void, Never>]>([])
+        let server = try await WebUIServer.start(
+            serviceName: "Test", responder: router.buildResponder(), idleTimeout: idleTimeout, maximumConnections: maximumConnections,
+            host: "127.0.0.1", port: 0, retries: 0, logger: logger, serverLogger: logger
+        ) { task in tasks.withLockedValue { $0.append(Task { await task() }) } }
+        return (server, tasks)
+    }
+
+    static func stop(_ server: WebUIServer, _ tasks: NIOLockedValueBox<[Task<Void, Never>]>) async {
         await server.stop()
         for task in tasks.withLockedValue({ $0 }) { await task.value }
     }

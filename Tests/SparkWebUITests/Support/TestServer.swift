@@ -66,12 +66,7 @@ enum TestServer {
         responder: Responder, _ body: (_ port: Int) async throws -> T
     ) async throws -> T where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         let port = try freePort()
-        var logger = Logger(label: "test-server")
-        logger.logLevel = .warning
-        let (started, startedSink) = AsyncStream<Void>.makeStream()
-        let app = Application(
-            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { _ in startedSink.yield() }, logger: logger)
+        let (app, started) = application(responder, port: port)
         return try await ServiceRunner.run([app]) {
             var iterator = started.makeAsyncIterator()
             _ = await iterator.next()
@@ -82,11 +77,17 @@ enum TestServer {
     static func application<Context: InitializableFromSource<ApplicationRequestContextSource>>(
         _ router: Router<Context>, port: Int
     ) -> (some Service, AsyncStream<Void>) {
+        application(router.buildResponder(), port: port)
+    }
+
+    static func application<Responder: HTTPResponder>(
+        _ responder: Responder, port: Int
+    ) -> (some Service, AsyncStream<Void>) where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
         let (started, startedSink) = AsyncStream<Void>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { _ in startedSink.yield() }, logger: logger)
         return (app, started)
     }
