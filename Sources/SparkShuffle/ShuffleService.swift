@@ -52,12 +52,13 @@ public final class ShuffleService: Sendable {
     /// secret first (SASL, as the worker's RPC connections) and may act only for the application
     /// it authenticated for. `maxChunksBeingTransferred` is Spark's setting of that name (no limit
     /// by default). A connection on which nothing is read and no write completes for
-    /// `connectionTimeout` (Spark: `spark.shuffle.io.connectionTimeout`, 120 s) is closed, as
-    /// Spark's service closes its idle connections; a client that stopped reading goes with it.
+    /// `connectionTimeout` (Spark: `spark.shuffle.io.connectionTimeout`, 120 s; nil: never) is
+    /// closed, as Spark's service closes its idle connections; a client that stopped reading goes
+    /// with it.
     public static func start(
         host: String, port: Int, resolver: ShuffleBlockResolver, authentication: RpcAuthentication?,
         maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, maxChunksBeingTransferred: Int = .max,
-        connectionTimeout: TimeAmount = .seconds(120),
+        connectionTimeout: TimeAmount? = .seconds(120),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> ShuffleService {
         let box = NIOLockedValueBox<ShuffleService?>(nil)
@@ -73,10 +74,12 @@ public final class ShuffleService: Sendable {
                 let id = ObjectIdentifier(channel)
                 service.connections.withLockedValue { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = service.connections.withLockedValue { $0.removeValue(forKey: id) } }
-                do {
-                    try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(allTimeout: connectionTimeout), IdleConnectionCloser())
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
+                if let connectionTimeout {
+                    do {
+                        try channel.pipeline.syncOperations.addHandlers(IdleStateHandler(allTimeout: connectionTimeout), IdleConnectionCloser())
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
                 }
                 return security.configure(channel, maxFrameSize: maxFrameSize) { clientId in
                     ShuffleConnectionHandler(service: service, clientId: clientId)

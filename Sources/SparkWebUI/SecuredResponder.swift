@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 import SparkConfig
 
 /// What Spark puts in front of every handler of the master's and the workers' web UIs, pages,
@@ -41,9 +42,13 @@ package struct SecuredResponder<Base: HTTPResponder>: HTTPResponder where Base.C
         var response: Response
         do {
             response = try await base.respond(to: request, context: context)
+        } catch let error as HTTPParserError {
+            // A malformed request: Hummingbird answers 400 and closes the connection.
+            throw error
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         } catch {
+            context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             response = Response(status: .internalServerError, headers: [.contentLength: "0"])
         }
         let path = request.uri.path

@@ -46,8 +46,8 @@ public struct WebUIServer: Sendable {
             let bound = NIOLockedValueBox(false)
             let application = Application(
                 responder: responder,
-                // A client that stops taking a response is closed after the idle timeout too, as
-                // Jetty closes it; Hummingbird's idle timeout does not run while a response is written.
+                // A client that stops taking a streamed response is closed after the idle timeout
+                // too, as Jetty closes it; Hummingbird's idle timer does not run while a body streams.
                 server: .http1(configuration: .init(
                     additionalChannelHandlers: [WriteStallGuard(timeout: idleTimeout, logger: serverLogger, metadataPrefix: "http")],
                     idleTimeout: idleTimeout,
@@ -102,3 +102,4 @@ public struct WebUIServer: Sendable {
         await Daemon.waitUntilFinished(stopped, atMost: timeout)
     }
 }
+

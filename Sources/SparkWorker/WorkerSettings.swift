@@ -59,9 +59,10 @@ public struct WorkerSettings: Sendable, Equatable {
     /// `spark.shuffle.maxChunksBeingTransferred`: block replies of the shuffle service written and
     /// not yet sent beyond which a connection asking for more is closed (no limit by default).
     public var shuffleMaxChunksBeingTransferred: Int = .max
-    /// `spark.shuffle.io.connectionTimeout` (s; `spark.network.timeout`, 120): a shuffle service
-    /// connection idle in both directions this long is closed.
-    public var shuffleConnectionTimeoutSeconds: Double = 120
+    /// `spark.shuffle.io.connectionTimeout` (`spark.network.timeout`, 120 s), in whole seconds as
+    /// Spark takes it: a shuffle service connection idle in both directions this long is closed;
+    /// 0 (or less than a second) closes none, as in Spark.
+    public var shuffleConnectionTimeoutSeconds: Int = 120
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
 
@@ -97,11 +98,8 @@ public struct WorkerSettings: Sendable, Equatable {
         cleanupFilesAfterExecutorExit = try conf.bool("spark.storage.cleanupFilesAfterExecutorExit", default: true)
         shuffleServiceFetchRddEnabled = try conf.bool("spark.shuffle.service.fetch.rdd.enabled", default: false)
         shuffleMaxChunksBeingTransferred = try conf.int("spark.shuffle.maxChunksBeingTransferred", default: .max)
-        shuffleConnectionTimeoutSeconds = try conf.seconds("spark.shuffle.io.connectionTimeout", default: network)
-        guard shuffleConnectionTimeoutSeconds > 0 else {
-            throw SparkConfError(
-                key: "spark.shuffle.io.connectionTimeout", value: conf.string("spark.shuffle.io.connectionTimeout", default: ""), expected: "a positive duration")
-        }
+        let shuffleTimeout = try conf.seconds("spark.shuffle.io.connectionTimeout", default: network)
+        shuffleConnectionTimeoutSeconds = Int(min(max(shuffleTimeout, 0), 86_400 * 365).rounded(.down))
         // 0 is no timeout, as in Java; beyond a day is taken as a day.
         guard fetchTimeoutSeconds >= 0 else {
             throw SparkConfError(key: "spark.files.fetchTimeout", value: conf.string("spark.files.fetchTimeout", default: ""), expected: "a duration, 0 for none")

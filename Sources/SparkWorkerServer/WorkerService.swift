@@ -196,7 +196,7 @@ public struct WorkerService: Service {
                 host: options.host, port: settings.shuffleServicePort,
                 resolver: ShuffleBlockResolver(),
                 authentication: rpcAuthentication, maxChunksBeingTransferred: settings.shuffleMaxChunksBeingTransferred,
-                connectionTimeout: .milliseconds(Int64(min(settings.shuffleConnectionTimeoutSeconds, 86_400) * 1000)),
+                connectionTimeout: settings.shuffleConnectionTimeoutSeconds > 0 ? .seconds(Int64(settings.shuffleConnectionTimeoutSeconds)) : nil,
                 group: eventLoopGroup, logger: Logger(label: "ExternalShuffleService"))
             logger.info("Starting shuffle service on port \(service.port) with useSasl = \(options.authentication != nil)")
             return service

@@ -136,17 +136,21 @@ struct WebUIFilterTests {
             for (server, theirPort, ourPort, path) in ports {
                 for size in [1_000, 6_000, 12_000, 24_000, 48_000] {
                     let header = ["X-Padding: " + String(repeating: "p", count: size)]
-                    let theirs = try await RestJWSFilterTests.get(path, port: theirPort, authorization: [], extraHeaders: header)
-                    let ours = try await RestJWSFilterTests.get(path, port: ourPort, authorization: [], extraHeaders: header)
-                    let label = "\(server) \(raised ? "32k" : "8k") \(size) bytes"
-                    if theirs.status == 431 {
-                        #expect(ours.status == 400, "\(label): JVM 431, ours \(ours.status)")
-                    } else {
-                        #expect(ours.status == theirs.status, "\(label): JVM \(theirs.status), ours \(ours.status)")
+                    // A server refusing a head it has not read to the end may reset the connection
+                    // before its answer arrives (both do, at times): nil for that.
+                    func status(_ port: Int) async -> Int? {
+                        try? await RestJWSFilterTests.get(path, port: port, authorization: [], extraHeaders: header).status
                     }
+                    let theirs = await status(theirPort)
+                    let ours = await status(ourPort)
+                    let label = "\(server) \(raised ? "32k" : "8k") \(size) bytes"
+                    let theyRefused = theirs == nil || theirs == 431
+                    let weRefused = ours == nil || ours == 400
+                    #expect(weRefused == theyRefused, "\(label): JVM \(theirs.map(String.init) ?? "reset"), ours \(ours.map(String.init) ?? "reset")")
+                    if !theyRefused { #expect(ours == theirs, "\(label)") }
                     // The bounds themselves, as Spark's are: 8k unless raised, for the UI only.
                     let limit = server == "UI" && raised ? 32 * 1024 : 8 * 1024
-                    #expect((ours.status == 400) == (size > limit), "\(label): \(ours.status)")
+                    #expect(weRefused == (size > limit), "\(label): \(ours.map(String.init) ?? "reset")")
                 }
             }
             jvm.stopAll()

@@ -93,6 +93,18 @@ import Testing
         #expect(worker.timers[.workDirCleanup] != nil)
     }
 
+    /// `spark.shuffle.io.connectionTimeout` as Spark's transport takes it: whole seconds, falling
+    /// back to `spark.network.timeout`; under a second, no idle close at all.
+    @Test func shuffleConnectionTimeout() throws {
+        for (settings, seconds) in [
+            ([:], 120), (["spark.network.timeout": "30s"], 30), (["spark.shuffle.io.connectionTimeout": "1500ms"], 1),
+            (["spark.shuffle.io.connectionTimeout": "0"], 0), (["spark.shuffle.io.connectionTimeout": "500us"], 0),
+            (["spark.network.timeout": "0"], 0),
+        ] as [([String: String], Int)] {
+            #expect(try WorkerSettings(conf: .init(settings)).shuffleConnectionTimeoutSeconds == seconds, "\(settings)")
+        }
+    }
+
     @Test func heartbeatPeriodFollowsWorkerTimeout() throws {
         var settings = try WorkerSettings(conf: .init(["spark.worker.timeout": "4", "spark.worker.cleanup.enabled": "false"]))
         settings.workerTimeoutSeconds = 4
