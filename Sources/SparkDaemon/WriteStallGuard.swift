@@ -13,6 +13,12 @@ import NIOCore
 /// Progress is a write completing, or fewer bytes buffered in the channel than at the last look (a
 /// large write leaves in parts). It passes every message on unchanged, so it may sit anywhere in the
 /// pipeline; space-proxy puts it first, next to the socket.
+///
+/// A close that passes through it while writes are still leaving waits until they have left (or have
+/// stopped moving for `timeout`). Hummingbird's idle timer starts once an answer's end is queued, and
+/// closing then would drop whatever a slow but steady client had not taken yet; a close after a last
+/// answer (a server shutting down) would cut that answer short the same way. Closes of one direction
+/// only pass at once.
 public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = NIOAny
     public typealias OutboundIn = Any
@@ -26,6 +32,8 @@ public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandle
     private var lastProgress = NIODeadline.now()
     private var bufferedAtLastLook = 0
     private var nextLook: Scheduled<Void>?
+    /// A close asked for while writes were pending, with the promises of every such request.
+    private var deferredClose: [EventLoopPromise<Void>?]?
 
     public init(timeout: TimeAmount, logger: Logger, metadataPrefix: String = "proxy") {
         self.timeout = timeout
@@ -40,16 +48,44 @@ public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandle
         written.futureResult.assumeIsolated().whenComplete { _ in
             self.pendingWrites -= 1
             self.lastProgress = .now()
+            if self.pendingWrites == 0 { self.closeIfDeferred(context: context) }
         }
         context.write(data, promise: written)
         bufferedAtLastLook = Self.bufferedBytes(context)
         if nextLook == nil { scheduleLook(context: context, at: lastProgress + timeout) }
     }
 
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, pendingWrites > 0, context.channel.isActive else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        if deferredClose == nil {
+            deferredClose = [promise]
+            // What is written but not flushed would never leave.
+            context.flush()
+        } else {
+            deferredClose?.append(promise)
+        }
+    }
+
     public func channelInactive(context: ChannelHandlerContext) {
         nextLook?.cancel()
         nextLook = nil
+        // Closed by the peer or below: the close asked for has happened.
+        if let promises = deferredClose {
+            deferredClose = nil
+            for promise in promises { promise?.succeed() }
+        }
         context.fireChannelInactive()
+    }
+
+    private func closeIfDeferred(context: ChannelHandlerContext) {
+        guard let promises = deferredClose else { return }
+        deferredClose = nil
+        let closed = context.eventLoop.makePromise(of: Void.self)
+        for promise in promises { if let promise { closed.futureResult.cascade(to: promise) } }
+        context.close(promise: closed)
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
@@ -80,7 +116,11 @@ public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandle
                 "\(metadataPrefix)/client": "\(context.remoteAddress?.ipAddress ?? "?")", "\(metadataPrefix)/buffered-bytes": "\(buffered)",
                 "\(metadataPrefix)/timeout-seconds": "\(timeout.nanoseconds / 1_000_000_000)",
             ])
-        context.close(promise: nil)
+        if deferredClose != nil {
+            closeIfDeferred(context: context)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     private static func bufferedBytes(_ context: ChannelHandlerContext) -> Int {

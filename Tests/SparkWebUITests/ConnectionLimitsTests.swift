@@ -150,6 +150,56 @@ struct ConnectionLimitsTests {
     }
 }
 
+/// A client that reads a large answer slowly, but steadily, gets all of it, however long that takes
+/// beyond the idle timeout: Hummingbird starts its idle timer once an answer's end is queued, and
+/// `WriteStallGuard` holds the close that timer asks for until what was written has left (Jetty's
+/// idle timeout likewise counts from the last bytes that moved).
+@Suite struct SlowReaderTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aSlowReaderGetsTheWholeAnswer() async throws {
+        let length = 8 << 20
+        let router = Router()
+        router.get("/large") { _, _ in
+            Response(status: .ok, headers: [.contentLength: "\(length)"], body: .init(byteBuffer: ByteBuffer(repeating: 0x61, count: length)))
+        }
+        let (server, tasks) = try await DaemonServer.start(router, idleTimeout: .seconds(1), maximumConnections: 4)
+        let received = NIOLockedValueBox(0)
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 16 << 10)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ByteCounter(received: received)) }
+            }
+            .connect(host: "127.0.0.1", port: server.port).get()
+        try await client.writeAndFlush(ByteBuffer(string: "GET /large HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).get()
+        // One read every 10 ms, each of at most the small receive buffer: a few MB/s at best, so the
+        // answer takes several idle timeouts to arrive.
+        let start = ContinuousClock.now
+        while client.isActive, received.withLockedValue({ $0 }) < length, ContinuousClock.now - start < .seconds(40) {
+            client.read()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let took = ContinuousClock.now - start
+        let total = received.withLockedValue { $0 }
+        #expect(total > length, "\(total) bytes of an answer of \(length) (and its head) arrived in \(took)")
+        #expect(took > .seconds(2), "the answer arrived in \(took), within two idle timeouts: the test proves nothing")
+        try? await client.close()
+        await DaemonServer.stop(server, tasks)
+    }
+
+    private final class ByteCounter: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received: NIOLockedValueBox<Int>
+
+        init(received: NIOLockedValueBox<Int>) { self.received = received }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let count = Self.unwrapInboundIn(data).readableBytes
+            received.withLockedValue { $0 += count }
+        }
+    }
+}
+
 /// A daemon's HTTP server (`WebUIServer`) on a free loopback port, with the tasks that serve it.
 enum DaemonServer {
     static func start(
