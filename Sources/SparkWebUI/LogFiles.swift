@@ -37,6 +37,7 @@ public enum LogFiles {
         public var header: String { "==== Bytes \(start)-\(end) of \(total) of \(file) ====\n" }
     }
 
+    /// A request Spark's log pages do not answer with a log: `status` and `message` are Jetty's.
     public struct Failure: Error, Equatable, Sendable {
         public var message: String
         public var status: HTTPResponse.Status
@@ -52,40 +53,63 @@ public enum LogFiles {
     /// The most one request reads (the query's `byteLength` comes from any browser); the header tells
     /// which bytes were served, so a client asking for more pages on with `offset`.
     public static let maximumByteLength: Int64 = 16 * 1024 * 1024
-    public static let supportedLogTypes: Set<String> = ["stderr", "stdout", "out"]
+    /// In Spark's order, which its error text keeps.
+    public static let supportedLogTypes = ["stderr", "stdout", "out"]
 
-    /// The error for a `logType` outside `supportedLogTypes`, nil for a supported one.
-    public static func unsupported(_ logType: String?) -> Failure? {
-        guard let logType else { return Failure(message: "Request must specify a logType", status: .badRequest) }
-        guard supportedLogTypes.contains(logType) else {
-            return Failure(
-                message: "Error: Log type must be one of \(supportedLogTypes.sorted().joined(separator: ", "))", status: .badRequest)
+    /// A query's `offset` and `byteLength`, as Spark's log pages read them (`toLong`, `toInt`): one that
+    /// is there but not such a number is refused with 400 and Java's message, as Jetty refuses it.
+    public static func range(offset: Substring?, byteLength: Substring?) -> Result<(offset: Int64?, byteLength: Int64?), Failure> {
+        func refused(_ text: Substring) -> Failure { Failure(message: "For input string: \"\(text)\"", status: .badRequest) }
+        var range: (offset: Int64?, byteLength: Int64?) = (nil, nil)
+        if let offset {
+            guard let value = Int64(offset) else { return .failure(refused(offset)) }
+            range.offset = value
+        }
+        if let byteLength {
+            guard let value = Int32(byteLength) else { return .failure(refused(byteLength)) }
+            range.byteLength = Int64(value)
+        }
+        return .success(range)
+    }
+
+    /// The slice length read for a query's `byteLength`.
+    public static func boundedLength(_ byteLength: Int64?) -> Int64 {
+        min(max(0, byteLength ?? defaultByteLength), maximumByteLength)
+    }
+
+    /// Spark's text, shown in the log's place, for a `logType` outside `supportedLogTypes` or none;
+    /// nil for a supported one.
+    public static func unsupported(_ logType: String?) -> String? {
+        guard let logType, supportedLogTypes.contains(logType) else {
+            return "Error: Log type must be one of \(supportedLogTypes.joined(separator: ", "))"
         }
         return nil
     }
 
     /// `[offset, offset + byteLength)` of the stream whose active file is `directory/active`: its
     /// rolled files, oldest first, then the active one. Without `offset`, the last `byteLength`
-    /// bytes. `displayPath` is what the header names.
+    /// bytes. `displayPath` is what the header names. No file is an empty log; a log that cannot be
+    /// read is a message in its place (bytes 0-0 of 0), as Spark's `getLog` answers both.
     public static func slice(
         directory: String, active: String, displayPath: String, offset: Int64?, byteLength: Int64?,
         lengths: CompressedLogLengths = .shared
-    ) -> Result<Slice, Failure> {
-        let names = Daemon.directoryEntries(directory).map { ExecutorLogRolling.streamFiles(in: $0, active: active) } ?? []
+    ) -> Slice {
+        let length = boundedLength(byteLength)
+        func failed(_ reason: String) -> Slice {
+            Slice(text: "Error getting logs due to exception: \(reason)", start: 0, end: 0, total: 0, file: displayPath, byteLength: length)
+        }
+        guard let entries = Daemon.directoryEntries(directory) else { return failed("cannot list the directory \(directory)") }
+        let names = ExecutorLogRolling.streamFiles(in: entries, active: active)
         var pieces: [(path: String, length: Int64)] = []
         do {
             for name in names {
                 let path = directory + "/" + name
-                pieces.append((path, try length(of: path, lengths: lengths)))
+                pieces.append((path, try self.length(of: path, lengths: lengths)))
             }
         } catch {
-            return .failure(Failure(message: "Error reading \(displayPath): \(error)", status: .internalServerError))
-        }
-        guard !pieces.isEmpty else {
-            return .failure(Failure(message: "Error getting \(active) logs from directory \(directory)/", status: .notFound))
+            return failed("\(error)")
         }
         let total = pieces.reduce(0) { $0 + $1.length }
-        let length = min(max(0, byteLength ?? defaultByteLength), maximumByteLength)
         let requested = offset ?? (total - length)
         let start = min(max(requested, 0), total)
         let end = min(start + length, total)
@@ -102,10 +126,10 @@ public enum LogFiles {
                 bytes += try read(piece.path, from: from, count: Int(to - from))
             }
         } catch {
-            return .failure(Failure(message: "Error reading \(displayPath): \(error)", status: .internalServerError))
+            return failed("\(error)")
         }
-        return .success(Slice(
-            text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total, file: displayPath, byteLength: length))
+        return Slice(
+            text: String(decoding: bytes, as: UTF8.self), start: start, end: end, total: total, file: displayPath, byteLength: length)
     }
 
     /// A daemon's own log (`?self&logType=…`), as Spark's daemons find it in `directory` (the
@@ -118,8 +142,10 @@ public enum LogFiles {
     public static func daemonLog(
         logType: String?, directory: String, daemonClass: String, offset: Int64?, byteLength: Int64?,
         lengths: CompressedLogLengths = .shared
-    ) -> Result<Slice, Failure> {
-        if let failure = unsupported(logType) { return .failure(failure) }
+    ) -> Slice {
+        if let message = unsupported(logType) {
+            return Slice(text: message, start: 0, end: 0, total: 0, file: directory + (logType ?? "null"), byteLength: boundedLength(byteLength))
+        }
         let logType = logType ?? ""
         var path = directory
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }

@@ -179,7 +179,11 @@ public enum MasterWebRoutes {
             router.get(RouterPath(path)) { request, _ -> Response in
                 let query = request.uri.queryParameters
                 let logType = query["logType"].map(String.init)
-                let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
+                let (offset, byteLength): (Int64?, Int64?)
+                switch LogFiles.range(offset: query["offset"], byteLength: query["byteLength"]) {
+                case .success(let range): (offset, byteLength) = range
+                case .failure(let failure): return WebResponses.text(failure.message + "\n", status: failure.status)
+                }
                 let directory = options.logDirectory
                 // Rolled, gzipped logs take a while to read: off the event loops.
                 let slice = try await NIOThreadPool.singleton.runIfActive {
@@ -187,18 +191,12 @@ public enum MasterWebRoutes {
                         logType: logType, directory: directory, daemonClass: "org.apache.spark.deploy.master.Master", offset: offset,
                         byteLength: byteLength)
                 }
-                switch slice {
-                case .success(let slice) where path == "/log":
-                    return WebResponses.text(slice.header + slice.text)
-                case .success(let slice):
-                    let endsWithSlash = request.uri.path.hasSuffix("/")
-                    return WebResponses.html(LogPage.render(.init(
-                        logType: logType ?? "", owner: .daemon("master"), text: slice.text, start: slice.start, end: slice.end,
-                        total: slice.total, byteLength: slice.byteLength, masterWebUiURL: endsWithSlash ? "../" : "./",
-                        pathEndsWithSlash: endsWithSlash, version: options.version)))
-                case .failure(let error):
-                    return WebResponses.text(error.message + "\n", status: error.status)
-                }
+                if path == "/log" { return WebResponses.text(slice.header + slice.text) }
+                let endsWithSlash = request.uri.path.hasSuffix("/")
+                return WebResponses.html(LogPage.render(.init(
+                    logType: logType ?? "null", owner: .daemon("master"), text: slice.text, start: slice.start, end: slice.end,
+                    total: slice.total, byteLength: slice.byteLength, masterWebUiURL: endsWithSlash ? "../" : "./",
+                    pathEndsWithSlash: endsWithSlash, version: options.version)))
             }
         }
 

@@ -10,6 +10,9 @@ enum WorkerLogs {
     static let defaultByteLength = LogFiles.defaultByteLength
     static let maximumByteLength = LogFiles.maximumByteLength
 
+    /// The slice asked for; a failure only for a query naming neither an executor nor a driver (Spark
+    /// throws, and Jetty answers 500). Like Spark's, an unsupported log type or a directory that is
+    /// not in the work directory is a message in the log's place.
     static func read(
         workDirectory: String, appId: String?, executorId: String?, driverId: String? = nil, logType: String?, offset: Int64?,
         byteLength: Int64?, lengths: CompressedLogLengths = .shared
@@ -19,18 +22,28 @@ enum WorkerLogs {
         switch (appId, executorId, driverId) {
         case (let appId?, let executorId?, nil): parts = [appId, executorId]
         case (nil, nil, let driverId?): parts = [driverId]
-        default:
-            return .failure(Failure(message: "Request must specify either application or driver identifiers", status: .badRequest))
-        }
-        if let failure = LogFiles.unsupported(logType) { return .failure(failure) }
-        let logType = logType ?? ""
-        // Spark: Utils.isInDirectory(workDir, logDir); ids never contain separators.
-        for part in parts where part.isEmpty || part.contains("/") || part == "." || part == ".." {
-            return .failure(Failure(message: "Error: invalid log directory \(parts.joined(separator: "/"))/", status: .badRequest))
+        default: return .failure(mustName)
         }
         let directory = ([workDirectory] + parts).joined(separator: "/")
-        return LogFiles.slice(
+        func message(_ text: String) -> Slice {
+            Slice(
+                text: text, start: 0, end: 0, total: 0, file: "\(directory)/\(logType ?? "null")",
+                byteLength: LogFiles.boundedLength(byteLength))
+        }
+        if let unsupported = LogFiles.unsupported(logType) { return .success(message(unsupported)) }
+        let logType = logType ?? ""
+        // Spark: Utils.isInDirectory(workDir, logDir), which asks that the directory exist. Ids never
+        // contain separators.
+        let outside = parts.contains { $0.isEmpty || $0.contains("/") || $0 == "." || $0 == ".." }
+        guard !outside, HostEnvironment.isDirectory(directory) else {
+            return .success(message("Error: invalid log directory \(directory)/"))
+        }
+        return .success(LogFiles.slice(
             directory: directory, active: logType, displayPath: "\(directory)/\(logType)", offset: offset, byteLength: byteLength,
-            lengths: lengths)
+            lengths: lengths))
     }
+
+    /// Spark's refusal of a log request that names neither an executor nor a driver, or names one
+    /// and asks for the worker's own log too.
+    static let mustName = Failure(message: "Request must specify either application or driver identifiers", status: .internalServerError)
 }

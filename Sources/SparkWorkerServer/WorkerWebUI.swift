@@ -65,20 +65,25 @@ struct WorkerWebResponder: HTTPResponder {
             let (workDirectory, lengths) = (workDirectory, compressedLengths)
             let (appId, executorId, logType) = (query["appId"].map(String.init), query["executorId"].map(String.init), query["logType"].map(String.init))
             let driverId = query["driverId"].map(String.init)
-            let (offset, byteLength) = (query["offset"].flatMap { Int64($0) }, query["byteLength"].flatMap { Int64($0) })
+            // Spark reads the numbers first: one that is not a number is refused before anything else.
+            let (offset, byteLength): (Int64?, Int64?)
+            switch LogFiles.range(offset: query["offset"], byteLength: query["byteLength"]) {
+            case .success(let range): (offset, byteLength) = range
+            case .failure(let failure): return Self.text(failure.message + "\n", status: failure.status)
+            }
             let own = query["self"] != nil
             if own, appId != nil || executorId != nil || driverId != nil {
-                return Self.text("Request must specify either application or driver identifiers, or self\n", status: .badRequest)
+                return Self.text(WorkerLogs.mustName.message + "\n", status: WorkerLogs.mustName.status)
             }
             // Spark's worker also refuses a log directory outside its work directory, so with the
             // scripts' default (`$SPARK_HOME/logs` beside `$SPARK_HOME/work`) its own log is never
             // shown; the directory here comes from the environment, not the request, and is served.
             let logDirectory = logDirectory ?? LogFiles.workerLogDirectory(environment: [:], workDirectory: workDirectory)
-            let slice = try await (threadPool ?? .singleton).runIfActive {
+            let slice = try await (threadPool ?? .singleton).runIfActive { () -> Result<LogFiles.Slice, LogFiles.Failure> in
                 own
-                    ? LogFiles.daemonLog(
+                    ? .success(LogFiles.daemonLog(
                         logType: logType, directory: logDirectory, daemonClass: "org.apache.spark.deploy.worker.Worker", offset: offset,
-                        byteLength: byteLength, lengths: lengths)
+                        byteLength: byteLength, lengths: lengths))
                     : WorkerLogs.read(
                         workDirectory: workDirectory, appId: appId, executorId: executorId, driverId: driverId, logType: logType,
                         offset: offset, byteLength: byteLength, lengths: lengths)
@@ -91,7 +96,7 @@ struct WorkerWebResponder: HTTPResponder {
                     else if let driverId { .driver(driverId: driverId) }
                     else { .executor(appId: appId ?? "", executorId: executorId ?? "") }
                 return WebResponses.html(LogPage.render(.init(
-                    logType: logType ?? "", owner: owner, text: slice.text, start: slice.start, end: slice.end, total: slice.total,
+                    logType: logType ?? "null", owner: owner, text: slice.text, start: slice.start, end: slice.end, total: slice.total,
                     byteLength: slice.byteLength, masterWebUiURL: monitor.status?.masterWebUiUrl, pathEndsWithSlash: endsWithSlash,
                     version: sparkVersion)))
             case .failure(let error):

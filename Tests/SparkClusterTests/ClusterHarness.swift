@@ -39,7 +39,7 @@ final class ClusterHarness: @unchecked Sendable {
     private var masterStarts = 0
 
     /// Starts `spark-master` (the Swift binary) with `-D` options in `SPARK_MASTER_OPTS`.
-    func startMaster(options: [String] = [], waitFor: String = "I have been elected leader") async throws {
+    func startMaster(options: [String] = [], environment extra: [String: String] = [:], waitFor: String = "I have been elected leader") async throws {
         masterStarts += 1
         let process = try ChildProcess(
             name: "spark-master-\(masterStarts)", executable: TestEnvironment.product("spark-master"),
@@ -47,18 +47,18 @@ final class ClusterHarness: @unchecked Sendable {
             environment: [
                 "SPARK_HOME": sparkHome.path, "SPARK_MASTER_OPTS": SparkDaemons.masterOptions(options).joined(separator: " "),
                 "SPARK_CONF_DIR": directory.appendingPathComponent("conf").path, "SPARK_LOCAL_IP": "127.0.0.1",
-            ],
+            ].merging(extra) { $1 },
             logDirectory: directory)
         master = process
         try await process.waitForLog(waitFor, timeout: .seconds(30))
     }
 
     /// Starts Spark's own JVM master of the harness's distribution in the Swift master's place.
-    func startJVMMaster(options: [String] = []) async throws {
+    func startJVMMaster(options: [String] = [], environment: [String: String] = [:]) async throws {
         masterStarts += 1
         let process = try SparkDaemons.master(
             sparkHome: sparkHome, port: masterPort, webUIPort: masterWebUIPort, logDirectory: directory,
-            name: "jvm-master-\(masterStarts)", options: options)
+            name: "jvm-master-\(masterStarts)", options: options, environment: environment)
         master = process
         try await process.waitForLog("I have been elected leader", timeout: .seconds(60))
     }

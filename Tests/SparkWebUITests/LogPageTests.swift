@@ -77,16 +77,16 @@ import Testing
             "stderr": "standard error\n",
         ])
         defer { Self.remove(path) }
-        let slice = try LogFiles.daemonLog(
-            logType: "out", directory: path + "/", daemonClass: Self.masterClass, offset: nil, byteLength: nil).get()
+        let slice = LogFiles.daemonLog(
+            logType: "out", directory: path + "/", daemonClass: Self.masterClass, offset: nil, byteLength: nil)
         #expect(slice.text == "master says\n")
         #expect(slice.header == "==== Bytes 0-12 of 12 of \(path)/out ====\n")
-        let error = try LogFiles.daemonLog(
-            logType: "stderr", directory: path, daemonClass: Self.masterClass, offset: 9, byteLength: 3).get()
+        let error = LogFiles.daemonLog(
+            logType: "stderr", directory: path, daemonClass: Self.masterClass, offset: 9, byteLength: 3)
         #expect(error.text == "err" && (error.start, error.end, error.total) == (9, 12, 15))
         // No file names the daemon: the first `.out` by name.
-        let other = try LogFiles.daemonLog(
-            logType: "out", directory: path, daemonClass: "org.example.Other", offset: nil, byteLength: nil).get()
+        let other = LogFiles.daemonLog(
+            logType: "out", directory: path, daemonClass: "org.example.Other", offset: nil, byteLength: nil)
         #expect(other.text == "master says\n")
     }
 
@@ -103,24 +103,40 @@ import Testing
         let active = "spark-root-org.apache.spark.deploy.master.Master-1-h.out"
         let path = try Self.directory([active + ".2": "b ", active + ".1": "a ", active: "c", "other.out.1": "x"])
         defer { Self.remove(path) }
-        let slice = try LogFiles.daemonLog(
-            logType: "out", directory: path, daemonClass: Self.masterClass, offset: 0, byteLength: 100).get()
+        let slice = LogFiles.daemonLog(
+            logType: "out", directory: path, daemonClass: Self.masterClass, offset: 0, byteLength: 100)
         #expect(slice.text == "a b c" && slice.total == 5)
     }
 
-    @Test func aMissingLogOrAnUnknownTypeIsAClearError() throws {
+    /// As Spark's `getLog`: no file is an empty log, an unknown or missing type Spark's message in the
+    /// log's place (the header naming `null` for a missing one).
+    @Test func aMissingLogIsEmptyAndAnUnknownTypeIsSparksMessage() throws {
         let path = try Self.directory([:])
         defer { Self.remove(path) }
-        let missing = LogFiles.daemonLog(
-            logType: "out", directory: path, daemonClass: Self.masterClass, offset: nil, byteLength: nil)
-        #expect(missing == .failure(LogFiles.Failure(message: "Error getting out logs from directory \(path)/", status: .notFound)))
+        let missing = LogFiles.daemonLog(logType: "out", directory: path + "/", daemonClass: Self.masterClass, offset: nil, byteLength: nil)
+        #expect(missing.header + missing.text == "==== Bytes 0-0 of 0 of \(path)/out ====\n")
         for logType in ["../etc/passwd", "", "stdin"] {
-            let refused = LogFiles.daemonLog(
-                logType: logType, directory: path, daemonClass: Self.masterClass, offset: nil, byteLength: nil)
-            #expect(refused == .failure(LogFiles.Failure(message: "Error: Log type must be one of out, stderr, stdout", status: .badRequest)))
+            let refused = LogFiles.daemonLog(logType: logType, directory: path, daemonClass: Self.masterClass, offset: nil, byteLength: nil)
+            #expect(refused.header + refused.text
+                == "==== Bytes 0-0 of 0 of \(path)\(logType) ====\nError: Log type must be one of stderr, stdout, out")
         }
         let untyped = LogFiles.daemonLog(logType: nil, directory: "logs/", daemonClass: Self.masterClass, offset: nil, byteLength: nil)
-        #expect(untyped == .failure(LogFiles.Failure(message: "Request must specify a logType", status: .badRequest)))
+        #expect(untyped.header + untyped.text == "==== Bytes 0-0 of 0 of logs/null ====\nError: Log type must be one of stderr, stdout, out")
+        let absent = LogFiles.daemonLog(logType: "out", directory: path + "/absent/", daemonClass: Self.masterClass, offset: nil, byteLength: nil)
+        #expect(absent.text.hasPrefix("Error getting logs due to exception: ") && absent.total == 0, "\(absent.text)")
+    }
+
+    /// A number Spark's `toLong` / `toInt` would not read is refused with Jetty's 400.
+    @Test func offsetsAndLengthsThatAreNotNumbersAreRefused() throws {
+        #expect(try LogFiles.range(offset: "12", byteLength: "-3").get() == (12, -3))
+        #expect(try LogFiles.range(offset: nil, byteLength: nil).get() == (nil, nil))
+        for (offset, byteLength, shown) in [("x", nil, "x"), ("", nil, ""), (nil, "4294967296", "4294967296"), ("1", "1.5", "1.5")] as [(Substring?, Substring?, String)] {
+            guard case .failure(let failure) = LogFiles.range(offset: offset, byteLength: byteLength) else {
+                Issue.record("read \(String(describing: offset)) / \(String(describing: byteLength))")
+                continue
+            }
+            #expect(failure == LogFiles.Failure(message: "For input string: \"\(shown)\"", status: .badRequest))
+        }
     }
 
     @Test func theDaemonsPageLinksKeepSelf() {

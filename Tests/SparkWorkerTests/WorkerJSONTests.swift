@@ -117,12 +117,20 @@ import Testing
         #expect((capped.start, capped.end, capped.total) == (0, WorkerLogs.maximumByteLength, WorkerLogs.maximumByteLength + 10))
         #expect(capped.text.utf8.count == Int(WorkerLogs.maximumByteLength))
 
-        for (appId, executorId, logType) in [("..", "0", "stderr"), ("app-1", "../0", "stderr"), ("app-1", "0", "passwd")] {
-            if case .success = WorkerLogs.read(workDirectory: work.path, appId: appId, executorId: executorId,
-                                               logType: logType, offset: nil, byteLength: nil) {
-                Issue.record("accepted \(appId)/\(executorId)/\(logType)")
-            }
+        // Spark's messages in the log's place; the worker reads nothing outside its work directory.
+        for (appId, executorId, logType, text) in [
+            ("..", "0", "stderr", "Error: invalid log directory \(work.path)/../0/"),
+            ("app-1", "../0", "stderr", "Error: invalid log directory \(work.path)/app-1/../0/"),
+            ("app-9", "0", "stderr", "Error: invalid log directory \(work.path)/app-9/0/"),
+            ("app-1", "0", "passwd", "Error: Log type must be one of stderr, stdout, out"),
+        ] {
+            let slice = try WorkerLogs.read(
+                workDirectory: work.path, appId: appId, executorId: executorId, logType: logType, offset: nil, byteLength: nil).get()
+            #expect(slice.text == text && slice.total == 0)
+            #expect(slice.file == "\(work.path)/\(appId)/\(executorId)/\(logType)")
         }
+        #expect(WorkerLogs.read(workDirectory: work.path, appId: "app-1", executorId: nil, logType: "stderr", offset: nil, byteLength: nil)
+            == .failure(WorkerLogs.mustName))
     }
 
     @Test func scalaCommandString() {

@@ -56,7 +56,8 @@ struct WorkerJVMIntegrationTests {
         let options = WorkerOptions(
             host: "127.0.0.1", port: workerPort, webUiPort: uiPort, webUiBindHost: "127.0.0.1", cores: 1, memoryMiB: 512,
             masters: [RpcAddress(host: "127.0.0.1", port: Int32(masterPort))],
-            workDirectory: directory.appendingPathComponent("work-own-log").path, sparkHome: sparkHome.path, environment: environment)
+            // The JVM worker's work directory, so that both name the same paths.
+            workDirectory: directory.appendingPathComponent("work-jvm").path, sparkHome: sparkHome.path, environment: environment)
         let lines = LogRecorder(echo: false)
         let service = WorkerService(options: options, logger: lines.logger(label: "Worker", level: .info))
         let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "ServiceGroup")))
@@ -72,12 +73,28 @@ struct WorkerJVMIntegrationTests {
                 let ours = try await fetchText(port: uiPort, path: "/log/?\(query)")
                 #expect(ours == theirs, "\(query)")
             }
+            // Executors' logs, and every way Spark answers a request for one it cannot show: a message in
+            // the log's place, 500 for a request naming no executor, 400 for a number it cannot read.
+            let executorLogs = directory.appendingPathComponent("work-jvm/app-1/0")
+            try FileManager.default.createDirectory(at: executorLogs, withIntermediateDirectories: true)
+            try "executor says\n".write(to: executorLogs.appendingPathComponent("stderr"), atomically: true, encoding: .utf8)
+            for query in [
+                "appId=app-1&executorId=0&logType=stderr", "appId=app-1&executorId=0&logType=stderr&offset=3&byteLength=4",
+                "appId=app-1&executorId=0&logType=stdout", "appId=app-1&executorId=9&logType=stderr",
+                "appId=app-9&executorId=0&logType=stderr", "driverId=driver-1&logType=stderr", "appId=..&executorId=..&logType=stderr",
+                "appId=app-1&executorId=0&logType=passwd", "appId=app-1&executorId=0", "self",
+                "appId=app-1&logType=stderr", "logType=stderr", "self&appId=app-1&executorId=0&logType=stderr",
+                "appId=app-1&executorId=0&logType=stderr&offset=x", "appId=app-1&executorId=0&logType=stderr&byteLength=99999999999",
+            ] {
+                let theirs = try await fetchAnswer(port: jvmUiPort, path: "/log/?\(query)")
+                let ours = try await fetchAnswer(port: uiPort, path: "/log/?\(query)")
+                #expect(ours.status == theirs.status, "\(query): \(ours.body)")
+                if theirs.status == 200 { #expect(ours.body == theirs.body, "\(query)") }
+                let page = try await fetchAnswer(port: uiPort, path: "/logPage/?\(query)")
+                #expect(page.status == theirs.status, "the log page of \(query)")
+            }
             #expect(try await fetchText(port: uiPort, path: "/log?self&logType=out").hasPrefix(
                 "==== Bytes 0-\(out.utf8.count) of \(out.utf8.count) of \(logs.path)/out ====\n"))
-            // Its own log or an executor's, not both (Spark: "must specify either").
-            await #expect(throws: ChildProcessError.self) {
-                try await fetchText(port: uiPort, path: "/log/?self&appId=app-1&executorId=0&logType=out")
-            }
             let page = try await fetchText(port: uiPort, path: "/logPage/?self&logType=out&byteLength=200")
             #expect(page.contains("<title>out log page for worker</title>") && page.contains("INFO Worker: line 200 &lt;&amp;&gt;"))
             let home = try await fetchText(port: uiPort, path: "/")
@@ -371,6 +388,13 @@ func fetchText(port: Int, path: String) async throws -> String {
     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
     guard status == 200 else { throw ChildProcessError(message: "GET \(path): HTTP \(status)") }
     return String(decoding: data, as: UTF8.self)
+}
+
+/// The status and text of any answer.
+func fetchAnswer(port: Int, path: String) async throws -> (status: Int, body: String) {
+    let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+    let (data, response) = try await URLSession.shared.data(from: url)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }
 
 func fetchJSON(port: Int, path: String) async throws -> [String: Any] {
