@@ -77,8 +77,7 @@ public final class MasterService: Service, Sendable {
             _ = try RestSubmissionServer.Settings(conf: conf, line: version)
             _ = try conf.int("spark.port.maxRetries", default: 16)
             _ = try conf.authentication(environment: environment)
-            _ = try conf.webUIHeaders()
-            _ = try JWSFilter.configured(by: conf, at: .webUI)
+            _ = try WebUISecurity(conf: conf)
         }
     }
 
@@ -279,10 +278,8 @@ public final class MasterService: Service, Sendable {
         let rest = try RestSubmissionServer.Settings(conf: settings.conf, line: settings.version)
         let portRetries = try settings.conf.int("spark.port.maxRetries", default: 16)
         let authentication = try settings.conf.authentication(environment: settings.environment).map(RpcAuthentication.init)
-        let uiHeaders = try settings.conf.webUIHeaders()
-        var uiFilter = try JWSFilter.configured(by: settings.conf, at: .webUI)
-        uiFilter?.maximumTokenLength = uiHeaders.maximumRequestHeaderBytes
-        if uiFilter != nil { logger.info("The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))") }
+        let uiSecurity = try WebUISecurity(conf: settings.conf)
+        if let note = uiSecurity.filterNote { logger.info("\(note)") }
         if let authentication {
             if let crypto = authentication.crypto {
                 logger.info(
@@ -332,9 +329,9 @@ public final class MasterService: Service, Sendable {
                     webServer = try await WebUIServer.start(
                         serviceName: "MasterUI",
                         responder: SecuredResponder(
-                            MasterWebUI.router(service: self, options: webOptions!).buildResponder(), headers: uiHeaders, filter: uiFilter,
+                            MasterWebUI.router(service: self, options: webOptions!).buildResponder(), security: uiSecurity,
                             now: { Int64(Date().timeIntervalSince1970 * 1000) }),
-                        idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: uiHeaders.maximumRequestHeaderBytes,
+                        idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: uiSecurity.headers.maximumRequestHeaderBytes,
                         host: settings.webUiBindHost ?? settings.host, port: settings.webUiPort, retries: portRetries,
                         logger: logger, serverLogger: uiLogger
                     ) { task in group.addTask { await task() } }

@@ -3,6 +3,25 @@ import Hummingbird
 import NIOHTTP1
 import SparkConfig
 
+/// A daemon web UI's guards, from its configuration: the response headers and the request header
+/// bound of `spark.ui.*`, and the filter of `spark.ui.filters`, whose tokens may be as long as the
+/// bound lets a header be. A setting that cannot be honoured is refused, naming its key.
+package struct WebUISecurity: Sendable {
+    package var headers: WebUIHeaderSettings
+    package var filter: JWSFilter?
+
+    package init(conf: SparkConf) throws(SparkConfError) {
+        headers = try conf.webUIHeaders()
+        filter = try JWSFilter.configured(by: conf, at: .webUI)
+        filter?.maximumTokenLength = headers.maximumRequestHeaderBytes
+    }
+
+    /// What a daemon says once its UI runs behind the filter; nil without one.
+    package var filterNote: String? {
+        filter.map { _ in "The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))" }
+    }
+}
+
 /// What Spark puts in front of every handler of the master's and the workers' web UIs, pages,
 /// `/json`, logs, metrics, kill forms and `/proxy` alike: the filters of `spark.ui.filters` (here
 /// JWSFilter, the one a daemon of ours can run), then `HttpSecurityFilter`'s response headers.
@@ -28,6 +47,10 @@ package struct SecuredResponder<Base: HTTPResponder>: HTTPResponder where Base.C
         self.headers = headers
         self.filter = filter
         self.now = now
+    }
+
+    package init(_ base: Base, security: WebUISecurity, now: @escaping @Sendable () -> Int64) {
+        self.init(base, headers: security.headers, filter: security.filter, now: now)
     }
 
     /// `Cache-Control` on every answer, as Spark's filter sets it.

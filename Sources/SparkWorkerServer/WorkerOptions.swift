@@ -111,8 +111,7 @@ public struct WorkerOptions: Sendable {
             portMaxRetries = try conf.int("spark.port.maxRetries", default: 16)
             authentication = try conf.authentication(environment: environment)
             // The web UI's settings, refused before anything starts (the service reads them from `conf`).
-            _ = try conf.webUIHeaders()
-            _ = try JWSFilter.configured(by: conf, at: .webUI)
+            _ = try WebUISecurity(conf: conf)
         } catch {
             throw WorkerOptionsError(.configuration, "\(error)")
         }

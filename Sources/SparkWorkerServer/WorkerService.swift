@@ -228,12 +228,9 @@ public struct WorkerService: Service {
     /// returns the running server, or nil when none could be bound.
     private func startWebUI(group: inout DiscardingTaskGroup) async -> WebUIServer? {
         // `spark.ui.*` and `spark.ui.filters`, from the configuration however the options were made.
-        let headers: WebUIHeaderSettings
-        var filter: JWSFilter?
+        let security: WebUISecurity
         do {
-            headers = try options.conf.webUIHeaders()
-            filter = try JWSFilter.configured(by: options.conf, at: .webUI)
-            filter?.maximumTokenLength = headers.maximumRequestHeaderBytes
+            security = try WebUISecurity(conf: options.conf)
         } catch {
             logger.error("\(error)")
             return nil
@@ -256,16 +253,14 @@ public struct WorkerService: Service {
             let server = try await WebUIServer.start(
                 serviceName: "WorkerUI",
                 responder: SecuredResponder(
-                    GzipResponder(responder), headers: headers, filter: filter,
+                    GzipResponder(responder), security: security,
                     now: { Int64(Date().timeIntervalSince1970 * 1000) }),
-                idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: headers.maximumRequestHeaderBytes,
+                idleTimeout: WebUIServer.idleTimeout, maximumHeaderBytes: security.headers.maximumRequestHeaderBytes,
                 host: options.webUiBindHost, port: options.webUiPort, retries: options.portMaxRetries, eventLoopGroup: eventLoopGroup,
                 logger: logger, serverLogger: uiLogger
             ) { task in group.addTask { await task() } }
             logger.info("Bound WorkerWebUI to \(options.webUiBindHost), and started at http://\(options.publicAddress):\(server.port)")
-            if filter != nil {
-                logger.info("The web UI admits requests with a JSON Web Token signed by the shared key (spark.ui.filters=\(JWSFilter.className))")
-            }
+            if let note = security.filterNote { logger.info("\(note)") }
             return server
         } catch {
             logger.error("\(error)")
