@@ -414,12 +414,16 @@ public struct MasterStateMachine: Sendable {
             workers[serial]!.recover(response.resources)
         }
         for response in m.driverResponses {
-            guard drivers[response.driverId] != nil else { continue }
+            guard let driver = drivers[response.driverId] else { continue }
             drivers[response.driverId]!.workerId = m.id
             drivers[response.driverId]!.state = .running
             drivers[response.driverId]!.resources = response.resources
             workers[serial]!.recover(response.resources)
-            workers[serial]!.drivers.insert(response.driverId)
+            // The driver holds its cores and memory on the worker again (Spark: WorkerInfo.addDriver).
+            if workers[serial]!.drivers.insert(response.driverId).inserted {
+                workers[serial]!.coresUsed += driver.desc.cores
+                workers[serial]!.memoryUsed += driver.desc.mem
+            }
         }
     }
 

@@ -324,6 +324,40 @@ import Testing
         #expect(done.launches.isEmpty)
     }
 
+    /// A driver the worker says it runs holds its cores and memory on that worker again, so the new
+    /// leader neither places more there than fits nor counts below zero when the driver ends.
+    @Test func recoveredDriversHoldTheirShareOfTheirWorker() {
+        var source = MasterHarness()
+        source.addWorker(port: 7078, cores: 4, memory: 4096)
+        let description = DriverDescription(
+            jarUrl: "file:/tmp/app.jar", mem: 1024, cores: 3, supervise: false,
+            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
+        let (reply, _) = source.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+        guard case .submitDriverResponse(let submitted)? = reply, let driverId = submitted.driverId else {
+            Issue.record("no SubmitDriverResponse")
+            return
+        }
+        #expect(source.master.workerList.first?.coresUsed == 3)
+        let persisted = PersistedState(drivers: source.master.activeDrivers, workers: source.master.workerList)
+
+        var harness = MasterHarness(elect: false)
+        _ = harness.master.handle(.electedLeader(persisted), now: harness.now)
+        let response = WorkerSchedulerStateResponse(
+            id: "worker-20261126010156-127.0.0.1-7078", execResponses: [],
+            driverResponses: [WorkerDriverStateResponse(driverId: driverId, resources: [])])
+        harness.send(.workerSchedulerStateResponse(response), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(harness.master.state == .alive)
+        let worker = harness.master.workerList.first
+        #expect(worker?.coresUsed == 3 && worker?.memoryUsed == 1024)
+        // An application gets the one core left.
+        let (_, registered) = harness.addApp(port: 40000)
+        #expect(registered.launches.map(\.0.cores) == [1])
+        // The driver's end frees its three cores, which the application then gets.
+        let ended = harness.send(.driverStateChanged(DriverStateChanged(driverId: driverId, state: .finished)), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(ended.launches.map(\.0.cores) == [3])
+        #expect(harness.master.workerList.first?.coresUsed == 4 && harness.master.workerList.first?.memoryUsed == 2048)
+    }
+
     @Test func silentPeersAreDroppedWhenRecoveryTimesOut() {
         var source = MasterHarness()
         source.addWorker(port: 7078)
