@@ -69,6 +69,9 @@ public struct JavaReaderLimits: Sendable, Equatable {
     public var maxFields: Int
     /// Maximum number of contents in one annotation.
     public var maxAnnotationItems: Int
+    /// Maximum number of elements of object and primitive arrays in one stream, all arrays together
+    /// (byte arrays, kept as they arrive, are not counted).
+    public var maxTotalElements: Int
 
     public init(
         maxDepth: Int = 64,
@@ -76,7 +79,8 @@ public struct JavaReaderLimits: Sendable, Equatable {
         maxArrayLength: Int = 4_000_000,
         maxStringBytes: Int = 16 << 20,
         maxFields: Int = 1024,
-        maxAnnotationItems: Int = 1_000_000
+        maxAnnotationItems: Int = 1_000_000,
+        maxTotalElements: Int = 8_000_000
     ) {
         self.maxDepth = maxDepth
         self.maxHandles = maxHandles
@@ -84,6 +88,7 @@ public struct JavaReaderLimits: Sendable, Equatable {
         self.maxStringBytes = maxStringBytes
         self.maxFields = maxFields
         self.maxAnnotationItems = maxAnnotationItems
+        self.maxTotalElements = maxTotalElements
     }
 
     /// The defaults used for RPC payloads.

@@ -11,6 +11,10 @@ public struct JavaStreamReader {
     private let limits: JavaReaderLimits
     private var handles: [JavaValue] = []
     private var depth = 0
+    /// `readObject` calls in progress: a reset is read only outside any object, as Java reads it.
+    private var objectNesting = 0
+    /// Elements of object and primitive arrays read so far (each held as a `JavaValue`).
+    private var elementsRead = 0
     private var path: [PathComponent] = []
 
     /// Where the reader is, for error messages; class names are kept whole and shortened only
@@ -66,6 +70,8 @@ public struct JavaStreamReader {
 
     /// Reads one object (`object` in the grammar), following `TC_RESET`s.
     public mutating func readObject() throws(JavaSerializationError) -> JavaValue {
+        objectNesting += 1
+        defer { objectNesting -= 1 }
         while true {
             let code = try readByte()
             switch code {
@@ -100,6 +106,11 @@ public struct JavaStreamReader {
                 try assignHandle(value)
                 return value
             case JavaConstants.tcReset:
+                // Java: "unexpected reset; recursion depth" inside an object; a reset there would
+                // also drop handles the object being read still refers to.
+                guard objectNesting == 1 else {
+                    throw error(.unexpectedTypeCode, "unexpected reset inside an object (depth \(objectNesting - 1))", offsetAdjust: -1)
+                }
                 handles.removeAll(keepingCapacity: true)
                 continue
             case JavaConstants.tcException:
@@ -193,8 +204,12 @@ public struct JavaStreamReader {
             }
             if code == JavaConstants.tcBlockData || code == JavaConstants.tcBlockDataLong {
                 let bytes = try readBlockDataRecord()
-                if case .blockData(let previous)? = items.last {
-                    items[items.count - 1] = .blockData(previous + bytes)
+                // Appended in place (the merged record taken out of the list first), not copied
+                // whole for every record.
+                if case .blockData(var merged)? = items.last {
+                    items.removeLast()
+                    merged.append(contentsOf: bytes)
+                    items.append(.blockData(merged))
                 } else {
                     items.append(.blockData(bytes))
                 }
@@ -337,6 +352,13 @@ public struct JavaStreamReader {
         guard count >= 0, count <= limits.maxArrayLength else {
             throw error(.limitExceeded, "array of \(count) elements exceeds \(limits.maxArrayLength)")
         }
+        if elementCode != .byte {
+            // Each element is held as a value many times its size on the wire: bound them all.
+            elementsRead += count
+            guard elementsRead <= limits.maxTotalElements else {
+                throw error(.limitExceeded, "arrays of more than \(limits.maxTotalElements) elements in one stream")
+            }
+        }
         try enter()
         switch elementCode {
         case .byte:
@@ -376,9 +398,11 @@ public struct JavaStreamReader {
         }
         let slot = handles.count
         try assignHandle(.null)
+        try enter()
         guard case .string(let name) = try readObject() else {
             throw error(.wrongType, "enum constant of \(descriptor.name) has no name string")
         }
+        leave()
         let value = JavaValue.enumConstant(JavaEnumConstant(descriptor: descriptor, name: name))
         handles[slot] = value
         return value

@@ -163,6 +163,10 @@ enum JavaGraphDecoder {
 
     // MARK: - Collections
 
+    /// The most cells of a Scala list, or nodes of a 2.12 `Vector`, read for one sequence; Spark's
+    /// messages carry a few (arguments, options, ids).
+    static let maximumListCells = 1_000_000
+
     /// The elements of any Scala or Java sequence shape.
     static func sequence(_ value: JavaValue, _ what: String) throws(Failure) -> [JavaValue] {
         switch value {
@@ -189,7 +193,12 @@ enum JavaGraphDecoder {
             var elements: [JavaValue] = []
             var current: JavaObject? = object
             while let cell = current, cell.className.hasSuffix("$colon$colon") {
-                guard elements.count < 4_000_000 else { throw Failure(.badValue, "\(what) is a list that does not end") }
+                guard elements.count < maximumListCells else { throw Failure(.badValue, "\(what) is a list that does not end") }
+                // A cell has its two fields (`head`, `next` or 2.12's `tl`) and next to nothing else to
+                // look through.
+                guard cell.classData.count <= 8, cell.classData.reduce(0, { $0 + $1.descriptor.fields.count }) <= 4 else {
+                    throw Failure(.wrongType, "\(what) is a list cell of an unknown shape")
+                }
                 elements.append(cell.field("head") ?? .null)
                 current = (cell.field("next") ?? cell.field("tl"))?.object
             }
@@ -229,9 +238,13 @@ enum JavaGraphDecoder {
             throw Failure(.wrongType, "\(what) is a Vector without its root array")
         }
         var leaves: [JavaValue] = []
+        // Nodes may be shared (references to one array): every visit counts, not only leaves.
+        var visits = 0
         func collect(_ array: JavaArray, level: Int32) throws(Failure) {
             guard case .objects(let values) = array.elements else { throw Failure(.wrongType, "\(what) has a primitive Vector node") }
             for value in values {
+                visits += 1
+                guard visits <= maximumListCells else { throw Failure(.badValue, "\(what) is a Vector of more than \(maximumListCells) nodes") }
                 if level == 0 {
                     leaves.append(value)
                 } else if case .array(let child) = value {
@@ -370,13 +383,20 @@ enum JavaGraphDecoder {
                let duration = timeoutObject.field("duration")?.object,
                case .long(let length)? = duration.field("length") {
                 var seconds = length
+                // The peer chooses the length: a product past Int64 saturates (Scala's FiniteDuration
+                // could not hold it either).
+                func times(_ factor: Int64) -> Int64 {
+                    let (product, overflow) = length.multipliedReportingOverflow(by: factor)
+                    return overflow ? (length < 0 ? .min : .max) : product
+                }
                 if case .enumConstant(let unit)? = duration.field("unit") {
                     switch unit.name.value {
                     case "MILLISECONDS": seconds = length / 1000
-                    case "MINUTES": seconds = length * 60
+                    case "MINUTES": seconds = times(60)
                     case "MICROSECONDS": seconds = length / 1_000_000
                     case "NANOSECONDS": seconds = length / 1_000_000_000
-                    case "HOURS": seconds = length * 3600
+                    case "HOURS": seconds = times(3600)
+                    case "DAYS": seconds = times(86_400)
                     default: break
                     }
                 }

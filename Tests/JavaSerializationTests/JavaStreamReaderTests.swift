@@ -78,6 +78,71 @@ import Testing
         #expect(error?.path.hasPrefix("[0][0][0]") == true)
     }
 
+    /// Java refuses a reset inside an object ("unexpected reset; recursion depth"); one inside an enum
+    /// constant's name would also drop the handle the constant is being read into.
+    @Test func aResetInsideAnObjectIsRefused() throws {
+        let enumDescriptor: [UInt8] = [0x72] + Self.utf("E") + [0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x00, 0x00, 0x78, 0x70]
+        let inside: [UInt8] = [0xAC, 0xED, 0x00, 0x05, 0x7E] + enumDescriptor + [0x79, 0x74] + Self.utf("A")
+        let error = #expect(throws: JavaSerializationError.self) {
+            try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: inside))
+        }
+        #expect(error?.code == .unexpectedTypeCode)
+        // Between objects a reset is read, as Java reads it.
+        let between: [UInt8] = [0xAC, 0xED, 0x00, 0x05, 0x79, 0x74] + Self.utf("A")
+        #expect(try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: between)).string == "A")
+    }
+
+    @Test func enumsNamedByEnumsStopAtTheDepthLimit() {
+        // An enum constant whose name is an enum constant whose name is ... 20 000 levels deep.
+        var bytes: [UInt8] = [0xAC, 0xED, 0x00, 0x05, 0x7E, 0x72] + Self.utf("E") + [0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x00, 0x00, 0x78, 0x70]
+        for _ in 0..<20_000 { bytes += [0x7E, 0x71, 0x00, 0x7E, 0x00, 0x00] }
+        let error = #expect(throws: JavaSerializationError.self) {
+            try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: bytes))
+        }
+        #expect(error?.code == .limitExceeded)
+    }
+
+    /// Elements of all arrays of a stream together are bounded, not only each array's.
+    @Test func arrayElementsAreBoundedAcrossTheStream() throws {
+        func stream(arrays: Int) -> [UInt8] {
+            var bytes: [UInt8] = [0xAC, 0xED, 0x00, 0x05, 0x75, 0x72] + Self.utf("[Ljava.lang.Object;")
+            bytes += [0x90, 0xCE, 0x58, 0x9F, 0x10, 0x73, 0x29, 0x6C, 0x02, 0x00, 0x00, 0x78, 0x70]
+            bytes += [0x00, 0x00, 0x00, UInt8(arrays)]
+            for index in 0..<arrays {
+                if index == 0 {
+                    bytes += [0x75, 0x72] + Self.utf("[I") + [0x4D, 0xBA, 0x60, 0x26, 0x76, 0xEA, 0xB2, 0xA5, 0x02, 0x00, 0x00, 0x78, 0x70]
+                } else {
+                    bytes += [0x75, 0x71, 0x00, 0x7E, 0x00, 0x02]  // the [I descriptor
+                }
+                bytes += [0x00, 0x00, 0x00, 0x06] + [UInt8](repeating: 0, count: 24)
+            }
+            return bytes
+        }
+        var limits = JavaReaderLimits.default
+        limits.maxTotalElements = 12
+        // One Object[] of n elements, then n int[6]: 1 + 6n elements.
+        #expect(throws: Never.self) { try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: stream(arrays: 1)), limits: limits) }
+        let error = #expect(throws: JavaSerializationError.self) {
+            try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: stream(arrays: 2)), limits: limits)
+        }
+        #expect(error?.code == .limitExceeded)
+    }
+
+    @Test func manySmallBlockDataRecordsMergeIntoOne() throws {
+        // An object of a writeObject class whose annotation is 100 000 one-byte records.
+        var bytes: [UInt8] = [0xAC, 0xED, 0x00, 0x05, 0x73, 0x72] + Self.utf("example.Blob")
+        bytes += [0, 0, 0, 0, 0, 0, 0, 7, JavaConstants.scSerializable | JavaConstants.scWriteMethod, 0x00, 0x00, 0x78, 0x70]
+        for index in 0..<100_000 { bytes += [0x77, 0x01, UInt8(truncatingIfNeeded: index)] }
+        bytes += [0x78]
+        let decoded = try #require(try JavaStreamReader.readSingleObject(from: ByteBuffer(bytes: bytes)).object)
+        let annotation = try #require(decoded.annotation(of: "example.Blob"))
+        guard annotation.count == 1, case .blockData(let merged) = annotation[0] else {
+            Issue.record("not one record: \(annotation.count) items")
+            return
+        }
+        #expect(merged == (0..<100_000).map { UInt8(truncatingIfNeeded: $0) })
+    }
+
     @Test func hierarchyRunsFromTheTopMostSuperclassDown() {
         let top = JavaClassDescriptor(name: "C", serialVersionUID: 3, flags: JavaConstants.scSerializable, fields: [])
         let middle = JavaClassDescriptor(name: "B", serialVersionUID: 2, flags: JavaConstants.scSerializable, fields: [], superDescriptor: top)
