@@ -9,10 +9,17 @@ extension SparkConf {
     /// key, as a command line does). A pattern this runtime cannot compile redacts every value:
     /// showing a secret is the failure to avoid.
     public func redacted(_ pairs: [(String, String)]) -> [(String, String)] {
-        let pattern = self["spark.redaction.regex"] ?? Self.defaultRedactionPattern
-        guard let regex = try? Regex(pattern) else { return pairs.map { ($0.0, Self.redactionReplacement) } }
+        Self.redacted(pairs, pattern: redactionPattern)
+    }
+
+    /// `spark.redaction.regex`, or its default.
+    public var redactionPattern: String { self["spark.redaction.regex"] ?? Self.defaultRedactionPattern }
+
+    /// `pairs` redacted by `pattern`, as `redacted(_:)` does.
+    public static func redacted(_ pairs: [(String, String)], pattern: String) -> [(String, String)] {
+        guard let regex = try? Regex(pattern) else { return pairs.map { ($0.0, redactionReplacement) } }
         return pairs.map { key, value in
-            key.contains(regex) || value.contains(regex) ? (key, Self.redactionReplacement) : (key, value)
+            key.contains(regex) || value.contains(regex) ? (key, redactionReplacement) : (key, value)
         }
     }
 }

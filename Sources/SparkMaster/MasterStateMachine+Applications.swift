@@ -7,6 +7,11 @@ extension MasterStateMachine {
         // Spark ignores registrations in STANDBY without answering; the driver tries other masters.
         guard state != .standby else { return }
         actions.append(.log(.info, "Registering app \(m.appDescription.name)"))
+        if let problem = RequestBounds.problem(with: m.appDescription) {
+            // Spark has no refusal to send an application; the driver's registration times out.
+            actions.append(.log(.warning, "Refusing application \(m.appDescription.name) from \(Self.appAddress(m.driver)): \(problem)"))
+            return
+        }
         if let existing = addressToApp[Self.appAddress(m.driver)] {
             // A driver that asks again (its first answer was late or lost) is told the id it already has.
             actions.append(.log(.info, "Attempted to re-register application at same address: \(Self.appAddress(m.driver))"))
@@ -153,6 +158,8 @@ extension MasterStateMachine {
                 unknown.append(id)
                 continue
             }
+            // Listed among the removed executors as KILLED, as Spark's `killExecutor` marks it.
+            apps[m.appId]?.setExecutorState(id, .killed)
             apps[m.appId]?.removeExecutor(id)
             killExecutor(executor, &actions)
         }

@@ -12,6 +12,12 @@ extension MasterStateMachine {
                 message: "\(Self.notAlivePrefix): \(state). Can only accept driver submissions in ALIVE state.")), &actions)
             return
         }
+        if let problem = RequestBounds.problem(with: description) {
+            actions.append(.log(.warning, "Refusing a driver submission: \(problem)"))
+            reply(call, .submitDriverResponse(SubmitDriverResponse(
+                master: configuration.masterRef, success: false, driverId: nil, message: "Invalid driver description: \(problem)")), &actions)
+            return
+        }
         actions.append(.log(.info, "Driver submitted \(description.command.mainClass)"))
         actions.append(.admit(.driver(createDriver(description, now: now), call: call)))
     }
@@ -152,7 +158,7 @@ extension MasterStateMachine {
             actions.append(.log(.warning, "Asked to remove unknown driver: \(id)"))
             return
         }
-        actions.append(.log(.info, "Removing driver: \(id) (\(finalState))"))
+        actions.append(.log(.info, "Removing driver: \(id) (\(finalState), Elapsed time: \(now - driver.startTime) ms)"))
         driverOrder.removeAll { $0 == id }
         waitingDrivers.removeAll { $0 == id }
         if completedDrivers.count >= configuration.retainedDrivers {

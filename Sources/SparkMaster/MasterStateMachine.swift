@@ -85,7 +85,8 @@ public struct MasterStateMachine: Sendable {
                 removeApplication(app.id, .killed, now: now, &actions)
             }
         case .killDriver(let id):
-            _ = killDriver(id, now: now, &actions)
+            // The web UI asks as Spark's page does (`RequestKillDriver`): only while ALIVE, and logged.
+            _ = requestKillDriver(id, now: now, &actions)
         case .decommissionWorkers(let ids):
             // Spark: each worker known is decommissioned here and told so.
             guard state != .standby else { break }
@@ -153,15 +154,20 @@ public struct MasterStateMachine: Sendable {
                 actions.append(.log(.error, "Received unexpected state update for driver \(m.driverId): \(m.state)"))
             }
         case .requestExecutors(let m):
-            let known = apps[m.appId] != nil
-            if known {
+            var accepted = apps[m.appId] != nil
+            if !accepted {
+                actions.append(.log(.warning, "Unknown application \(m.appId) requested executors."))
+            } else if let problem = m.resourceProfileToTotalExecs.lazy.compactMap({ profile, total in
+                total < 0 ? "\(total) executors of resource profile \(profile.id)" : RequestBounds.problem(with: profile)
+            }).first {
+                actions.append(.log(.warning, "Application \(m.appId) requested executors the master cannot count with (\(problem)); ignored."))
+                accepted = false
+            } else {
                 actions.append(.log(.info, "Application \(m.appId) requested executors: \(m.resourceProfileToTotalExecs.map { "\($0.0.id)→\($0.1)" })."))
                 apps[m.appId]?.requestExecutors(m.resourceProfileToTotalExecs)
                 schedule(now: now, &actions)
-            } else {
-                actions.append(.log(.warning, "Unknown application \(m.appId) requested executors."))
             }
-            reply(call, .boolean(known), &actions)
+            reply(call, .boolean(accepted), &actions)
         case .killExecutors(let m):
             reply(call, .boolean(killExecutors(m, now: now, &actions)), &actions)
         case .requestSubmitDriver(let m):
@@ -288,6 +294,11 @@ public struct MasterStateMachine: Sendable {
 
     mutating func registerWorker(_ m: RegisterWorker, now: Int64, _ actions: inout [MasterAction]) {
         actions.append(.log(.info, "Registering worker \(m.host):\(m.port) with \(m.cores) cores, \(Self.megabytesToString(m.memory)) RAM"))
+        if let problem = RequestBounds.problem(worker: m.cores, memory: m.memory) {
+            actions.append(.log(.warning, "Worker registration failed: \(problem)"))
+            actions.append(.send(.registerWorkerFailed(RegisterWorkerFailed(message: "Invalid worker registration: \(problem)")), to: m.worker))
+            return
+        }
         if state == .standby {
             actions.append(.send(.masterInStandby, to: m.worker))
             return
@@ -405,6 +416,10 @@ public struct MasterStateMachine: Sendable {
         workers[serial]?.state = .alive
         for response in m.execResponses where apps[response.desc.appId] != nil {
             let desc = response.desc
+            if let problem = RequestBounds.problem(with: desc) {
+                actions.append(.log(.warning, "Worker \(m.id) reports an executor of \(desc.appId) the master cannot count with (\(problem)); ignored."))
+                continue
+            }
             var executor = apps[desc.appId]!.addExecutor(
                 workerId: m.id, cores: desc.cores, memory: desc.memoryMb, resources: response.resources,
                 rpId: desc.rpId, useId: desc.execId)
@@ -512,21 +527,7 @@ public struct MasterStateMachine: Sendable {
         if state == .recovering && canCompleteRecovery { completeRecovery(now: now, &actions) }
     }
 
-    static func megabytesToString(_ megabytes: Int32) -> String {
-        if megabytes >= 1024 {
-            let gigabytes = Double(megabytes) / 1024
-            return gigabytes >= 10 ? "\(Int(gigabytes.rounded())).0 GiB" : String(format1: gigabytes) + " GiB"
-        }
-        return "\(megabytes).0 MiB"
-    }
-}
-
-extension String {
-    /// One decimal place, without Foundation.
-    init(format1 value: Double) {
-        let tenths = Int((value * 10).rounded())
-        self = "\(tenths / 10).\(tenths % 10)"
-    }
+    static func megabytesToString(_ megabytes: Int32) -> String { ByteSizes.megabytesToString(Int64(megabytes)) }
 }
 
 extension MasterStateMachine {

@@ -75,7 +75,8 @@ public struct DriverLaunch: Sendable, Equatable {
         self.resourcesFile = resourcesFile
     }
 
-    public var redactedCommandLine: String { ExecutorCommandBuilder.redactedCommandLine(argv) }
+    /// The command line as Spark logs it, redacted by `pattern`.
+    public func redactedCommandLine(pattern: String) -> String { ExecutorCommandBuilder.redactedCommandLine(argv, pattern: pattern) }
 
     /// The file name a jar URL is saved under (Spark: `new URI(jarUrl).getPath.split("/").last`);
     /// nil when the URL has no path to name it by.
@@ -141,13 +142,15 @@ public struct DriverLaunch: Sendable, Equatable {
             context: configuration.commandContext, directories: classPathDirectories)
         var environment = [EnvironmentVariable("SPARK_HOME", configuration.sparkHome)]
         environment += ExecutorCommandBuilder.commandEnvironment(command: command, context: configuration.commandContext)
-        // Spark: UIUtils.makeHref(reverseProxy, driverId, workerWebUiUrl).
-        let origin = configuration.settings.reverseProxy
-            ? "\(configuration.settings.proxyBase)/proxy/\(message.driverId)" : configuration.webUiURL
+        // Spark: UIUtils.makeHref(reverseProxy, driverId, workerWebUiUrl), under the `spark.ui.proxyBase`
+        // the worker sets to `spark.ui.reverseProxyUrl` (without its last `/`) once a master took it.
+        var proxyBase = configuration.settings.reverseProxyUrl
+        while proxyBase.hasSuffix("/") { proxyBase.removeLast() }
+        let origin = configuration.settings.reverseProxy ? "\(proxyBase)/proxy/\(message.driverId)" : configuration.webUiURL
         let logBase = "\(origin)/logPage/?driverId=\(message.driverId)&logType="
         environment.append(EnvironmentVariable("SPARK_DRIVER_LOG_URL_STDOUT", logBase + "stdout"))
         environment.append(EnvironmentVariable("SPARK_DRIVER_LOG_URL_STDERR", logBase + "stderr"))
-        let header = "Launch Command: \(ExecutorCommandBuilder.redactedCommandLine(argv))\n" + String(repeating: "=", count: 40) + "\n\n"
+        let header = "Launch Command: \(ExecutorCommandBuilder.redactedCommandLine(argv, pattern: configuration.settings.redactionPattern))\n" + String(repeating: "=", count: 40) + "\n\n"
         return DriverLaunch(
             driverId: message.driverId, jarUrl: message.driverDesc.jarUrl, localJarPath: localJar, argv: argv,
             environment: ExecutorLaunch.deduplicated(environment), workingDirectory: driverDirectory,

@@ -98,9 +98,10 @@ public enum ExecutorClassDataSharing {
         guard !launch.argv.isEmpty, !hasSharingOption(in: launch.argv) else { return launch }
         var result = launch
         result.argv.insert(contentsOf: options, at: 1)
-        let oldLine = "Spark Executor Command: " + launch.redactedCommandLine
-        if result.stderrHeader.hasPrefix(oldLine) {
-            result.stderrHeader = "Spark Executor Command: " + result.redactedCommandLine + result.stderrHeader.dropFirst(oldLine.count)
+        // The header shows the options after `java` too (they hold no secret).
+        let java = "Spark Executor Command: \"\(launch.argv[0])\""
+        if result.stderrHeader.hasPrefix(java) {
+            result.stderrHeader = java + options.map { " \"\($0)\"" }.joined() + result.stderrHeader.dropFirst(java.count)
         }
         return result
     }

@@ -1,3 +1,4 @@
+import SparkConfig
 import SparkModel
 
 /// Builds the command line and environment of an executor or driver JVM from a `Command`.
@@ -121,18 +122,19 @@ public enum ExecutorCommandBuilder {
         return variables
     }
 
-    /// `"arg0" "arg1" ...` with secret-looking `-D` values redacted, as Spark logs a launch command.
-    // Spark: Utils.redactCommandLineArgs with the default spark.redaction.regex.
-    public static func redactedCommandLine(_ argv: [String]) -> String {
-        argv.map { "\"\(redact($0))\"" }.joined(separator: " ")
-    }
-
-    static func redact(_ argument: String) -> String {
-        guard argument.hasPrefix("-D"), let equals = argument.firstIndex(of: "=") else { return argument }
-        let key = argument[argument.index(argument.startIndex, offsetBy: 2)..<equals].lowercased()
-        let sensitive = ["secret", "password", "token", "accesskey", "access.key"]
-        guard sensitive.contains(where: { key.contains($0) }) else { return argument }
-        return "-D\(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])=*********(redacted)"
+    /// `"arg0" "arg1" ...` with the `-D` options whose key or value matches `pattern` (the worker's
+    /// `spark.redaction.regex`) redacted, as Spark logs a launch command.
+    // Spark: Utils.redactCommandLineArgs (`-D(.+?)=(.+)`, then Utils.redact on the key and value).
+    public static func redactedCommandLine(_ argv: [String], pattern: String) -> String {
+        argv.map { argument in
+            guard argument.hasPrefix("-D"), argument.count > 3,
+                  let equals = argument.dropFirst(3).firstIndex(of: "="), argument.index(after: equals) < argument.endIndex
+            else { return "\"\(argument)\"" }
+            let key = String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])
+            let value = String(argument[argument.index(after: equals)...])
+            let (_, shown) = SparkConf.redacted([(key, value)], pattern: pattern)[0]
+            return "\"-D\(key)=\(shown)\""
+        }.joined(separator: " ")
     }
 
     /// Splits a `java-opts` line like the launcher: whitespace separates, quotes group, backslash escapes.

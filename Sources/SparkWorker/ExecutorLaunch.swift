@@ -38,8 +38,8 @@ public struct ExecutorLaunch: Sendable, Equatable {
         self.resourcesFile = resourcesFile
     }
 
-    /// The command line as Spark logs it: `"arg0" "arg1" ...`, secrets redacted.
-    public var redactedCommandLine: String { ExecutorCommandBuilder.redactedCommandLine(argv) }
+    /// The command line as Spark logs it: `"arg0" "arg1" ...`, redacted by `pattern`.
+    public func redactedCommandLine(pattern: String) -> String { ExecutorCommandBuilder.redactedCommandLine(argv, pattern: pattern) }
 }
 
 /// A JSON file handed to an executor that was assigned custom resources.
@@ -127,7 +127,7 @@ extension ExecutorLaunch {
         environment.append(EnvironmentVariable("SPARK_LOG_URL_STDERR", logBase + "stderr"))
         environment.append(EnvironmentVariable("SPARK_LOG_URL_STDOUT", logBase + "stdout"))
 
-        let header = "Spark Executor Command: \(ExecutorCommandBuilder.redactedCommandLine(argv))\n"
+        let header = "Spark Executor Command: \(ExecutorCommandBuilder.redactedCommandLine(argv, pattern: configuration.settings.redactionPattern))\n"
             + String(repeating: "=", count: 40) + "\n\n"
         return ExecutorLaunch(
             key: key, argv: argv, environment: deduplicated(environment), workingDirectory: executorDirectory,

@@ -39,8 +39,6 @@ public struct WorkerSettings: Sendable, Equatable {
     /// `spark.worker.driverTerminateTimeout` (s; bare numbers are milliseconds, as in Spark): a
     /// killed driver's time between SIGTERM and SIGKILL.
     public var driverTerminateTimeoutSeconds: Double = 10
-    /// `spark.ui.proxyBase`: prefixes `/proxy/<id>` links under a reverse proxy.
-    public var proxyBase: String = ""
     /// `spark.worker.ui.retainedDrivers`.
     public var retainedDrivers: Int = 1000
     /// `spark.files.fetchTimeout` (s): connecting to, and each read from, the server of a driver's
@@ -63,6 +61,9 @@ public struct WorkerSettings: Sendable, Equatable {
     /// Spark takes it: a shuffle service connection idle in both directions this long is closed;
     /// 0 (or less than a second) closes none, as in Spark.
     public var shuffleConnectionTimeoutSeconds: Int = 120
+    /// `spark.redaction.regex`: the `-D` options of launch commands whose key or value matches are
+    /// shown redacted in the worker's log and the executors' and drivers' `stderr`.
+    public var redactionPattern: String = SparkConf.defaultRedactionPattern
     /// Extra time, beyond the terminate timeout, a graceful shutdown waits for the master's acknowledgements.
     public var shutdownReportGraceSeconds: Double = 5
 
@@ -87,9 +88,9 @@ public struct WorkerSettings: Sendable, Equatable {
         decommissionEnabled = try conf.bool("spark.decommission.enabled", default: false)
         decommissionSignal = conf.string("spark.worker.decommission.signal", default: decommissionSignal)
         driverTerminateTimeoutSeconds = try conf.seconds("spark.worker.driverTerminateTimeout", default: 10, defaultUnit: .milliseconds)
-        proxyBase = conf.string("spark.ui.proxyBase", default: "")
         retainedDrivers = try conf.int("spark.worker.ui.retainedDrivers", default: 1000)
         fetchTimeoutSeconds = try conf.seconds("spark.files.fetchTimeout", default: 60)
+        redactionPattern = conf.redactionPattern
         shuffleServiceEnabled = try conf.bool("spark.shuffle.service.enabled", default: false)
         shuffleServicePort = try conf.int("spark.shuffle.service.port", default: 7337)
         guard (0...65535).contains(shuffleServicePort) else {

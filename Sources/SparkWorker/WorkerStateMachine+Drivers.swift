@@ -28,6 +28,15 @@ extension WorkerStateMachine {
             return
         }
         let description = message.driverDesc
+        guard canHold(cores: description.cores, memory: description.mem) else {
+            actions.append(.log(.error, "Refusing driver \(driverId): \(description.cores) cores and \(description.mem) MiB do not fit this worker"))
+            if let master {
+                actions.append(.send(.driverStateChanged(DriverStateChanged(driverId: driverId, state: .error, exception: JavaExceptionInfo(
+                    className: "java.lang.IllegalArgumentException",
+                    message: "Invalid driver size: \(description.cores) cores, \(description.mem) MiB"))), to: master))
+            }
+            return
+        }
         guard let launch = DriverLaunch.build(
             message, configuration: configuration, classPathDirectories: classPathDirectories,
             resourcesFileSuffix: String(random.next() % 1_000_000_000_000_000_000))
@@ -51,7 +60,7 @@ extension WorkerStateMachine {
         driverOrder.append(driverId)
         coresUsed += description.cores
         memoryUsed += description.mem
-        actions.append(.log(.info, "Launch Command: \(launch.redactedCommandLine)"))
+        actions.append(.log(.info, "Launch Command: \(launch.redactedCommandLine(pattern: settings.redactionPattern))"))
         actions.append(.launchDriver(launch))
     }
 
@@ -130,7 +139,7 @@ extension WorkerStateMachine {
         guard var driver = drivers[driverId], driver.waitingToRelaunch else { return }
         driver.waitingToRelaunch = false
         drivers[driverId] = driver
-        actions.append(.log(.info, "Launch Command: \(driver.launch.redactedCommandLine)"))
+        actions.append(.log(.info, "Launch Command: \(driver.launch.redactedCommandLine(pattern: settings.redactionPattern))"))
         actions.append(.launchDriver(driver.launch))
     }
 

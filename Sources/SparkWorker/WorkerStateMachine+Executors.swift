@@ -18,8 +18,16 @@ extension WorkerStateMachine {
             return
         }
         actions.append(.log(.info, "Asked to launch executor \(key) for \(message.appDesc.name)"))
+        guard canHold(cores: message.cores, memory: message.memory) else {
+            actions.append(.log(.error, "Refusing executor \(key): \(message.cores) cores and \(message.memory) MiB do not fit this worker"))
+            reportState(ExecutorStateChanged(
+                appId: message.appId, execId: message.execId, state: .failed,
+                message: "Invalid executor size: \(message.cores) cores, \(message.memory) MiB"), into: &actions)
+            return
+        }
         guard !executors.contains(where: { $0.key == key }) else {
-            // Spark fails here too: the executor directory exists already.
+            // Spark 4 would start a second runner over the first one's directory and lose track of the
+            // first; refused instead, with Spark 3's report of a directory that exists.
             let directory = "\(configuration.workDirectory)/\(message.appId)/\(message.execId)"
             actions.append(.log(.error, "Failed to launch executor \(key) for \(message.appDesc.name)."))
             reportState(ExecutorStateChanged(
@@ -56,8 +64,15 @@ extension WorkerStateMachine {
             resources: message.resources, appDesc: message.appDesc, state: .launching))
         coresUsed += message.cores
         memoryUsed += message.memory
-        actions.append(.log(.info, "Launch command: \(launch.redactedCommandLine)"))
+        actions.append(.log(.info, "Launch command: \(launch.redactedCommandLine(pattern: settings.redactionPattern))"))
         actions.append(.launchExecutor(launch))
+    }
+
+    /// Whether the worker can count `cores` and `memory` more: never negative, never more than it has
+    /// (a master sends only what fits its free share), never past its counters.
+    func canHold(cores: Int32, memory: Int32) -> Bool {
+        (0...max(0, configuration.cores)).contains(cores) && (0...max(0, configuration.memoryMiB)).contains(memory)
+            && !coresUsed.addingReportingOverflow(cores).overflow && !memoryUsed.addingReportingOverflow(memory).overflow
     }
 
     mutating func killExecutor(_ message: KillExecutor, into actions: inout [WorkerAction]) {

@@ -10,7 +10,7 @@ extension WorkerStateMachine {
             return
         }
         registered = false
-        sendRegistrations(into: &actions)
+        sendRegistrations(to: configuration.masters, into: &actions)
         connectionAttemptCount = 0
         registrationRetryArmed = true
         actions.append(.scheduleTimer(.registrationRetry, after: initialRegistrationRetryInterval))
@@ -31,7 +31,13 @@ extension WorkerStateMachine {
             return
         }
         actions.append(.log(.info, "Retrying connection to master (attempt # \(connectionAttemptCount))"))
-        sendRegistrations(into: &actions)
+        // Once a master answered, the retries go to it alone, so a recovering standby cannot see the
+        // worker twice (SPARK-4592); until then, to every configured master.
+        if master != nil, let address = masterAddressToConnect ?? master?.rpcAddress {
+            sendRegistrations(to: [address], into: &actions)
+        } else {
+            sendRegistrations(to: configuration.masters, into: &actions)
+        }
         // After the initial retries every further one uses the prolonged interval.
         let interval = connectionAttemptCount >= settings.initialRegistrationRetries
             ? prolongedRegistrationRetryInterval : initialRegistrationRetryInterval
@@ -39,15 +45,10 @@ extension WorkerStateMachine {
         actions.append(.scheduleTimer(.registrationRetry, after: interval))
     }
 
-    /// `RegisterWorker` to every configured master until one answered; afterwards only to the last
-    /// known master, so a recovering standby cannot see the worker twice (SPARK-4592).
-    private func sendRegistrations(into actions: inout [WorkerAction]) {
-        let targets: [RpcAddress]
-        if let master, let address = masterAddressToConnect ?? master.rpcAddress {
-            targets = [address]
-        } else {
-            targets = configuration.masters
-        }
+    /// `RegisterWorker` to each of `targets`. A registration (the start, a lost master, a master's
+    /// `ReconnectWorker`) goes to every configured master, as Spark's `tryRegisterAllMasters`, so a
+    /// leader elected meanwhile is found at once.
+    private func sendRegistrations(to targets: [RpcAddress], into actions: inout [WorkerAction]) {
         for address in targets {
             actions.append(.log(.info, "Connecting to master \(address.hostPort)..."))
             let ref = RpcEndpointRef(address: RpcEndpointAddress(rpcAddress: address, name: "Master"))

@@ -341,22 +341,7 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
     }
 
     /// Spark's `Utils.megabytesToString`: `512.0 MiB`, `2.0 GiB`.
-    public static func megabytesToString(_ megabytes: Int64) -> String {
-        let bytes = Double(megabytes) * 1024 * 1024
-        let units: [(Double, String)] = [
-            (1_152_921_504_606_846_976, "EiB"), (1_125_899_906_842_624, "PiB"), (1_099_511_627_776, "TiB"),
-            (1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB"),
-        ]
-        for (size, unit) in units where bytes >= 2 * size {
-            return "\(oneDecimal(bytes / size)) \(unit)"
-        }
-        return "\(oneDecimal(bytes)) B"
-    }
-
-    static func oneDecimal(_ value: Double) -> String {
-        let tenths = Int64((value * 10).rounded(.toNearestOrAwayFromZero))
-        return "\(tenths / 10).\(tenths % 10)"
-    }
+    public static func megabytesToString(_ megabytes: Int64) -> String { ByteSizes.megabytesToString(megabytes) }
 
     /// A random version-4 UUID string from the worker's generator.
     mutating func uuid() -> String {

@@ -8,8 +8,10 @@ import SparkWorker
 
 /// File system work of the worker: executor directories, scratch directories, cleanup.
 enum WorkDirectories {
-    /// Creates what a launch needs: scratch directories (mode 700), the executor directory (which
-    /// must not exist yet), the resources file, `stdout` and `stderr` with its header.
+    /// Creates what a launch needs: scratch directories (mode 700), the executor directory (reused
+    /// when a finished executor of the same id left it, as Spark 4's `Files.createDirectories` does:
+    /// a master that took over numbers executors again from the ones it recovered), the resources
+    /// file, `stdout` and `stderr` with its header.
     // Spark: Worker.receive(LaunchExecutor) and ExecutorRunner.fetchAndRunExecutor.
     static func prepare(_ launch: ExecutorLaunch) throws(ChildProcessFailure) {
         for directory in launch.directoriesToCreate {
@@ -24,7 +26,7 @@ enum WorkDirectories {
         let executorDirectory = launch.workingDirectory
         let appDirectory = HostEnvironment.parentDirectory(executorDirectory)
         guard HostEnvironment.makeDirectory(appDirectory, intermediates: true) == 0,
-              HostEnvironment.makeDirectory(executorDirectory, intermediates: false, exclusive: true) == 0
+              HostEnvironment.makeDirectory(executorDirectory, intermediates: false) == 0
         else {
             throw ChildProcessFailure("java.io.IOException: Failed to create directory \(executorDirectory)")
         }

@@ -139,6 +139,8 @@ import Testing
             .killExecutors(KillExecutors(appId: id, executorIds: ["0", "x", "99"])), from: RpcAddress(host: "127.0.0.1", port: 40000))
         #expect(killed == .boolean(true))
         #expect(killActions.messages.contains(.killExecutor(KillExecutor(masterUrl: "spark://127.0.0.1:7077", appId: id, execId: 0))))
+        // Listed among the removed executors as KILLED, as Spark's `killExecutor` marks it.
+        #expect(harness.master.apps[id]?.removedExecutors.map(\.state) == [.killed])
         let (unknown, _) = harness.ask(
             .killExecutors(KillExecutors(appId: "nope", executorIds: ["1"])), from: RpcAddress(host: "127.0.0.1", port: 40000))
         #expect(unknown == .boolean(false))
@@ -468,5 +470,121 @@ import Testing
         guard case .submitDriverResponse(let response)? = reply else { return }
         #expect(!response.success)
         #expect(response.message == "Current state is not alive: STANDBY. Can only accept driver submissions in ALIVE state.")
+    }
+}
+
+/// Amounts no Spark driver, submitter or worker sends (negative cores or memory, executors of no
+/// cores, ids at the end of their range) are refused with a warning instead of wrapping the master's
+/// counters or stalling its scheduling; everything else goes on as before.
+@Suite struct MasterRequestBoundsTests {
+    static let driverAddress = RpcAddress(host: "127.0.0.1", port: 40000)
+
+    static func warnings(_ actions: [MasterAction]) -> [String] {
+        actions.compactMap { if case .log(.warning, let text) = $0 { return text } else { return nil } }
+    }
+
+    @Test func applicationsAskingForImpossibleExecutorsAreRefused() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 4096)
+        for (description, problem) in [
+            (MasterHarness.application(executorCores: Int64(Int32.min)), "asks for -2147483648 cores per executor"),
+            (MasterHarness.application(executorCores: 0), "asks for 0 cores per executor"),
+            (MasterHarness.application(memory: -1), "asks for -1 of memory per executor"),
+            (MasterHarness.application(maxCores: -5), "asks for at most -5 cores"),
+            (MasterHarness.application(initialExecutorLimit: -1), "initial executor limit is -1"),
+        ] {
+            let (id, actions) = harness.addApp(port: 40000, description)
+            #expect(id.isEmpty && actions.launches.isEmpty)
+            #expect(Self.warnings(actions).contains { $0.hasPrefix("Refusing application Spark shell") && $0.contains(problem) }, "\(Self.warnings(actions))")
+        }
+        #expect(harness.master.activeApps.isEmpty)
+        let (id, actions) = harness.addApp(port: 40000, MasterHarness.application(executorCores: 1))
+        #expect(!id.isEmpty && actions.launches.count == 4)
+        // A later request for executors of an impossible profile is refused the same way.
+        var profile = MasterHarness.application(executorCores: -1).defaultProfile
+        profile.id = 1
+        let (reply, more) = harness.ask(
+            .requestExecutors(RequestExecutors(appId: id, resourceProfileToTotalExecs: [(profile, 2)])), from: Self.driverAddress)
+        #expect(reply == .boolean(false) && more.launches.isEmpty)
+        #expect(Self.warnings(more).contains { $0.contains("resource profile 1 asks for -1 cores per executor") })
+    }
+
+    @Test func driversAskingForImpossibleAmountsAreRefused() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 4096)
+        for (cores, memory, problem) in [(Int32.min, Int32(512), "asks for -2147483648 cores"), (0, 512, "asks for 0 cores"), (1, -1, "asks for -1 MiB")] {
+            let description = DriverDescription(
+                jarUrl: "file:/tmp/app.jar", mem: memory, cores: cores, supervise: false,
+                command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
+            let (reply, actions) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: Self.driverAddress)
+            guard case .submitDriverResponse(let response)? = reply else {
+                Issue.record("no SubmitDriverResponse")
+                continue
+            }
+            #expect(!response.success && response.driverId == nil && response.message.contains(problem), "\(response.message)")
+            #expect(!actions.contains { if case .admit = $0 { return true } else { return false } })
+        }
+        #expect(harness.master.activeDrivers.isEmpty && harness.master.workerList.first?.coresUsed == 0)
+    }
+
+    @Test func workersOfferingNegativeAmountsAreRefused() {
+        var harness = MasterHarness()
+        let actions = harness.addWorker(port: 7078, cores: -1, memory: 4096)
+        #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [
+            .registerWorkerFailed(RegisterWorkerFailed(message: "Invalid worker registration: the worker offers -1 cores")),
+        ])
+        #expect(harness.master.workerList.isEmpty)
+    }
+
+    @Test func reportedExecutorsOutsideTheRangesAreIgnored() {
+        var source = MasterHarness()
+        source.addWorker(port: 7078, cores: 4, memory: 4096)
+        let (id, _) = source.addApp(port: 40000, MasterHarness.application(executorCores: 1))
+        var harness = MasterHarness(elect: false)
+        _ = harness.master.handle(
+            .electedLeader(PersistedState(applications: source.master.activeApps, workers: source.master.workerList)), now: harness.now)
+        func executor(_ execId: Int32, cores: Int32, memory: Int32) -> WorkerExecutorStateResponse {
+            WorkerExecutorStateResponse(desc: ExecutorDescription(appId: id, execId: execId, rpId: 0, cores: cores, memoryMb: memory, state: .running))
+        }
+        let response = WorkerSchedulerStateResponse(
+            id: "worker-20261126010156-127.0.0.1-7078",
+            execResponses: [executor(Int32.max, cores: 1, memory: 1024), executor(1, cores: -1, memory: 1024), executor(2, cores: 1, memory: Int32.min), executor(3, cores: 1, memory: 1024)],
+            driverResponses: [])
+        let actions = harness.send(.workerSchedulerStateResponse(response), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(Self.warnings(actions).filter { $0.contains("the master cannot count with") }.count == 3)
+        #expect(harness.master.apps[id]?.executors.keys.sorted() == [3])
+        #expect(harness.master.workerList.first?.coresUsed == 1 && harness.master.workerList.first?.memoryUsed == 1024)
+    }
+}
+
+/// Lines operators grep, as Spark 4.3's master writes them.
+@Suite struct MasterLogLineTests {
+    @Test func workerMemoryIsWrittenAsSparkWritesIt() {
+        var harness = MasterHarness()
+        for (port, memory, shown) in [(Int32(7078), Int32(1024), "1024.0 MiB"), (7079, 15872, "15.5 GiB"), (7080, 2048, "2.0 GiB"), (7081, 512, "512.0 MiB")] {
+            let actions = harness.addWorker(port: port, cores: 4, memory: memory)
+            #expect(actions.contains(.log(.info, "Registering worker 127.0.0.1:\(port) with 4 cores, \(shown) RAM")))
+        }
+    }
+
+    /// The web UI's kill asks as Spark's page does: logged, and only while ALIVE.
+    @Test func killingADriverFromTheUIIsLoggedAsARequest() {
+        var harness = MasterHarness()
+        harness.addWorker(port: 7078, cores: 4, memory: 4096)
+        let description = DriverDescription(
+            jarUrl: "file:/tmp/app.jar", mem: 512, cores: 1, supervise: false,
+            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
+        let (reply, _) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+        guard case .submitDriverResponse(let submitted)? = reply, let driverId = submitted.driverId else {
+            Issue.record("no SubmitDriverResponse")
+            return
+        }
+        let actions = harness.master.handle(.killDriver(id: driverId), now: harness.now)
+        #expect(actions.contains(.log(.info, "Asked to kill driver \(driverId)")))
+        #expect(actions.contains(.log(.info, "Kill request for \(driverId) submitted")))
+        #expect(actions.sent(to: MasterHarness.workerRef(port: 7078)) == [.killDriver(KillDriver(driverId: driverId))])
+        harness.advance(ms: 1500)
+        let ended = harness.send(.driverStateChanged(DriverStateChanged(driverId: driverId, state: .killed)), from: RpcAddress(host: "127.0.0.1", port: 7078))
+        #expect(ended.contains(.log(.info, "Removing driver: \(driverId) (KILLED, Elapsed time: 1500 ms)")))
     }
 }

@@ -1,3 +1,4 @@
+import SparkConfig
 import Foundation
 import SparkModel
 @testable import SparkWorker
@@ -26,7 +27,7 @@ import Testing
     @Test func logLineMatchesTheRealLaunchCommand() throws {
         let launch = try sampleLaunch()
         let expected = try Samples.text("executor-launch-command-4.3.0.txt").trimmingCharacters(in: .newlines)
-        #expect(launch.redactedCommandLine == expected)
+        #expect(launch.redactedCommandLine(pattern: SparkConf.defaultRedactionPattern) == expected)
         #expect(launch.stderrHeader == "Spark Executor Command: \(expected)\n\(String(repeating: "=", count: 40))\n\n")
     }
 
@@ -97,8 +98,27 @@ import Testing
         #expect(Array(argv.prefix(4)) == ["/usr/bin/java", "-XX:+UseG1GC", "-Dquoted=a b", "-Dsecond=1"])
         #expect(!argv.contains("-Dspark.authenticate.secret=hunter2"))
         #expect(Array(argv.suffix(5)) == ["-Xmx256M", "-Dspark.ssl.keyPassword=pw", "-Dkeep=1", "M", "a"])
-        #expect(ExecutorCommandBuilder.redactedCommandLine(["-Dspark.ssl.keyPassword=pw", "-Dkeep=1"])
+        #expect(ExecutorCommandBuilder.redactedCommandLine(["-Dspark.ssl.keyPassword=pw", "-Dkeep=1"], pattern: SparkConf.defaultRedactionPattern)
             == "\"-Dspark.ssl.keyPassword=*********(redacted)\" \"-Dkeep=1\"")
+    }
+
+    /// Spark's `Utils.redactCommandLineArgs`: `-D(.+?)=(.+)`, redacted when the key or the value
+    /// matches `spark.redaction.regex` (4.3's default includes `credential`); other arguments as they are.
+    @Test func launchCommandsAreRedactedByTheWorkersPattern() {
+        let argv = [
+            "java", "-Dfs.s3a.credential.provider=x", "-Dinnocent=my-password-is-x", "-Dspark.app.name=a=b", "-D=x", "-Dempty=",
+            "--secret-arg",
+        ]
+        #expect(ExecutorCommandBuilder.redactedCommandLine(argv, pattern: SparkConf.defaultRedactionPattern) == [
+            "\"java\"", "\"-Dfs.s3a.credential.provider=*********(redacted)\"", "\"-Dinnocent=*********(redacted)\"",
+            "\"-Dspark.app.name=a=b\"", "\"-D=x\"", "\"-Dempty=\"", "\"--secret-arg\"",
+        ].joined(separator: " "))
+        #expect(ExecutorCommandBuilder.redactedCommandLine(["-Dspark.app.name=seed"], pattern: "app[.]name")
+            == "\"-Dspark.app.name=*********(redacted)\"")
+        // The worker reads the pattern from its configuration.
+        let settings = try? WorkerSettings(conf: SparkConf(["spark.redaction.regex": "(?i)seed"]))
+        #expect(settings?.redactionPattern == "(?i)seed")
+        #expect(WorkerSettings().redactionPattern == SparkConf.defaultRedactionPattern)
     }
 
     @Test func libraryPathIsMerged() {

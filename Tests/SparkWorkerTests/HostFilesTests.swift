@@ -200,8 +200,9 @@ import Testing
         #expect(HostEnvironment.resolvingLinks(missing) == missing)
     }
 
-    /// Spark's launch: scratch root and app directory (mode 700), the executor directory (which must
-    /// be new), the resources file, an empty `stdout` and `stderr` holding the command header.
+    /// Spark's launch: scratch root and app directory (mode 700), the executor directory (reused when
+    /// a finished executor of the same id left it, as in Spark 4), the resources file, an empty
+    /// `stdout` and `stderr` holding the command header.
     @Test func launchDirectoriesAndLogFiles() throws {
         let root = try scratch("launch-files")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -220,8 +221,15 @@ import Testing
         #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == launch.stderrHeader)
         #expect(HostEnvironment.status(launch.stdoutPath)?.size == 0)
         #expect(try String(contentsOfFile: executorDirectory + "/resources.json", encoding: .utf8) == "[]")
-        // The same executor directory again is an error, as in Spark.
-        #expect(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(launch) }
+        // The same executor directory again (a master that took over numbers executors from the ones it
+        // recovered) is reused, as Spark 4's `Files.createDirectories` reuses it; a file in its place is not.
+        #expect(HostEnvironment.writeFile(launch.stdoutPath, "the first executor's output\n"))
+        try WorkDirectories.prepare(launch)
+        #expect(HostEnvironment.status(launch.stdoutPath)?.size == 0)
+        var clashing = launch
+        clashing.workingDirectory = root.appendingPathComponent("work/app-1/file").path
+        #expect(HostEnvironment.writeFile(clashing.workingDirectory, "x"))
+        #expect(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(clashing) }
 
         // No scratch root can be made (a file is in the way): the launch fails naming the roots.
         let blocked = root.appendingPathComponent("blocked").path

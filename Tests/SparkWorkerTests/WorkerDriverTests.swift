@@ -34,6 +34,32 @@ import Testing
         actions.compactMap { if case .launchDriver(let launch) = $0 { launch } else { nil } }
     }
 
+    /// A master sends only drivers and executors that fit the worker's free share; anything else (no
+    /// cores are negative, none are larger than the worker) is refused and reported, the counters
+    /// left as they were.
+    @Test func launchesThatCannotFitAreRefused() throws {
+        var worker = registeredWorker()
+        for (cores, memory) in [(Int32(1_073_741_824), Int32(512)), (-1, 512), (1, Int32.min)] {
+            var message = Self.launchDriver(id: "driver-\(cores)-\(memory)")
+            message.driverDesc.cores = cores
+            message.driverDesc.mem = memory
+            let actions = worker.handle(.message(.launchDriver(message)))
+            #expect(driverLaunches(actions).isEmpty)
+            #expect(driverStates(actions).map(\.state) == [.error])
+            #expect(actions.logLines.contains { $0.hasPrefix("Refusing driver driver-\(cores)-\(memory): ") })
+        }
+        for (index, (cores, memory)) in [(Int32(3), Int32(512)), (1, -512), (1, 4096)].enumerated() {
+            let actions = worker.handle(.message(.launchExecutor(try Samples.launch(execId: Int32(index), cores: cores, memory: memory))))
+            #expect(actions.launches.isEmpty)
+            #expect(actions.reports.map(\.state) == [.failed])
+        }
+        #expect(worker.machine.status.coresUsed == 0 && worker.machine.status.memoryUsedMiB == 0)
+        // What fits still launches.
+        #expect(driverLaunches(worker.handle(.message(.launchDriver(Self.launchDriver())))).count == 1)
+        #expect(worker.handle(.message(.launchExecutor(try Samples.launch(execId: 9, cores: 1, memory: 512)))).launches.count == 1)
+        #expect(worker.machine.status.coresUsed == 2 && worker.machine.status.memoryUsedMiB == 1536)
+    }
+
     @Test func launchBuildsTheCommandAsDriverRunner() throws {
         var worker = registeredWorker()
         let actions = worker.handle(.message(.launchDriver(Self.launchDriver())))
@@ -56,7 +82,7 @@ import Testing
         #expect(environment["SPARK_USER"] == "root")
         #expect(environment["SPARK_DRIVER_LOG_URL_STDOUT"] == "http://127.0.0.1:8081/logPage/?driverId=driver-20261126142000-0000&logType=stdout")
         #expect(environment["SPARK_DRIVER_LOG_URL_STDERR"] == "http://127.0.0.1:8081/logPage/?driverId=driver-20261126142000-0000&logType=stderr")
-        #expect(actions.logLines.contains("Launch Command: \(launch.redactedCommandLine)"))
+        #expect(actions.logLines.contains("Launch Command: \(launch.redactedCommandLine(pattern: SparkConf.defaultRedactionPattern))"))
         #expect(worker.machine.status.coresUsed == 1 && worker.machine.status.memoryUsedMiB == 1024)
         #expect(worker.machine.status.drivers.map(\.driverId) == ["driver-20261126142000-0000"])
         #expect(driverStates(actions).isEmpty)  // the master marks it RUNNING itself
@@ -204,6 +230,15 @@ import Testing
         let launch = try #require(driverLaunches(worker.handle(.message(.launchDriver(Self.launchDriver())))).first)
         let environment = Dictionary(launch.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         #expect(environment["SPARK_DRIVER_LOG_URL_STDOUT"] == "/proxy/driver-20261126142000-0000/logPage/?driverId=driver-20261126142000-0000&logType=stdout")
+
+        // With `spark.ui.reverseProxyUrl` (as the Heroku packaging sets it) the links go through it.
+        settings.reverseProxyUrl = "https://spark.example.com/ops/"
+        var proxied = WorkerHarness(configuration: .test(settings: settings))
+        proxied.start()
+        proxied.register()
+        let behind = try #require(driverLaunches(proxied.handle(.message(.launchDriver(Self.launchDriver())))).first)
+        #expect(behind.environment.first { $0.name == "SPARK_DRIVER_LOG_URL_STDERR" }?.value
+            == "https://spark.example.com/ops/proxy/driver-20261126142000-0000/logPage/?driverId=driver-20261126142000-0000&logType=stderr")
     }
 
     @Test func masterLearnsAboutRunningDrivers() throws {

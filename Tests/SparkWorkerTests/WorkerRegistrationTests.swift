@@ -147,8 +147,11 @@ import Testing
         #expect(worker.timers[.registrationRetry] != nil)
     }
 
-    /// After losing the master the worker re-registers with that master only, and stops heartbeating.
-    @Test func lostMasterConnectionReregistersWithTheLastMaster() {
+    /// After losing the master the worker registers with every configured master at once (Spark's
+    /// `registerWithMaster` → `tryRegisterAllMasters`), so a leader elected meanwhile takes it even if
+    /// that leader never tells it; the retries that follow go to the last master only (SPARK-4592).
+    /// No heartbeats while disconnected.
+    @Test func lostMasterConnectionRegistersWithEveryMasterThenRetriesTheLast() {
         var worker = WorkerHarness(configuration: .test(masters: [masterA, masterB]))
         worker.start()
         worker.register(master: masterB)
@@ -157,7 +160,7 @@ import Testing
 
         let lost = worker.handle(.connectionClosed([masterB]))
         #expect(lost.logLines.contains("Connection to master failed! Waiting for master to reconnect..."))
-        #expect(lost.registrations.map(\.1.rpcAddress) == [masterB])
+        #expect(lost.registrations.map(\.1.rpcAddress) == [masterA, masterB])
         #expect(!worker.machine.connected)
         #expect(!worker.machine.registered)
         // A second close of the same master does not start another attempt.
@@ -182,7 +185,7 @@ import Testing
         worker.register()
         let actions = worker.handle(.message(.reconnectWorker(ReconnectWorker(masterUrl: "spark://127.0.0.1:7077"))))
         #expect(actions.logLines.contains("Master with url spark://127.0.0.1:7077 requested this worker to reconnect."))
-        #expect(actions.registrations.count == 1)
+        #expect(actions.registrations.map(\.1.rpcAddress) == WorkerConfiguration.test().masters)
         #expect(actions.contains(.scheduleTimer(.registrationRetry, after: worker.machine.initialRegistrationRetryInterval)))
         #expect(!worker.machine.registered)
     }
