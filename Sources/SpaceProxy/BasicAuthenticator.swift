@@ -32,6 +32,10 @@ public final class BasicAuthenticator: Sendable {
     private let maximumConcurrentSlowChecks: Int
     private let threadPool: NIOThreadPool
 
+    /// Longer passwords are rejected unhashed: htpasswd takes at most 255 characters, bcrypt reads 72
+    /// bytes, and MD5-crypt, checked on the event loop, costs a thousand rounds over the password.
+    public static let maximumPasswordBytes = 1024
+
     public init(
         users: HtpasswdFile?, cacheCapacity: Int = 256, maximumConcurrentSlowChecks: Int = 16,
         threadPool: NIOThreadPool = .singleton
@@ -77,6 +81,8 @@ public final class BasicAuthenticator: Sendable {
         // not tell which user names exist. Which one is drawn from the name, keyed per process: the same
         // name always costs the same, and with users of cheap and costly schemes an unknown name is as
         // likely to be fast or slow as a known one.
+        // The length is the client's own choice: refusing it says nothing about the user.
+        guard password.count <= Self.maximumPasswordBytes else { return .rejected(user: user) }
         let knownHash = users.hash(for: user)
         guard let hash = knownHash ?? decoy(for: user, among: users.entries) else { return .rejected(user: user) }
 

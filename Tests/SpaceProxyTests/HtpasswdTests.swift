@@ -183,6 +183,17 @@ struct BasicAuthenticatorTests {
         #expect(await authenticator.authenticate(authorization: [Self.basic("ops:x:")]) == .rejected(user: "ops"))
     }
 
+    @Test("passwords longer than htpasswd's are rejected before any hashing")
+    func overlongPasswords() async {
+        let users = try! HtpasswdFile(parsing: "long:{PLAIN}" + String(repeating: "p", count: 1025) + "\nok:{PLAIN}" + String(repeating: "p", count: 1024))
+        let authenticator = BasicAuthenticator(users: users, maximumConcurrentSlowChecks: 0)
+        #expect(await authenticator.authenticate(authorization: [Self.basic("long:" + String(repeating: "p", count: 1025))]) == .rejected(user: "long"))
+        #expect(await authenticator.authenticate(authorization: [Self.basic("ok:" + String(repeating: "p", count: 1024))]) == .allowed(user: "ok"))
+        // Not even a bcrypt check is started (no slot would answer busy).
+        let bcrypt = BasicAuthenticator(users: Self.users, maximumConcurrentSlowChecks: 0)
+        #expect(await bcrypt.authenticate(authorization: [Self.basic("ops:" + String(repeating: "x", count: 30_000))]) == .rejected(user: "ops"))
+    }
+
     @Test("anonymous mode lets everyone in")
     func anonymous() async {
         let authenticator = BasicAuthenticator(users: nil)
