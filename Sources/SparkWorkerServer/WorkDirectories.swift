@@ -32,15 +32,19 @@ enum WorkDirectories {
         }
         if let resources = launch.resourcesFile {
             guard HostEnvironment.writeFile(resources.path, resources.contents) else {
-                throw ChildProcessFailure("java.io.IOException: Cannot write \(resources.path)")
+                throw ChildProcessFailure(runFailure("java.io.IOException: Cannot write \(resources.path)"))
             }
         }
         guard HostEnvironment.writeFile(launch.stdoutPath, ""),
               HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader)
         else {
-            throw ChildProcessFailure("java.io.IOException: Cannot create the log files in \(executorDirectory)")
+            throw ChildProcessFailure(runFailure("java.io.IOException: Cannot create the log files in \(executorDirectory)"))
         }
     }
+
+    /// How Spark reports what fails once the executor's directories exist (the resources file, the
+    /// log files, starting the process): `ExecutorRunner`'s `Error running executor: <exception>`.
+    static func runFailure(_ message: String) -> String { "Error running executor: \(message)" }
 
     /// Deletes each path recursively; failures are logged.
     static func delete(_ paths: [String], logger: Logger) {

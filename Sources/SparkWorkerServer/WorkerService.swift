@@ -198,7 +198,7 @@ public struct WorkerService: Service {
                 authentication: rpcAuthentication, maxChunksBeingTransferred: settings.shuffleMaxChunksBeingTransferred,
                 connectionTimeout: settings.shuffleConnectionTimeoutSeconds > 0 ? .seconds(Int64(settings.shuffleConnectionTimeoutSeconds)) : nil,
                 group: eventLoopGroup, logger: Logger(label: "ExternalShuffleService"))
-            logger.info("Starting shuffle service on port \(service.port) with useSasl = \(options.authentication != nil)")
+            logger.info("Starting shuffle service on port \(service.port) (auth enabled = \(options.authentication != nil))")
             return service
         } catch {
             logger.error("Failed to start external shuffle service: \(error)")

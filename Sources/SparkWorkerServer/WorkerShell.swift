@@ -204,7 +204,7 @@ struct WorkerShell {
                 (appenders, writeEnds) = (started.appenders, started.writeEnds)
             case .failure(let failure):
                 if let dump { archives.abandon(dump) }
-                return .executorLaunchFailed(key, reason: failure.message)
+                return .executorLaunchFailed(key, reason: WorkDirectories.runFailure(failure.message))
             }
         }
         let pid: Int32
@@ -222,7 +222,7 @@ struct WorkerShell {
                 stdoutPath: launch.stdoutPath, stderrPath: launch.stderrPath, outputDescriptors: writeEnds))
         } catch {
             if let dump { archives.abandon(dump) }
-            return .executorLaunchFailed(key, reason: error.message)
+            return .executorLaunchFailed(key, reason: WorkDirectories.runFailure(error.message))
         }
         let processes = processes
         let archives = archives

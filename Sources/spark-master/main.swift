@@ -40,7 +40,7 @@ do {
 let service = MasterService(settings: settings, logger: logger)
 let group = ServiceGroup(configuration: .init(
     services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
-    gracefulShutdownSignals: [.sigterm, .sigint],
+    gracefulShutdownSignals: [.sigterm, .sigint, .sighup],  // HUP too, as a JVM runs its shutdown hooks on it
     logger: logger))
 Daemon.run { [group, service, logger] in
     do {

@@ -37,7 +37,9 @@ do {
 logger.info("Started daemon with process name: \(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)")
 let worker = WorkerService(options: options, logger: logger)
 let group = ServiceGroup(configuration: .init(
-    services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "ServiceGroup")))
+    // HUP too, as a JVM runs its shutdown hooks on it (unless it decommissions the worker).
+    services: [worker], gracefulShutdownSignals: options.settings.decommissionSignal.uppercased().hasSuffix("HUP") ? [.sigterm, .sigint] : [.sigterm, .sigint, .sighup],
+    logger: Logger(label: "ServiceGroup")))
 Daemon.run { [group, logger] in
     do {
         try await group.run()

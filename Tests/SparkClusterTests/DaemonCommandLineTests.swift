@@ -72,3 +72,21 @@ import Testing
         #expect(usage.output.hasPrefix("Invalid master URL: --bogus\nUsage: spark-worker [options] <master>\n"))
     }
 }
+
+/// A hang-up (a closed terminal) stops both daemons gracefully, as a JVM runs its shutdown hooks on
+/// SIGHUP: the worker says it is shutting down and both exit 0.
+@Suite(.serialized) struct DaemonHangUpTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aHangUpStopsBothDaemonsGracefully() async throws {
+        let cluster = try ClusterHarness(name: "hang-up")
+        defer { cluster.stopAll() }
+        try await cluster.startMaster()
+        let worker = try await cluster.startWorker(.swift)
+        worker.signal(SIGHUP)
+        #expect(try await worker.waitForExit(timeout: .seconds(30)) == 0, "\(worker.tail())")
+        #expect(worker.log().contains(" shutting down"))
+        let master = try #require(cluster.master)
+        master.signal(SIGHUP)
+        #expect(try await master.waitForExit(timeout: .seconds(30)) == 0, "\(master.tail())")
+    }
+}

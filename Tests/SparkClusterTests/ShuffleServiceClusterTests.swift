@@ -61,7 +61,7 @@ struct ShuffleServiceClusterTests {
             try await cluster.startWorker(.swift, host: "127.0.0.2", cores: 1, options: auth + shuffle),
             try await cluster.startWorker(.swift, host: "127.0.0.3", cores: 1, options: auth + shuffle),
         ]
-        for worker in workers { #expect(worker.log().contains("Starting shuffle service on port \(port) with useSasl = \(authenticate)")) }
+        for worker in workers { #expect(worker.log().contains("Starting shuffle service on port \(port) (auth enabled = \(authenticate))")) }
 
         var conf = [
             "spark.shuffle.service.enabled": "true", "spark.shuffle.service.port": "\(port)",

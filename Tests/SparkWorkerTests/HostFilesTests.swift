@@ -229,7 +229,13 @@ import Testing
         var clashing = launch
         clashing.workingDirectory = root.appendingPathComponent("work/app-1/file").path
         #expect(HostEnvironment.writeFile(clashing.workingDirectory, "x"))
-        #expect(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(clashing) }
+        let clash = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(clashing) }
+        #expect(clash.message == "java.io.IOException: Failed to create directory \(clashing.workingDirectory)")
+        // What fails once the directory exists is reported as Spark's ExecutorRunner reports it.
+        var unwritable = launch
+        unwritable.resourcesFile = ResourcesFile(path: executorDirectory + "/missing/resources.json", contents: "[]")
+        let runFailure = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(unwritable) }
+        #expect(runFailure.message == "Error running executor: java.io.IOException: Cannot write \(executorDirectory)/missing/resources.json")
 
         // No scratch root can be made (a file is in the way): the launch fails naming the roots.
         let blocked = root.appendingPathComponent("blocked").path
