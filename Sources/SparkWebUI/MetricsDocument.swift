@@ -99,10 +99,11 @@ extension MetricsDocument {
         ]
     }
 
-    /// Spark's `ApplicationSource` of every application registered and not finished, named
-    /// `application.<name>.<start time in ms>`: its state, run time and cores granted.
+    /// Spark's `ApplicationSource` of every application registered, finished ones included until the
+    /// master forgets them (`spark.deploy.retainedApplications`), as Spark removes a source only then;
+    /// named `application.<name>.<start time in ms>`: its state, run time and cores granted.
     public static func applications(_ master: MasterStateMachine, now: Int64) -> [Gauge] {
-        master.activeApps.flatMap { app -> [Gauge] in
+        (master.activeApps + master.completedApps).flatMap { app -> [Gauge] in
             let prefix = "application.\(app.desc.name).\(app.startTime)."
             return [
                 (prefix + "status", .text(app.state.description)),

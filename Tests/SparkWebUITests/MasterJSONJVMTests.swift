@@ -47,7 +47,7 @@ struct MasterJSONJVMTests {
                 workDirectory: directory.appendingPathComponent("work-jvm"), logDirectory: directory, name: "jvm-worker-jvm"))
             try await jvmMaster.waitForLog("Registering worker 127.0.0.1:\(jvmWorkerPort)", timeout: .seconds(90))
 
-            let theirs = try await Self.populate(driver: driver, masterPort: jvmPort, webPort: jvmWebPort)
+            let (theirs, theirApp) = try await Self.populate(driver: driver, masterPort: jvmPort, webPort: jvmWebPort)
 
             try await MasterServiceWebTests.withMaster(conf: Self.prometheus) { service, endpoints in
                 workers.append(try SparkDaemons.worker(
@@ -56,7 +56,7 @@ struct MasterJSONJVMTests {
                 try await waitUntil("the JVM worker registers with our master", timeout: .seconds(90)) {
                     await service.snapshot()?.workerList.count == 1
                 }
-                let ours = try await Self.populate(driver: driver, masterPort: Int(endpoints.rpc.port), webPort: endpoints.webUiPort)
+                let (ours, ourApp) = try await Self.populate(driver: driver, masterPort: Int(endpoints.rpc.port), webPort: endpoints.webUiPort)
 
                 #expect(JSONShape.differences(ours.json, theirs.json) == [])
                 #expect(JSONShape.differences(theirs.json, ours.json) == [])
@@ -84,6 +84,19 @@ struct MasterJSONJVMTests {
                     #expect(JSONShape.differences(mine, jvm) == [] && JSONShape.differences(jvm, mine) == [], "\(path)")
                     #expect(((mine as? [String: Any])?[String(path.dropFirst(6))] as? [Any])?.count == 1, "\(path)")
                 }
+
+                // The application ends on both: its gauges stay, with its final state, as Spark keeps
+                // an application's source until it is no longer retained.
+                for (appId, masterPort, webPort) in [(theirApp, jvmPort, jvmWebPort), (ourApp, Int(endpoints.rpc.port), endpoints.webUiPort)] {
+                    driver.env.post(.unregisterApplication(UnregisterApplication(appId: appId)), to: FakeDriver.masterRef(port: masterPort))
+                    try await waitUntil("\(appId) is listed as completed on \(webPort)", timeout: .seconds(30)) {
+                        let json = try JSONShape.parse(try await HTTP.request(port: webPort, "/json/").text) as? [String: Any]
+                        return (json?["completedapps"] as? [Any])?.count == 1
+                    }
+                }
+                let ended = try await Self.applicationGauges(ours: endpoints.webUiPort, theirs: jvmWebPort)
+                #expect(ended.ours == ended.theirs)
+                #expect(ended.ours["application.json-shape.status"] == "FINISHED")
             }
         } catch {
             await driver.shutdown()
@@ -107,16 +120,7 @@ struct MasterJSONJVMTests {
             #expect(document["version"] as? String == "4.0.0")
             return try #require(document["gauges"] as? [String: Any])
         }
-        /// `application.<name>.<start>.<gauge>` → `application.<name>.<gauge>`; the run time dropped.
-        func normalized(_ gauges: [String: Any]) -> [String: String] {
-            var result: [String: String] = [:]
-            for (name, value) in gauges where !name.hasSuffix(".runtime_ms") {
-                var parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-                if parts.first == "application", parts.count >= 4 { parts.remove(at: parts.count - 2) }
-                result[parts.joined(separator: ".")] = "\((value as? [String: Any])?["value"] ?? "?")"
-            }
-            return result
-        }
+        let normalized = Self.normalized
         let master = try await gauges(ours, "/metrics/master/json/")
         #expect(normalized(master) == normalized(try await gauges(theirs, "/metrics/master/json/")))
         #expect(normalized(master)["master.waitingApps"] == "1" && normalized(master)["master.aliveWorkers"] == "1")
@@ -143,8 +147,30 @@ struct MasterJSONJVMTests {
     }
 
     /// Registers the waiting application and driver, waits until `/json` lists both, returns it.
-    static func populate(driver: FakeDriver, masterPort: Int, webPort: Int) async throws -> (json: Any, contentType: String?) {
-        _ = try await driver.register(application, masterPort: masterPort)
+    /// `application.<name>.<start>.<gauge>` → `application.<name>.<gauge>`, with its value; the run
+    /// time dropped.
+    static func normalized(_ gauges: [String: Any]) -> [String: String] {
+        var result: [String: String] = [:]
+        for (name, value) in gauges where !name.hasSuffix(".runtime_ms") {
+            var parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if parts.first == "application", parts.count >= 4 { parts.remove(at: parts.count - 2) }
+            result[parts.joined(separator: ".")] = "\((value as? [String: Any])?["value"] ?? "?")"
+        }
+        return result
+    }
+
+    /// Both masters' application gauges, normalized.
+    static func applicationGauges(ours: Int, theirs: Int) async throws -> (ours: [String: String], theirs: [String: String]) {
+        func gauges(_ port: Int) async throws -> [String: String] {
+            let response = try await HTTP.request(port: port, "/metrics/applications/json/")
+            let document = try #require(try JSONShape.parse(response.text) as? [String: Any])
+            return normalized(try #require(document["gauges"] as? [String: Any]))
+        }
+        return (try await gauges(ours), try await gauges(theirs))
+    }
+
+    static func populate(driver: FakeDriver, masterPort: Int, webPort: Int) async throws -> (json: (json: Any, contentType: String?), appId: String) {
+        let appId = try await driver.register(application, masterPort: masterPort)
         let submitted = try await driver.submitDriver(Self.driver, masterPort: masterPort)
         #expect(submitted.success, "\(submitted.message)")
         var document: Any = [:]
@@ -157,6 +183,6 @@ struct MasterJSONJVMTests {
             let object = document as? [String: Any]
             return (object?["activeapps"] as? [Any])?.count == 1 && (object?["activedrivers"] as? [Any])?.count == 1
         }
-        return (document, contentType)
+        return ((document, contentType), appId)
     }
 }
