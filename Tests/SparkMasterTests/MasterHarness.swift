@@ -69,6 +69,21 @@ struct MasterHarness {
         send(.registerWorker(Self.registerWorker(port: port, cores: cores, memory: memory, resources: resources)), from: RpcAddress(host: "127.0.0.1", port: port))
     }
 
+    /// A cluster-mode driver as `spark-submit --deploy-mode cluster` describes it.
+    static func driver(cores: Int32 = 1, memory: Int32 = 512) -> DriverDescription {
+        DriverDescription(
+            jarUrl: "file:/tmp/app.jar", mem: memory, cores: cores, supervise: false,
+            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
+    }
+
+    /// Submits `description` as Spark's submission client does: the master's answer (nil when it sent
+    /// none) and what it did.
+    mutating func submitDriver(_ description: DriverDescription) -> (response: SubmitDriverResponse?, actions: [MasterAction]) {
+        let (reply, actions) = ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
+        guard case .submitDriverResponse(let response)? = reply else { return (nil, actions) }
+        return (response, actions)
+    }
+
     static func application(
         name: String = "Spark shell", maxCores: Int32? = nil, executorCores: Int64? = nil, memory: Int64 = 1024,
         initialExecutorLimit: Int32? = nil, custom: [(String, Int64)] = []

@@ -331,12 +331,8 @@ import Testing
     @Test func recoveredDriversHoldTheirShareOfTheirWorker() {
         var source = MasterHarness()
         source.addWorker(port: 7078, cores: 4, memory: 4096)
-        let description = DriverDescription(
-            jarUrl: "file:/tmp/app.jar", mem: 1024, cores: 3, supervise: false,
-            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
-        let (reply, _) = source.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
-        guard case .submitDriverResponse(let submitted)? = reply, let driverId = submitted.driverId else {
-            Issue.record("no SubmitDriverResponse")
+        guard let driverId = source.submitDriver(MasterHarness.driver(cores: 3, memory: 1024)).response?.driverId else {
+            Issue.record("no driver id")
             return
         }
         #expect(source.master.workerList.first?.coresUsed == 3)
@@ -513,11 +509,8 @@ import Testing
         var harness = MasterHarness()
         harness.addWorker(port: 7078, cores: 4, memory: 4096)
         for (cores, memory, problem) in [(Int32.min, Int32(512), "asks for -2147483648 cores"), (0, 512, "asks for 0 cores"), (1, -1, "asks for -1 MiB")] {
-            let description = DriverDescription(
-                jarUrl: "file:/tmp/app.jar", mem: memory, cores: cores, supervise: false,
-                command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
-            let (reply, actions) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: Self.driverAddress)
-            guard case .submitDriverResponse(let response)? = reply else {
+            let (answer, actions) = harness.submitDriver(MasterHarness.driver(cores: cores, memory: memory))
+            guard let response = answer else {
                 Issue.record("no SubmitDriverResponse")
                 continue
             }
@@ -571,12 +564,8 @@ import Testing
     @Test func killingADriverFromTheUIIsLoggedAsARequest() {
         var harness = MasterHarness()
         harness.addWorker(port: 7078, cores: 4, memory: 4096)
-        let description = DriverDescription(
-            jarUrl: "file:/tmp/app.jar", mem: 512, cores: 1, supervise: false,
-            command: Command(mainClass: "org.apache.spark.deploy.worker.DriverWrapper", arguments: ["{{WORKER_URL}}", "{{USER_JAR}}", "Main"]))
-        let (reply, _) = harness.ask(.requestSubmitDriver(RequestSubmitDriver(driverDescription: description)), from: RpcAddress(host: "127.0.0.1", port: 5000))
-        guard case .submitDriverResponse(let submitted)? = reply, let driverId = submitted.driverId else {
-            Issue.record("no SubmitDriverResponse")
+        guard let driverId = harness.submitDriver(MasterHarness.driver()).response?.driverId else {
+            Issue.record("no driver id")
             return
         }
         let actions = harness.master.handle(.killDriver(id: driverId), now: harness.now)
