@@ -20,6 +20,21 @@ public enum Daemon {
         while true { never.wait() }
     }
 
+    /// Whether a hang-up should stop the daemon gracefully: as a JVM runs its shutdown hooks on SIGHUP,
+    /// unless the daemon was started ignoring it (`nohup`, as Spark's `spark-daemon.sh` starts its
+    /// daemons), which a JVM then leaves ignored.
+    public static var stopsOnHangUp: Bool {
+        var action = sigaction()
+        guard sigaction(SIGHUP, nil, &action) == 0 else { return false }
+        #if canImport(Glibc)
+        let handler = action.__sigaction_handler.sa_handler
+        #else
+        let handler = action.__sigaction_u.__sa_handler
+        #endif
+        // SIG_IGN is the handler address 1.
+        return unsafeBitCast(handler, to: Int.self) != 1
+    }
+
     /// Writes usage and start-up failures to standard error, before logging is set up.
     public static func writeStandardError(_ text: String) {
         write(text, to: STDERR_FILENO)

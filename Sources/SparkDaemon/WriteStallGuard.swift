@@ -73,14 +73,19 @@ public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandle
         nextLook?.cancel()
         nextLook = nil
         // Closed by the peer or below: the close asked for has happened.
-        if let promises = deferredClose {
-            deferredClose = nil
-            for promise in promises { promise?.succeed() }
-        }
+        succeedDeferredClose()
         context.fireChannelInactive()
     }
 
+    private func succeedDeferredClose() {
+        guard let promises = deferredClose else { return }
+        deferredClose = nil
+        for promise in promises { promise?.succeed() }
+    }
+
     private func closeIfDeferred(context: ChannelHandlerContext) {
+        // The writes failed because the connection went first: the close asked for has happened.
+        guard context.channel.isActive else { return succeedDeferredClose() }
         guard let promises = deferredClose else { return }
         deferredClose = nil
         let closed = context.eventLoop.makePromise(of: Void.self)
@@ -91,6 +96,7 @@ public final class WriteStallGuard: ChannelDuplexHandler, RemovableChannelHandle
     public func handlerRemoved(context: ChannelHandlerContext) {
         nextLook?.cancel()
         nextLook = nil
+        succeedDeferredClose()
     }
 
     private func scheduleLook(context: ChannelHandlerContext, at deadline: NIODeadline) {

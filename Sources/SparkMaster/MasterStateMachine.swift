@@ -416,7 +416,8 @@ public struct MasterStateMachine: Sendable {
         workers[serial]?.state = .alive
         for response in m.execResponses where apps[response.desc.appId] != nil {
             let desc = response.desc
-            if let problem = RequestBounds.problem(with: desc) {
+            if let problem = RequestBounds.problem(with: desc)
+                ?? RequestBounds.problem(holding: desc.cores, memory: desc.memoryMb, on: workers[serial]!, granted: apps[desc.appId]!.coresGranted) {
                 actions.append(.log(.warning, "Worker \(m.id) reports an executor of \(desc.appId) the master cannot count with (\(problem)); ignored."))
                 continue
             }
@@ -430,6 +431,11 @@ public struct MasterStateMachine: Sendable {
         }
         for response in m.driverResponses {
             guard let driver = drivers[response.driverId] else { continue }
+            if workers[serial]!.drivers.contains(response.driverId) == false,
+               let problem = RequestBounds.problem(holding: driver.desc.cores, memory: driver.desc.mem, on: workers[serial]!) {
+                actions.append(.log(.warning, "Worker \(m.id) reports driver \(response.driverId), which the master cannot count with (\(problem)); ignored."))
+                continue
+            }
             drivers[response.driverId]!.workerId = m.id
             drivers[response.driverId]!.state = .running
             drivers[response.driverId]!.resources = response.resources

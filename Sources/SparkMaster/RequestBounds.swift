@@ -36,6 +36,16 @@ enum RequestBounds {
         return nil
     }
 
+    /// Whether `worker` can hold `cores` and `memory` more (and an application `granted` cores so far
+    /// the cores too): what a worker reports after a master change never holds more than it offers.
+    static func problem(holding cores: Int32, memory: Int32, on worker: WorkerInfo, granted: Int32 = 0) -> String? {
+        if cores > worker.coresFree || memory > worker.memoryFree {
+            return "\(cores) cores and \(memory) MiB more than the worker's \(worker.coresFree) cores and \(worker.memoryFree) MiB free"
+        }
+        if granted.addingReportingOverflow(cores).overflow { return "\(cores) cores more than an application can be granted" }
+        return nil
+    }
+
     static func problem(with executor: ExecutorDescription) -> String? {
         if !(0..<Int32.max).contains(executor.execId) { return "executor id \(executor.execId)" }
         if executor.cores < 0 { return "executor \(executor.execId) holds \(executor.cores) cores" }

@@ -116,7 +116,7 @@ extension WorkerStateMachine {
             actions.append(.log(.warning, "Unknown executor \(key) failed to launch: \(reason)"))
             return
         }
-        actions.append(.log(.error, "Error running executor \(key): \(reason)"))
+        actions.append(.log(.error, "Failed to launch executor \(key): \(reason)"))
         executors[index].state = .failed
         if !executors.contains(where: { $0.key.appId == key.appId && $0.key != key }),
            let directories = appDirectories.removeValue(forKey: key.appId) {

@@ -40,7 +40,8 @@ do {
 let service = MasterService(settings: settings, logger: logger)
 let group = ServiceGroup(configuration: .init(
     services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
-    gracefulShutdownSignals: [.sigterm, .sigint, .sighup],  // HUP too, as a JVM runs its shutdown hooks on it
+    // HUP too, as a JVM runs its shutdown hooks on it, unless started ignoring it (nohup).
+    gracefulShutdownSignals: Daemon.stopsOnHangUp ? [.sigterm, .sigint, .sighup] : [.sigterm, .sigint],
     logger: logger))
 Daemon.run { [group, service, logger] in
     do {

@@ -37,8 +37,11 @@ do {
 logger.info("Started daemon with process name: \(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)")
 let worker = WorkerService(options: options, logger: logger)
 let group = ServiceGroup(configuration: .init(
-    // HUP too, as a JVM runs its shutdown hooks on it (unless it decommissions the worker).
-    services: [worker], gracefulShutdownSignals: options.settings.decommissionSignal.uppercased().hasSuffix("HUP") ? [.sigterm, .sigint] : [.sigterm, .sigint, .sighup],
+    // HUP too, as a JVM runs its shutdown hooks on it, unless started ignoring it or it decommissions the worker.
+    services: [worker],
+    gracefulShutdownSignals: Daemon.stopsOnHangUp
+        && !(options.settings.decommissionEnabled && options.settings.decommissionSignal.uppercased().hasSuffix("HUP"))
+        ? [.sigterm, .sigint, .sighup] : [.sigterm, .sigint],
     logger: Logger(label: "ServiceGroup")))
 Daemon.run { [group, logger] in
     do {

@@ -89,4 +89,23 @@ import Testing
         master.signal(SIGHUP)
         #expect(try await master.waitForExit(timeout: .seconds(30)) == 0, "\(master.tail())")
     }
+
+    /// Started under `nohup` (as Spark's `spark-daemon.sh` starts its daemons) a daemon keeps running
+    /// through a hang-up, as a JVM leaves an ignored SIGHUP ignored.
+    @Test(.timeLimit(.minutes(1)))
+    func underNohupAHangUpIsIgnored() async throws {
+        let directory = try TestEnvironment.temporaryDirectory("hang-up-nohup")
+        let master = try ChildProcess(
+            name: "spark-master-nohup", executable: URL(fileURLWithPath: "/usr/bin/nohup"),
+            arguments: [TestEnvironment.product("spark-master").path, "--host", "127.0.0.1", "--port", "0", "--webui-port", "0"],
+            environment: ["SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"], logDirectory: directory)
+        defer { master.stop() }
+        try await master.waitForLog("I have been elected leader", timeout: .seconds(30))
+        master.signal(SIGHUP)
+        await #expect(throws: ChildProcessError.self, "the master ended on a hang-up under nohup") {
+            try await master.waitForExit(timeout: .seconds(2))
+        }
+        master.signal(SIGTERM)
+        #expect(try await master.waitForExit(timeout: .seconds(30)) == 0, "\(master.tail())")
+    }
 }

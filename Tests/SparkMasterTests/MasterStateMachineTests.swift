@@ -529,22 +529,30 @@ import Testing
         #expect(harness.master.workerList.isEmpty)
     }
 
-    @Test func reportedExecutorsOutsideTheRangesAreIgnored() {
+    @Test func reportedExecutorsOutsideTheRangesAreIgnored() throws {
         var source = MasterHarness()
         source.addWorker(port: 7078, cores: 4, memory: 4096)
         let (id, _) = source.addApp(port: 40000, MasterHarness.application(executorCores: 1))
+        // A driver larger than any worker: it waits, and no worker can hold it.
+        let hugeDriver = try #require(source.submitDriver(MasterHarness.driver(cores: .max)).response?.driverId)
         var harness = MasterHarness(elect: false)
         _ = harness.master.handle(
-            .electedLeader(PersistedState(applications: source.master.activeApps, workers: source.master.workerList)), now: harness.now)
+            .electedLeader(PersistedState(
+                applications: source.master.activeApps, drivers: source.master.activeDrivers, workers: source.master.workerList)),
+            now: harness.now)
         func executor(_ execId: Int32, cores: Int32, memory: Int32) -> WorkerExecutorStateResponse {
             WorkerExecutorStateResponse(desc: ExecutorDescription(appId: id, execId: execId, rpId: 0, cores: cores, memoryMb: memory, state: .running))
         }
         let response = WorkerSchedulerStateResponse(
             id: "worker-20261126010156-127.0.0.1-7078",
-            execResponses: [executor(Int32.max, cores: 1, memory: 1024), executor(1, cores: -1, memory: 1024), executor(2, cores: 1, memory: Int32.min), executor(3, cores: 1, memory: 1024)],
-            driverResponses: [])
+            execResponses: [
+                executor(Int32.max, cores: 1, memory: 1024), executor(1, cores: -1, memory: 1024), executor(2, cores: 1, memory: Int32.min),
+                executor(3, cores: 1, memory: 1024), executor(4, cores: 1_200_000_000, memory: 1), executor(5, cores: 1_200_000_000, memory: 1),
+            ],
+            driverResponses: [WorkerDriverStateResponse(driverId: hugeDriver, resources: [])])
         let actions = harness.send(.workerSchedulerStateResponse(response), from: RpcAddress(host: "127.0.0.1", port: 7078))
-        #expect(Self.warnings(actions).filter { $0.contains("the master cannot count with") }.count == 3)
+        // Each is refused: out of range, or more than the worker offers.
+        #expect(Self.warnings(actions).filter { $0.contains("the master cannot count with") }.count == 6, "\(Self.warnings(actions))")
         #expect(harness.master.apps[id]?.executors.keys.sorted() == [3])
         #expect(harness.master.workerList.first?.coresUsed == 1 && harness.master.workerList.first?.memoryUsed == 1024)
     }
