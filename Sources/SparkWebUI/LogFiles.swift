@@ -33,6 +33,12 @@ public enum LogFiles {
             self.byteLength = byteLength
         }
 
+        /// Spark's answer for a log it cannot show: `text` in the log's place, bytes 0-0 of 0 of `file`,
+        /// with the slice length `byteLength` asked for.
+        public static func message(_ text: String, file: String, byteLength: Int64?) -> Slice {
+            Slice(text: text, start: 0, end: 0, total: 0, file: file, byteLength: LogFiles.boundedLength(byteLength))
+        }
+
         /// Spark's first line of a `/log` answer.
         public var header: String { "==== Bytes \(start)-\(end) of \(total) of \(file) ====\n" }
     }
@@ -96,7 +102,7 @@ public enum LogFiles {
     ) -> Slice {
         let length = boundedLength(byteLength)
         func failed(_ reason: String) -> Slice {
-            Slice(text: "Error getting logs due to exception: \(reason)", start: 0, end: 0, total: 0, file: displayPath, byteLength: length)
+            .message("Error getting logs due to exception: \(reason)", file: displayPath, byteLength: byteLength)
         }
         guard let entries = Daemon.directoryEntries(directory) else { return failed("cannot list the directory \(directory)") }
         let names = ExecutorLogRolling.streamFiles(in: entries, active: active)
@@ -144,7 +150,7 @@ public enum LogFiles {
         lengths: CompressedLogLengths = .shared
     ) -> Slice {
         if let message = unsupported(logType) {
-            return Slice(text: message, start: 0, end: 0, total: 0, file: directory + (logType ?? "null"), byteLength: boundedLength(byteLength))
+            return .message(message, file: directory + (logType ?? "null"), byteLength: byteLength)
         }
         let logType = logType ?? ""
         var path = directory

@@ -25,11 +25,7 @@ enum WorkerLogs {
         default: return .failure(mustName)
         }
         let directory = ([workDirectory] + parts).joined(separator: "/")
-        func message(_ text: String) -> Slice {
-            Slice(
-                text: text, start: 0, end: 0, total: 0, file: "\(directory)/\(logType ?? "null")",
-                byteLength: LogFiles.boundedLength(byteLength))
-        }
+        func message(_ text: String) -> Slice { .message(text, file: "\(directory)/\(logType ?? "null")", byteLength: byteLength) }
         if let unsupported = LogFiles.unsupported(logType) { return .success(message(unsupported)) }
         let logType = logType ?? ""
         // Spark: Utils.isInDirectory(workDir, logDir), which asks that the directory exist. Ids never
