@@ -95,7 +95,7 @@ let package = Package(
     targets: [
         // Layer 1: pure codecs.
         .target(name: "JavaSerialization", dependencies: [nioCore]),
-        .target(name: "SparkTransport", dependencies: [nioCore]),
+        .target(name: "SparkTransport", dependencies: [nioCore, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging]),
         // ZooKeeper's jute records and frames, the session and leader-latch state machines.
         .target(name: "ZooKeeper", dependencies: [nioCore]),
 
@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "SparkTransportTests",
             dependencies: [
-                "SparkTransport", nioCore,
+                "SparkTransport", nioCore, logging,
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SparkModel
 import SparkProtocol
+import SparkTransport
 
 /// Routes inbound requests to endpoints and tracks connections by peer address.
 final class RpcDispatcher: Sendable {
@@ -11,6 +12,8 @@ final class RpcDispatcher: Sendable {
     let logger: Logger
     /// Accepted connections still authenticating (with `spark.authenticate`).
     let handshakes: HandshakeGate?
+    /// Incomplete frames held over every connection of this environment.
+    let frameBudget: IncompleteFrameBudget
     private let state = NIOLockedValueBox(State())
 
     private struct State {
@@ -32,6 +35,7 @@ final class RpcDispatcher: Sendable {
     init(configuration: RpcEnv.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        frameBudget = IncompleteFrameBudget(limit: configuration.incompleteFrameLimit ?? configuration.maxFrameSize, logger: logger)
         handshakes = configuration.authentication.map {
             HandshakeGate(limit: $0.pendingHandshakeLimit, limitPerHost: $0.pendingHandshakeLimitPerHost, window: $0.refusalWarningWindow)
         }

@@ -25,12 +25,15 @@ public final class RpcEnv: Sendable {
         public var defaultAskTimeout: TimeAmount
         /// Set: every connection, accepted or dialled, proves the shared secret first.
         public var authentication: RpcAuthentication?
+        /// The most all connections together may hold in frames still arriving
+        /// (`IncompleteFrameBudget`); nil: `maxFrameSize`, one largest frame.
+        public var incompleteFrameLimit: Int?
 
         public init(
             bindHost: String, port: Int, advertisedHost: String? = nil, version: SparkVersion = .spark4_3,
             maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, readerLimits: JavaReaderLimits = .default,
             connectTimeout: TimeAmount = .seconds(10), defaultAskTimeout: TimeAmount = .seconds(120),
-            authentication: RpcAuthentication? = nil
+            authentication: RpcAuthentication? = nil, incompleteFrameLimit: Int? = nil
         ) {
             self.bindHost = bindHost
             self.port = port
@@ -41,6 +44,7 @@ public final class RpcEnv: Sendable {
             self.connectTimeout = connectTimeout
             self.defaultAskTimeout = defaultAskTimeout
             self.authentication = authentication
+            self.incompleteFrameLimit = incompleteFrameLimit
         }
 
         /// Filled in once the port is bound.
@@ -89,7 +93,7 @@ public final class RpcEnv: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     do {
-                        try Self.configure(channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
+                        try Self.configure(channel, dispatcher: dispatcher, maxFrameSize: maxFrameSize,
                                            isOutbound: false, dialledAddress: nil, handshakePlace: place, onConnection: nil, onFailure: nil)
                     } catch {
                         place?.release()
@@ -115,10 +119,11 @@ public final class RpcEnv: Sendable {
     /// `handshakePlace`: an accepted connection's place in the handshake gate (with authentication).
     /// `onFailure`: a dialled connection that could not authenticate.
     static func configure(
-        _ pipeline: ChannelPipeline.SynchronousOperations, dispatcher: RpcDispatcher, maxFrameSize: Int,
+        _ channel: any Channel, dispatcher: RpcDispatcher, maxFrameSize: Int,
         isOutbound: Bool, dialledAddress: RpcAddress?, handshakePlace: HandshakeGate.Place? = nil,
         onConnection: (@Sendable (RpcConnection) -> Void)?, onFailure: (@Sendable (String) -> Void)?
     ) throws {
+        let pipeline = channel.pipeline.syncOperations
         let authentication = dispatcher.configuration.authentication
         let gate = isOutbound ? nil : dispatcher.handshakes
         let inputLimit = authentication.flatMap { authentication in
@@ -127,7 +132,8 @@ public final class RpcEnv: Sendable {
         if let inputLimit { try pipeline.addHandler(inputLimit) }
         // What the frame decoder holds past a handshake frame: nothing, or the switch to encryption is refused.
         let backlog = authentication?.crypto == nil ? nil : TransportFrameDecoder.Backlog()
-        try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize, backlog: backlog)))
+        try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(
+            maxFrameSize: maxFrameSize, backlog: backlog, account: dispatcher.frameBudget.account(for: channel))))
         try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
         let makeRpcHandler = {
             RpcConnectionHandler(dispatcher: dispatcher, isOutbound: isOutbound, dialledAddress: dialledAddress, onConnection: onConnection)
@@ -168,6 +174,9 @@ public final class RpcEnv: Sendable {
     /// Live connections.
     public var connections: [RpcConnection] { dispatcher.connections }
 
+    /// What every connection, accepted or dialled, holds in frames still arriving.
+    public var incompleteFrames: IncompleteFrameBudget { dispatcher.frameBudget }
+
     /// The live connection to `address` (inbound with that announced address, or outbound), or a new one.
     public func connection(to address: RpcAddress) async throws -> RpcConnection {
         if let existing = dispatcher.connection(to: address) { return existing }
@@ -193,7 +202,7 @@ public final class RpcEnv: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configure(
-                        channel.pipeline.syncOperations, dispatcher: dispatcher, maxFrameSize: maxFrameSize, isOutbound: true,
+                        channel, dispatcher: dispatcher, maxFrameSize: maxFrameSize, isOutbound: true,
                         dialledAddress: address, onConnection: { promise.succeed($0) },
                         onFailure: { promise.fail(RpcError(.connectFailed, "cannot connect to \(address): \($0)")) })
                 }

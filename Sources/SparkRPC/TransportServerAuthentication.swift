@@ -23,9 +23,11 @@ public final class TransportServerAuthentication: Sendable {
     /// Sets up an accepted `channel`: Spark's frame decoder and encoder, the handshake when
     /// authenticating, then `makeHandler(clientId)`, with the application id the client
     /// authenticated for (nil without authentication). The handler reads and writes
-    /// `TransportFrame`s. Fails, and the channel is closed, when the handshake limits are reached.
+    /// `TransportFrame`s. With `incompleteFrames`, what the connection holds of frames still
+    /// arriving counts against that budget, shared by the server's connections. Fails, and the channel is closed, when the handshake limits are reached.
     public func configure(
-        _ channel: any Channel, maxFrameSize: Int, makeHandler: @escaping @Sendable (String?) -> any ChannelHandler
+        _ channel: any Channel, maxFrameSize: Int, incompleteFrames: IncompleteFrameBudget? = nil,
+        makeHandler: @escaping @Sendable (String?) -> any ChannelHandler
     ) -> EventLoopFuture<Void> {
         var place: HandshakeGate.Place?
         if let gate {
@@ -41,9 +43,10 @@ public final class TransportServerAuthentication: Sendable {
                     gate.map { HandshakeInputLimit(limit: authentication.handshakeInputLimit, gate: $0, logger: logger) }
                 }
                 if let inputLimit { try pipeline.addHandler(inputLimit) }
-        // What the frame decoder holds past a handshake frame: nothing, or the switch to encryption is refused.
-        let backlog = authentication?.crypto == nil ? nil : TransportFrameDecoder.Backlog()
-                try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(maxFrameSize: maxFrameSize, backlog: backlog)))
+                // What the frame decoder holds past a handshake frame: nothing, or the switch to encryption is refused.
+                let backlog = authentication?.crypto == nil ? nil : TransportFrameDecoder.Backlog()
+                try pipeline.addHandler(ByteToMessageHandler(TransportFrameDecoder(
+                    maxFrameSize: maxFrameSize, backlog: backlog, account: incompleteFrames?.account(for: channel))))
                 try pipeline.addHandler(MessageToByteHandler(TransportFrameEncoder()))
                 if let authentication, let gate, let place {
                     try pipeline.addHandler(ServerAuthenticationHandler(

@@ -31,8 +31,14 @@ public final class ShuffleService: Sendable {
     /// connection, beyond which a connection asking for another block is closed.
     let maxChunksBeingTransferred: Int
     private let chunksInFlight = NIOLockedValueBox(0)
+    /// What the connections hold of requests still arriving, together at most one largest frame.
+    public let incompleteFrames: IncompleteFrameBudget
 
-    private init(resolver: ShuffleBlockResolver, logger: Logger, channel: any Channel, port: Int, maxChunksBeingTransferred: Int) {
+    private init(
+        resolver: ShuffleBlockResolver, logger: Logger, channel: any Channel, port: Int, maxChunksBeingTransferred: Int,
+        incompleteFrames: IncompleteFrameBudget
+    ) {
+        self.incompleteFrames = incompleteFrames
         self.resolver = resolver
         self.logger = logger
         self.channel = channel
@@ -63,6 +69,7 @@ public final class ShuffleService: Sendable {
     ) async throws -> ShuffleService {
         let box = NIOLockedValueBox<ShuffleService?>(nil)
         let security = TransportServerAuthentication(authentication: authentication, logger: logger)
+        let incompleteFrames = IncompleteFrameBudget(limit: maxFrameSize, logger: logger)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -81,7 +88,7 @@ public final class ShuffleService: Sendable {
                         return channel.eventLoop.makeFailedFuture(error)
                     }
                 }
-                return security.configure(channel, maxFrameSize: maxFrameSize) { clientId in
+                return security.configure(channel, maxFrameSize: maxFrameSize, incompleteFrames: incompleteFrames) { clientId in
                     ShuffleConnectionHandler(service: service, clientId: clientId)
                 }
             }
@@ -89,7 +96,7 @@ public final class ShuffleService: Sendable {
             .get()
         let service = ShuffleService(
             resolver: resolver, logger: logger, channel: channel, port: channel.localAddress?.port ?? port,
-            maxChunksBeingTransferred: maxChunksBeingTransferred)
+            maxChunksBeingTransferred: maxChunksBeingTransferred, incompleteFrames: incompleteFrames)
         box.withLockedValue { $0 = service }
         return service
     }

@@ -65,7 +65,7 @@ public enum TransportFrame: Sendable, Equatable {
 public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case badFrameLength, frameTooLarge, unknownFrameType, malformedFrame, unsupportedFrame
+            case badFrameLength, frameTooLarge, unknownFrameType, malformedFrame, unsupportedFrame, budgetExceeded
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -80,6 +80,9 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let malformedFrame = Code(.malformedFrame)
         /// A well-formed frame this endpoint does not serve (streams, chunks, uploads).
         public static let unsupportedFrame = Code(.unsupportedFrame)
+        /// The connection held the most of a server's bytes in incomplete frames when their sum
+        /// went past its `IncompleteFrameBudget`.
+        public static let budgetExceeded = Code(.budgetExceeded)
 
         public var description: String { base.rawValue }
     }

@@ -22,14 +22,21 @@ public struct TransportFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     let backlog: Backlog?
+    /// This connection's share of its server's budget for incomplete frames.
+    let account: IncompleteFrameBudget.Account?
 
-    public init(maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, backlog: Backlog? = nil) {
+    public init(
+        maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, backlog: Backlog? = nil,
+        account: IncompleteFrameBudget.Account? = nil
+    ) {
         self.maxFrameSize = maxFrameSize
         self.backlog = backlog
+        self.account = account
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> TransportFrame? {
         guard let frameLength = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: Int64.self) else {
+            try account?.hold(buffer.readableBytes)
             return nil
         }
         guard frameLength > 8, frameLength - 8 < Int64(Int32.max) else {
@@ -38,10 +45,15 @@ public struct TransportFrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard frameLength <= Int64(maxFrameSize) else {
             throw TransportError(.frameTooLarge, "frame of \(frameLength) bytes exceeds the \(maxFrameSize)-byte limit")
         }
-        guard buffer.readableBytes >= Int(frameLength) else { return nil }
+        guard buffer.readableBytes >= Int(frameLength) else {
+            try account?.hold(buffer.readableBytes)
+            return nil
+        }
         buffer.moveReaderIndex(forwardBy: 8)
         var frame = buffer.readSlice(length: Int(frameLength) - 8)!
         backlog?.bytes = buffer.readableBytes
+        // The handler calls again while bytes are left, and that call reports them; none left, no call.
+        if buffer.readableBytes == 0 { try account?.hold(0) }
         return try Self.parse(frame: &frame)
     }
 

@@ -109,4 +109,54 @@ final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
     func exchangeKeepingOpen(_ bytes: [UInt8], env: RpcEnv) async throws -> ByteBuffer {
         try await exchange(bytes, with: env, expectClose: false)
     }
+
+    /// A raw connection that sent the start of a one-way frame of `bodyLength` bytes, `present` of them.
+    func partialFrame(to env: RpcEnv, bodyLength: Int, present: Int) async throws -> any Channel {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: Int(env.address.port)).get()
+        var bytes = ByteBuffer()
+        bytes.writeInteger(Int64(8 + 1 + 4 + bodyLength))
+        bytes.writeInteger(UInt8(9))
+        bytes.writeInteger(Int32(bodyLength))
+        bytes.writeRepeatingByte(0, count: present)
+        try await channel.writeAndFlush(bytes)
+        return channel
+    }
+
+    /// Polls `condition` for up to 10 s.
+    func eventually(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<1000 {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test func peersHoldingUnfinishedFramesShareOneBudgetAndTheLargestHolderIsCut() async throws {
+        let env = try await RpcEnv.start(configuration: .init(bindHost: "127.0.0.1", port: 0, maxFrameSize: 1 << 20))
+        defer { Task { await env.shutdown() } }
+        #expect(env.incompleteFrames.limit == 1 << 20)
+
+        // 700 KB of a frame that never ends.
+        let hoarder = try await partialFrame(to: env, bodyLength: 1_000_000, present: 700_000)
+        #expect(try await eventually { env.incompleteFrames.held == 700_013 })
+        // A second peer's 400 KB takes the sum past 1 MiB: the hoarder is cut, the other keeps its connection.
+        let other = try await partialFrame(to: env, bodyLength: 500_000, present: 400_000)
+        let cut = hoarder.eventLoop.makePromise(of: Void.self)
+        hoarder.closeFuture.cascade(to: cut)
+        hoarder.eventLoop.scheduleTask(in: .seconds(10)) { cut.fail(RpcError(.timeout, "the largest holder kept its connection")) }
+        try await cut.futureResult.get()
+        #expect(other.isActive)
+        #expect(try await eventually { env.incompleteFrames.held == 400_013 })
+
+        // The environment still serves.
+        let verifier = RpcEndpointRef(address: RpcEndpointAddress(rpcAddress: env.address, name: "endpoint-verifier"))
+        let reply = try await env.ask(.checkExistence(CheckExistence(name: "endpoint-verifier")), to: verifier, timeout: .seconds(10))
+        #expect(reply == .boolean(true))
+        #expect(other.isActive)
+
+        // A closed connection gives its share back.
+        try await other.close()
+        #expect(try await eventually { env.incompleteFrames.held == 0 })
+    }
 }

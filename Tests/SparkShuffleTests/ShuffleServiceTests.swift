@@ -115,6 +115,16 @@ import Testing
             try await channel.outbound.write(buffer)
         }
 
+        /// The start of a one-way frame of `bodyLength` bytes, `present` of them.
+        func sendPartialFrame(bodyLength: Int, present: Int) async throws {
+            var bytes = ByteBuffer()
+            bytes.writeInteger(Int64(8 + 1 + 4 + bodyLength))
+            bytes.writeInteger(UInt8(9))
+            bytes.writeInteger(Int32(bodyLength))
+            bytes.writeRepeatingByte(0, count: present)
+            try await channel.outbound.write(bytes)
+        }
+
         /// At least `count` bytes buffered, or nil when the server closed first.
         private func fill(_ count: Int) async throws -> Bool {
             while pending.readableBytes < count {
@@ -165,12 +175,13 @@ import Testing
     /// A service on a free port whose worker runs `app-1` with its directory `appDirectory`.
     static func withService(
         appDirectory: String, authentication: RpcAuthentication? = nil, maxChunksBeingTransferred: Int = .max,
-        connectionTimeout: TimeAmount = .seconds(120), _ body: (ShuffleService) async throws -> Void
+        connectionTimeout: TimeAmount = .seconds(120), maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize,
+        _ body: (ShuffleService) async throws -> Void
     ) async throws {
         let resolver = ShuffleBlockResolver()
         resolver.allowApplication("app-1", directories: [appDirectory])
         let service = try await ShuffleService.start(
-            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication,
+            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication, maxFrameSize: maxFrameSize,
             maxChunksBeingTransferred: maxChunksBeingTransferred, connectionTimeout: connectionTimeout, logger: Logger(label: "shuffle-test"))
         do {
             try await body(service)
@@ -517,6 +528,30 @@ import Testing
             #expect(!first.isActive)
             firstWrites.failAll()
             #expect(service.chunksBeingTransferred == 0)
+        }
+    }
+
+    /// Requests still arriving are held to one largest frame over all connections; past that, the
+    /// connection holding the most goes and the others are served.
+    @Test func unfinishedRequestsShareOneBudget() async throws {
+        let executor = try Executor()
+        defer { try? FileManager.default.removeItem(at: executor.root) }
+        try await Self.withService(appDirectory: executor.appDirectory, maxFrameSize: 1 << 20) { service in
+            #expect(service.incompleteFrames.limit == 1 << 20)
+            let hoarder = try await Client(port: service.port)
+            defer { Task { await hoarder.close() } }
+            try await hoarder.sendPartialFrame(bodyLength: 1_000_000, present: 700_000)
+            try await waitUntil("the hoarder's bytes are counted") { service.incompleteFrames.held == 700_013 }
+            let other = try await Client(port: service.port)
+            defer { Task { await other.close() } }
+            try await other.sendPartialFrame(bodyLength: 500_000, present: 400_000)
+            #expect(try await hoarder.frame() == nil, "the largest holder kept its connection")
+            try await waitUntil("only the other's bytes count") { service.incompleteFrames.held == 400_013 }
+            let served = try await Client(port: service.port)
+            defer { Task { await served.close() } }
+            #expect(try await served.ask(Self.register("app-1", "7", executor.info)) == .rpcResponse(requestId: 1, body: ByteBuffer()))
+            await other.close()
+            try await waitUntil("a closed connection gives its share back") { service.incompleteFrames.held == 0 }
         }
     }
 
