@@ -44,6 +44,13 @@ public final class MasterService: Service, Sendable {
         public var environment: [String: String] = [:]
         /// Seed for the randomness Spark uses (driver placement).
         public var seed: UInt64 = UInt64.random(in: 0...UInt64.max)
+        /// Calls waiting for the master's loop before its RPC connections stop reading
+        /// (`InboundBacklog`): a registration wave of thousands of workers, or every worker's
+        /// heartbeat at once, fits.
+        public var maxQueuedCalls = 16_384
+        /// Frames waiting for the master's loop (a heartbeat is about 1 KiB) before its RPC
+        /// connections stop reading.
+        public var maxQueuedBytes = 64 << 20
 
         public init(host: String, port: Int, webUiPort: Int, conf: SparkConf = SparkConf(), publicHost: String? = nil) {
             self.host = host
@@ -296,7 +303,7 @@ public final class MasterService: Service, Sendable {
                 configuration: .init(bindHost: settings.host, port: $0, version: settings.version, authentication: authentication), logger: logger)
             return (env, Int(env.address.port))
         }
-        let endpoint = MasterEndpoint()
+        let endpoint = MasterEndpoint(backlog: env.backlog(maxCalls: settings.maxQueuedCalls, maxBytes: settings.maxQueuedBytes))
         env.register("Master", endpoint)
         configuration.masterAddress = env.address
         configuration.masterRef = env.ref("Master")
@@ -363,7 +370,9 @@ public final class MasterService: Service, Sendable {
                     }
                 }
                 await withGracefulShutdownHandler {
-                    await runLoop(configuration: configuration, env: env, engine: engine, fence: recovery.fence, leadsAtStart: recovery.latch == nil)
+                    await runLoop(
+                        configuration: configuration, env: env, backlog: endpoint.backlog, engine: engine, fence: recovery.fence,
+                        leadsAtStart: recovery.latch == nil)
                 } onGracefulShutdown: {
                     self.eventSink.finish()
                 }
@@ -448,7 +457,8 @@ public final class MasterService: Service, Sendable {
 
     /// `fence`: with leader election, taken when the loop takes leadership.
     private func runLoop(
-        configuration: MasterConfiguration, env: RpcEnv, engine: any PersistenceEngine, fence: ElectionFence?, leadsAtStart: Bool
+        configuration: MasterConfiguration, env: RpcEnv, backlog: InboundBacklog, engine: any PersistenceEngine, fence: ElectionFence?,
+        leadsAtStart: Bool
     ) async {
         var master = MasterStateMachine(configuration: configuration, seed: settings.seed)
         var timers = TimerTable(eventLoop: MultiThreadedEventLoopGroup.singleton.next(), sink: eventSink)
@@ -481,6 +491,7 @@ public final class MasterService: Service, Sendable {
                 continuation.resume(returning: master)
                 continue
             case .endpoint(.call(let call)):
+                backlog.taken(call)
                 logger.debug("received", metadata: ["master/message": "\(call.message.name)", "master/from": "\(call.senderAddress)"])
                 actions = handleAsk(
                     call.message, sender: call.senderAddress, pending: call.isAsk ? .remote(call) : nil, master: &master,

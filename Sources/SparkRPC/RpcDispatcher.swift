@@ -26,7 +26,15 @@ final class RpcDispatcher: Sendable {
         var learnedBy: [ObjectIdentifier: Set<RpcAddress>] = [:]
         var all: [ObjectIdentifier: RpcConnection] = [:]
         var shuttingDown = false
+        /// Backlogs that are full: while any is, no connection reads.
+        var readPauses = 0
+        /// When reading last stopped with a warning, and how often it stopped since.
+        var lastPauseWarning: NIODeadline?
+        var unloggedPauses = 0
     }
+
+    /// At most one warning per minute about reading stopped; the stops between are counted in it.
+    static let pauseWarningInterval = TimeAmount.minutes(1)
 
     static let verifierName = "endpoint-verifier"
     /// Learned routes kept per connection: a peer announcing ever more endpoints cannot grow the table without end.
@@ -90,6 +98,7 @@ final class RpcDispatcher: Sendable {
         let refuse = state.withLockedValue { state -> Bool in
             guard !state.shuttingDown else { return true }
             state.all[ObjectIdentifier(connection)] = connection
+            if state.readPauses > 0 { Self.setReading(false, connection.channel) }
             if connection.isOutbound, let address = connection.announcedAddress {
                 state.byAddress[address] = connection
             }
@@ -116,6 +125,46 @@ final class RpcDispatcher: Sendable {
         logger.debug("connection closed", metadata: ["rpc/peer": "\(connection)"])
         for endpoint in endpoints {
             endpoint.connectionClosed(addresses: addresses, connection: connection)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// A backlog filled: stop reading from every connection.
+    func pauseReading() {
+        state.withLockedValue { state in
+            state.readPauses += 1
+            guard state.readPauses == 1 else { return }
+            let now = NIODeadline.now()
+            if let last = state.lastPauseWarning, now - last < Self.pauseWarningInterval {
+                state.unloggedPauses += 1
+            } else {
+                let since = state.unloggedPauses == 0 ? "" : " (and \(state.unloggedPauses) times since the last such line)"
+                logger.warning(
+                    "Calls arrive faster than they are handled: reading from all \(state.all.count) connections stops until the queue drains\(since)")
+                state.lastPauseWarning = now
+                state.unloggedPauses = 0
+            }
+            for connection in state.all.values { Self.setReading(false, connection.channel) }
+        }
+    }
+
+    /// A backlog drained: read again once none is full.
+    func resumeReading() {
+        state.withLockedValue { state in
+            state.readPauses -= 1
+            guard state.readPauses == 0 else { return }
+            logger.debug("The queue drained: reading from connections again")
+            for connection in state.all.values { Self.setReading(true, connection.channel) }
+        }
+    }
+
+    /// Queued on the channel's loop, never run in place: called under the state's lock, and
+    /// reading again may deliver a call at once. Tasks queued from one thread run in order, and
+    /// the lock orders the threads.
+    private static func setReading(_ on: Bool, _ channel: any Channel) {
+        channel.eventLoop.execute {
+            channel.setOption(.autoRead, value: on).whenFailure { _ in }
         }
     }
 
@@ -168,7 +217,7 @@ final class RpcDispatcher: Sendable {
         }
         endpoint.receive(RpcCall(
             message: message, endpointName: envelope.endpointName, senderAddress: sender,
-            connection: connection, requestId: requestId))
+            connection: connection, requestId: requestId, frameBytes: body.readableBytes))
     }
 
     private func decodeContent(_ content: ByteBuffer, on connection: RpcConnection) throws -> JavaValue {

@@ -26,6 +26,8 @@ public struct RpcCall: Sendable {
     /// The connection it arrived on: replies and messages to refs it carried go back this way.
     public let connection: RpcConnection
     let requestId: Int64?
+    /// The size of the frame body it came in.
+    public let frameBytes: Int
 
     /// Whether the sender waits for a reply.
     public var isAsk: Bool { requestId != nil }

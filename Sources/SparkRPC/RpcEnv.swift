@@ -174,6 +174,12 @@ public final class RpcEnv: Sendable {
     /// Live connections.
     public var connections: [RpcConnection] { dispatcher.connections }
 
+    /// A bound on calls an endpoint queues for its own loop: past `maxCalls` or `maxBytes` of
+    /// frames, no connection of this environment reads until the loop has caught up.
+    public func backlog(maxCalls: Int, maxBytes: Int) -> InboundBacklog {
+        InboundBacklog(maxCalls: maxCalls, maxBytes: maxBytes, dispatcher: dispatcher)
+    }
+
     /// What every connection, accepted or dialled, holds in frames still arriving.
     public var incompleteFrames: IncompleteFrameBudget { dispatcher.frameBudget }
 

@@ -38,6 +38,20 @@ public struct ExecutorLaunch: Sendable, Equatable {
         self.resourcesFile = resourcesFile
     }
 
+    /// The launch with only `directories` of its application's local directories, those that
+    /// could be created: Spark hands its executors only these.
+    public func keeping(appLocalDirectories directories: [String]) -> ExecutorLaunch {
+        var launch = self
+        launch.appLocalDirectories = directories
+        launch.environment = environment.map { variable in
+            variable.name == Self.executorDirectoriesVariable
+                ? EnvironmentVariable(variable.name, directories.joined(separator: ":")) : variable
+        }
+        return launch
+    }
+
+    static let executorDirectoriesVariable = "SPARK_EXECUTOR_DIRS"
+
     /// The command line as Spark logs it: `"arg0" "arg1" ...`, redacted by `pattern`.
     public func redactedCommandLine(pattern: String) -> String { ExecutorCommandBuilder.redactedCommandLine(argv, pattern: pattern) }
 }
@@ -121,7 +135,7 @@ extension ExecutorLaunch {
 
         var environment = [EnvironmentVariable("SPARK_HOME", configuration.sparkHome)]
         environment += ExecutorCommandBuilder.commandEnvironment(command: command, context: configuration.commandContext)
-        environment.append(EnvironmentVariable("SPARK_EXECUTOR_DIRS", request.appLocalDirectories.joined(separator: ":")))
+        environment.append(EnvironmentVariable(executorDirectoriesVariable, request.appLocalDirectories.joined(separator: ":")))
         environment.append(EnvironmentVariable("SPARK_LAUNCH_WITH_SCALA", "0"))
         let logBase = logURLBase(key: key, workerId: request.workerId, configuration: configuration)
         environment.append(EnvironmentVariable("SPARK_LOG_URL_STDERR", logBase + "stderr"))

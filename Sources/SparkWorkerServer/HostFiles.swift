@@ -53,6 +53,13 @@ extension HostEnvironment {
 
     /// Creates or truncates `path` (mode 0666 less the umask, as Java's `FileOutputStream`) and
     /// writes `text`; false when any step fails, closing included.
+    /// Creates `path` empty when it does not exist; an existing file is kept as it is.
+    static func createFile(_ path: String) -> Bool {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { return false }
+        return close(descriptor) == 0
+    }
+
     static func writeFile(_ path: String, _ text: String) -> Bool {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { return false }

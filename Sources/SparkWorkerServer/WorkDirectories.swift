@@ -11,18 +11,33 @@ enum WorkDirectories {
     /// Creates what a launch needs: scratch directories (mode 700), the executor directory (reused
     /// when a finished executor of the same id left it, as Spark 4's `Files.createDirectories` does:
     /// a master that took over numbers executors again from the ones it recovered), the resources
-    /// file, `stdout` and `stderr` with its header.
-    // Spark: Worker.receive(LaunchExecutor) and ExecutorRunner.fetchAndRunExecutor.
-    static func prepare(_ launch: ExecutorLaunch) throws(ChildProcessFailure) {
-        for directory in launch.directoriesToCreate {
-            // Spark skips scratch roots it cannot create; the launch fails only when none is left.
-            HostEnvironment.makeDirectory(directory, mode: 0o700, intermediates: true)
+    /// file, `stdout` (kept when it exists: the executor's output is appended, as Spark's appender
+    /// does) and `stderr` with its header. Returns the launch with the scratch directories that
+    /// exist; those that could not be created are logged and left out, as Spark leaves them out.
+    // Spark: Worker.receive(LaunchExecutor), Utils.getOrCreateLocalRootDirs and
+    // ExecutorRunner.fetchAndRunExecutor.
+    static func prepare(_ launch: ExecutorLaunch, logger: Logger) throws(ChildProcessFailure) -> ExecutorLaunch {
+        let appLocalDirectories = Set(launch.appLocalDirectories)
+        for directory in launch.directoriesToCreate
+        where HostEnvironment.makeDirectory(directory, mode: 0o700, intermediates: true) != 0 {
+            let parent = HostEnvironment.parentDirectory(directory)
+            if !appLocalDirectories.contains(directory) {
+                // A scratch root, `spark-<uuid>` under a configured directory.
+                logger.error(HostEnvironment.isDirectory(parent)
+                    ? "Failed to create local root dir in \(parent). Ignoring this directory."
+                    : "Failed to create dir in \(parent). Ignoring this directory.")
+            } else if HostEnvironment.isDirectory(parent) {
+                // An application's directory under a root that exists (one that does not was logged above).
+                logger.warning("Failed to create a temp directory (under \(parent)) after 10 attempts!. Ignoring this directory.")
+            }
         }
-        if !launch.directoriesToCreate.isEmpty,
-           !launch.appLocalDirectories.contains(where: HostEnvironment.isDirectory) {
+        let usable = launch.appLocalDirectories.filter(HostEnvironment.isDirectory)
+        if usable.isEmpty, !launch.directoriesToCreate.isEmpty {
             let roots = launch.appLocalDirectories.map { HostEnvironment.parentDirectory($0) }
             throw ChildProcessFailure("java.io.IOException: No subfolder can be created in \(roots.joined(separator: ",")).")
         }
+        // A later executor of the application gets what its first one got.
+        let launch = usable.isEmpty || usable == launch.appLocalDirectories ? launch : launch.keeping(appLocalDirectories: usable)
         let executorDirectory = launch.workingDirectory
         let appDirectory = HostEnvironment.parentDirectory(executorDirectory)
         guard HostEnvironment.makeDirectory(appDirectory, intermediates: true) == 0,
@@ -35,11 +50,12 @@ enum WorkDirectories {
                 throw ChildProcessFailure(runFailure("java.io.IOException: Cannot write \(resources.path)"))
             }
         }
-        guard HostEnvironment.writeFile(launch.stdoutPath, ""),
+        guard HostEnvironment.createFile(launch.stdoutPath),
               HostEnvironment.writeFile(launch.stderrPath, launch.stderrHeader)
         else {
             throw ChildProcessFailure(runFailure("java.io.IOException: Cannot create the log files in \(executorDirectory)"))
         }
+        return launch
     }
 
     /// How Spark reports what fails once the executor's directories exist (the resources file, the

@@ -5,6 +5,8 @@ import SparkWorker
 /// What reaches the worker's single message loop.
 enum WorkerShellEvent: Sendable {
     case input(WorkerInput)
+    /// A message from a peer, counted in `backlog` until the loop takes it.
+    case call(RpcCall, InboundBacklog)
     /// A timer fired; stale generations (cancelled or rescheduled timers) are dropped.
     case timer(WorkerTimer, generation: UInt64)
 }
@@ -16,6 +18,12 @@ enum WorkerShellEvent: Sendable {
 /// and the executors exit by themselves.
 struct WorkerEndpoint: RpcEndpoint {
     let sink: AsyncStream<WorkerShellEvent>.Continuation
+    /// Messages waiting for the loop; past it, the worker's connections stop reading until the
+    /// loop catches up. Masters send a worker a few messages per executor.
+    let backlog: InboundBacklog
+
+    static let maxQueuedCalls = 4096
+    static let maxQueuedBytes = 32 << 20
 
     func receive(_ call: RpcCall) {
         if call.isAsk {
@@ -25,7 +33,8 @@ struct WorkerEndpoint: RpcEndpoint {
                 message: "Worker does not implement 'receiveAndReply' for \(call.message.name)"))
             return
         }
-        sink.yield(.input(.message(call.message)))
+        backlog.added(call)
+        sink.yield(.call(call, backlog))
     }
 
     func connectionClosed(addresses: [RpcAddress], connection: RpcConnection) {

@@ -72,7 +72,8 @@ public struct WorkerService: Service {
                 logRolling: executorLogRolling(), monitor: monitor, logger: logger, environment: options.environment,
                 shuffleService: shuffleService)
             sink.yield(.input(.start(now: WorkerInstant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)))))
-            env.register("Worker", WorkerEndpoint(sink: sink))
+            env.register("Worker", WorkerEndpoint(
+                sink: sink, backlog: env.backlog(maxCalls: WorkerEndpoint.maxQueuedCalls, maxBytes: WorkerEndpoint.maxQueuedBytes)))
             let decommissionSignal = watchDecommissionSignal(sink: sink)
             defer { decommissionSignal?.cancel() }
             let code = await withGracefulShutdownHandler {

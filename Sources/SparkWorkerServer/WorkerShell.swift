@@ -81,6 +81,9 @@ struct WorkerShell {
             switch event {
             case .input(let value):
                 input = value
+            case .call(let call, let backlog):
+                backlog.taken(call)
+                input = .message(call.message)
             case .timer(let timer, let generation):
                 guard timerGenerations[timer] == generation else { continue }
                 timerGenerations.removeValue(forKey: timer)
@@ -187,9 +190,10 @@ struct WorkerShell {
     /// Creates the directories and files of a launch and starts the process.
     private func start(_ decided: ExecutorLaunch, group: inout DiscardingTaskGroup) -> WorkerInput {
         let key = decided.key
-        let (launch, dump) = archives.prepare(decided)
+        let (prepared, dump) = archives.prepare(decided)
+        let launch: ExecutorLaunch
         do {
-            try WorkDirectories.prepare(launch)
+            launch = try WorkDirectories.prepare(prepared, logger: logger)
         } catch {
             if let dump { archives.abandon(dump) }
             return .executorLaunchFailed(key, reason: error.message)

@@ -6,6 +6,7 @@ import SparkConfig
 import SparkDaemon
 import SparkMasterServer
 import SparkModel
+import SparkRPC
 import SparkTestKit
 import SparkWebUI
 import Testing
@@ -37,6 +38,34 @@ struct MasterServiceAskTests {
         for _ in 0..<500 where !asking.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(100))
         return (task, answered)
+    }
+
+    /// Far more asks at once than the loop's queue holds: the connections stop reading while it is
+    /// full and read again as the loop takes calls, and every ask is answered.
+    @Test(.timeLimit(.minutes(2)))
+    func asksBeyondTheQueueAreAllAnsweredAsTheLoopCatchesUp() async throws {
+        var settings = try Self.settings([:])
+        settings.maxQueuedCalls = 16
+        let service = MasterService(settings: settings)
+        try await ServiceRunner.run([service]) {
+            let master = try await service.endpoints()
+            let client = try await RpcEnv.start(configuration: .init(bindHost: "127.0.0.1", port: 0))
+            defer { Task { await client.shutdown() } }
+            let ref = RpcEndpointRef(address: RpcEndpointAddress(rpcAddress: master.rpc, name: "Master"))
+            let asks = 1500
+            let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<asks {
+                    group.addTask {
+                        let reply = try await client.ask(
+                            .requestDriverStatus(RequestDriverStatus(driverId: "driver-\(index)")), to: ref, timeout: .seconds(60))
+                        guard case .driverStatusResponse(let status) = reply else { return false }
+                        return !status.found
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(answered == asks)
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SparkDaemon
+import SparkTestKit
 import SparkTransport
 import SparkWorker
 @testable import SparkWorkerServer
@@ -201,8 +202,8 @@ import Testing
     }
 
     /// Spark's launch: scratch root and app directory (mode 700), the executor directory (reused when
-    /// a finished executor of the same id left it, as in Spark 4), the resources file, an empty
-    /// `stdout` and `stderr` holding the command header.
+    /// a finished executor of the same id left it, as in Spark 4, its `stdout` kept for the next
+    /// executor's output to follow), the resources file, `stdout` and `stderr` holding the command header.
     @Test func launchDirectoriesAndLogFiles() throws {
         let root = try scratch("launch-files")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -215,7 +216,7 @@ import Testing
             stderrPath: executorDirectory + "/stderr", stderrHeader: "Spark Executor Command: \"java\"\n====\n\n",
             directoriesToCreate: [scratchRoot, appLocal], appLocalDirectories: [appLocal],
             resourcesFile: ResourcesFile(path: executorDirectory + "/resources.json", contents: "[]"))
-        try WorkDirectories.prepare(launch)
+        #expect(try WorkDirectories.prepare(launch, logger: Logger(label: "test")) == launch)
         var info = stat()
         #expect(stat(appLocal, &info) == 0 && info.st_mode & 0o777 == 0o700)
         #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == launch.stderrHeader)
@@ -224,17 +225,19 @@ import Testing
         // The same executor directory again (a master that took over numbers executors from the ones it
         // recovered) is reused, as Spark 4's `Files.createDirectories` reuses it; a file in its place is not.
         #expect(HostEnvironment.writeFile(launch.stdoutPath, "the first executor's output\n"))
-        try WorkDirectories.prepare(launch)
-        #expect(HostEnvironment.status(launch.stdoutPath)?.size == 0)
+        #expect(HostEnvironment.writeFile(launch.stderrPath, "the first executor's errors\n"))
+        _ = try WorkDirectories.prepare(launch, logger: Logger(label: "test"))
+        #expect(try String(contentsOfFile: launch.stdoutPath, encoding: .utf8) == "the first executor's output\n")
+        #expect(try String(contentsOfFile: launch.stderrPath, encoding: .utf8) == launch.stderrHeader)
         var clashing = launch
         clashing.workingDirectory = root.appendingPathComponent("work/app-1/file").path
         #expect(HostEnvironment.writeFile(clashing.workingDirectory, "x"))
-        let clash = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(clashing) }
+        let clash = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(clashing, logger: Logger(label: "test")) }
         #expect(clash.message == "java.io.IOException: Failed to create directory \(clashing.workingDirectory)")
         // What fails once the directory exists is reported as Spark's ExecutorRunner reports it.
         var unwritable = launch
         unwritable.resourcesFile = ResourcesFile(path: executorDirectory + "/missing/resources.json", contents: "[]")
-        let runFailure = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(unwritable) }
+        let runFailure = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(unwritable, logger: Logger(label: "test")) }
         #expect(runFailure.message == "Error running executor: java.io.IOException: Cannot write \(executorDirectory)/missing/resources.json")
 
         // No scratch root can be made (a file is in the way): the launch fails naming the roots.
@@ -244,7 +247,47 @@ import Testing
         second.workingDirectory = root.appendingPathComponent("work/app-1/1").path
         second.directoriesToCreate = [blocked + "/spark-2"]
         second.appLocalDirectories = [blocked + "/spark-2/executor-3"]
-        let failure = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(second) }
+        let failure = try #require(throws: ChildProcessFailure.self) { try WorkDirectories.prepare(second, logger: Logger(label: "test")) }
         #expect(failure.message == "java.io.IOException: No subfolder can be created in \(blocked)/spark-2.")
+    }
+
+    /// Scratch directories that cannot be made are logged and left out of `SPARK_EXECUTOR_DIRS`, as
+    /// Spark leaves them out; the launch goes on with the others.
+    @Test func scratchDirectoriesThatCannotBeMadeAreLeftOut() throws {
+        let root = try scratch("launch-scratch")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blocked = root.appendingPathComponent("blocked").path  // a file: nothing can be made under it
+        #expect(HostEnvironment.writeFile(blocked, "x"))
+        // A root that exists, with a file where the application's directory would go.
+        let taken = root.appendingPathComponent("taken/spark-3").path
+        try FileManager.default.createDirectory(atPath: taken, withIntermediateDirectories: true)
+        #expect(HostEnvironment.writeFile(taken + "/executor-3", "x"))
+        let good = root.appendingPathComponent("tmp/spark-1").path
+        let directories = [good + "/executor-1", blocked + "/spark-2/executor-2", taken + "/executor-3"]
+        let executorDirectory = root.appendingPathComponent("work/app-1/0").path
+        let launch = ExecutorLaunch(
+            key: ExecutorKey(appId: "app-1", execId: 0), argv: ["java"],
+            environment: [EnvironmentVariable("SPARK_HOME", "/spark"), EnvironmentVariable("SPARK_EXECUTOR_DIRS", directories.joined(separator: ":"))],
+            workingDirectory: executorDirectory, stdoutPath: executorDirectory + "/stdout", stderrPath: executorDirectory + "/stderr",
+            stderrHeader: "", directoriesToCreate: [good, blocked + "/spark-2"] + directories, appLocalDirectories: directories,
+            resourcesFile: nil)
+        let log = LogRecorder()
+        let prepared = try WorkDirectories.prepare(launch, logger: log.logger(label: "worker"))
+        #expect(prepared.appLocalDirectories == [good + "/executor-1"])
+        #expect(prepared.environment == [EnvironmentVariable("SPARK_HOME", "/spark"), EnvironmentVariable("SPARK_EXECUTOR_DIRS", good + "/executor-1")])
+        #expect(log.entries.map { "\($0.level) \($0.message)" } == [
+            "error Failed to create dir in \(blocked). Ignoring this directory.",
+            "warning Failed to create a temp directory (under \(taken)) after 10 attempts!. Ignoring this directory.",
+        ])
+        #expect(HostEnvironment.isDirectory(good + "/executor-1"))
+
+        // A later executor of the application: its directories exist, nothing is logged, the same are kept.
+        let later = ExecutorLaunch(
+            key: ExecutorKey(appId: "app-1", execId: 1), argv: ["java"], environment: launch.environment,
+            workingDirectory: root.appendingPathComponent("work/app-1/1").path, stdoutPath: root.appendingPathComponent("work/app-1/1/stdout").path,
+            stderrPath: root.appendingPathComponent("work/app-1/1/stderr").path, stderrHeader: "", directoriesToCreate: [],
+            appLocalDirectories: directories, resourcesFile: nil)
+        #expect(try WorkDirectories.prepare(later, logger: log.logger(label: "worker")).appLocalDirectories == [good + "/executor-1"])
+        #expect(log.entries.count == 2)
     }
 }
