@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Logging
+import Synchronization
 
 /// How `spark-master` and `spark-worker` run their services and end.
 public enum Daemon {
@@ -34,6 +36,25 @@ public enum Daemon {
         // SIG_IGN is the handler address 1.
         return unsafeBitCast(handler, to: Int.self) != 1
     }
+
+    /// Logs the stop signals as Spark's daemons log them (`SignalUtils.registerLogger`):
+    /// `RECEIVED SIGNAL TERM`, at error level, for TERM, INT and, when it stops the daemon, HUP.
+    /// The sources live as long as the process.
+    public static func logReceivedSignals(logger: Logger) {
+        var signals: [(Int32, String)] = [(SIGTERM, "TERM"), (SIGINT, "INT")]
+        if stopsOnHangUp { signals.insert((SIGHUP, "HUP"), at: 1) }
+        let sources = signals.map { number, name in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { logger.error("RECEIVED SIGNAL \(name)") }
+            source.resume()
+            return source
+        }
+        signalLoggers.withLock { $0.sources += sources }
+    }
+
+    /// Dispatch sources are not `Sendable`; these are only kept, never touched again.
+    private struct SignalSources: @unchecked Sendable { var sources: [any DispatchSourceSignal] = [] }
+    private static let signalLoggers = Mutex(SignalSources())
 
     /// Writes usage and start-up failures to standard error, before logging is set up.
     public static func writeStandardError(_ text: String) {

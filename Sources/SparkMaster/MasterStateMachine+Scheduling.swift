@@ -58,6 +58,7 @@ extension MasterStateMachine {
         for appId in waitingApps {
             guard let profiles = apps[appId]?.requestedProfileIds else { continue }
             for rpId in profiles {
+                actions.append(.log(.info, "Start scheduling for app \(appId) with rpId: \(rpId)"))
                 guard let app = apps[appId], let resource = app.resourceDescription(profileId: rpId) else { continue }
                 let minCores = resource.coresPerExecutor ?? 1
                 guard app.coresLeft >= minCores else { continue }

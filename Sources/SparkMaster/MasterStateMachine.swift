@@ -514,6 +514,7 @@ public struct MasterStateMachine: Sendable {
         workers[serial]?.state = .decommissioned
         for key in worker.executors.values.sorted(by: { ($0.appId, $0.execId) < ($1.appId, $1.execId) }) {
             guard let app = apps[key.appId] else { continue }
+            actions.append(.log(.info, "Telling app of decommission executors"))
             actions.append(.send(.executorUpdated(ExecutorUpdated(
                 id: key.execId, state: .decommissioned, message: "worker decommissioned", exitStatus: nil,
                 workerHost: worker.host)), to: app.driver))

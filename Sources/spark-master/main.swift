@@ -38,6 +38,7 @@ do {
     exit(1)
 }
 let service = MasterService(settings: settings, logger: logger)
+Daemon.logReceivedSignals(logger: logger)
 let group = ServiceGroup(configuration: .init(
     services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
     // HUP too, as a JVM runs its shutdown hooks on it, unless started ignoring it (nohup).

@@ -36,6 +36,7 @@ do {
 
 logger.info("Started daemon with process name: \(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)")
 let worker = WorkerService(options: options, logger: logger)
+Daemon.logReceivedSignals(logger: logger)
 let group = ServiceGroup(configuration: .init(
     // HUP too, as a JVM runs its shutdown hooks on it, unless started ignoring it or it decommissions the worker.
     services: [worker],

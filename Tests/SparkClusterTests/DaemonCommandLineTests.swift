@@ -85,9 +85,12 @@ import Testing
         worker.signal(SIGHUP)
         #expect(try await worker.waitForExit(timeout: .seconds(30)) == 0, "\(worker.tail())")
         #expect(worker.log().contains(" shutting down"))
+        // Logged as Spark's daemons log it.
+        #expect(worker.log().contains(" ERROR Worker: RECEIVED SIGNAL HUP\n"), "\(worker.tail())")
         let master = try #require(cluster.master)
         master.signal(SIGHUP)
         #expect(try await master.waitForExit(timeout: .seconds(30)) == 0, "\(master.tail())")
+        #expect(master.log().contains(" ERROR Master: RECEIVED SIGNAL HUP\n"), "\(master.tail())")
     }
 
     /// Started under `nohup` (as Spark's `spark-daemon.sh` starts its daemons) a daemon keeps running
@@ -107,5 +110,7 @@ import Testing
         }
         master.signal(SIGTERM)
         #expect(try await master.waitForExit(timeout: .seconds(30)) == 0, "\(master.tail())")
+        #expect(master.log().contains(" ERROR Master: RECEIVED SIGNAL TERM\n"), "\(master.tail())")
+        #expect(!master.log().contains("RECEIVED SIGNAL HUP"), "\(master.tail())")
     }
 }

@@ -377,6 +377,7 @@ import Testing
         harness.addWorker(port: 7078, cores: 2, memory: 4096)
         let (appId, registered) = harness.addApp(port: 5001)
         #expect(registered.launches.count == 1)
+        #expect(registered.contains(.log(.info, "Start scheduling for app \(appId) with rpId: 0")))
         let workerId = "worker-20261126010156-127.0.0.1-7078"
         #expect(harness.master.workerIds(onHosts: ["elsewhere", "127.0.0.1"]) == [workerId])
         #expect(harness.master.workerIds(onHosts: ["LOCALHOST", "10.0.0.1"]).isEmpty)
@@ -388,6 +389,7 @@ import Testing
             if case .executorUpdated(let update) = $0 { update.state == .decommissioned && update.workerHost == "127.0.0.1" } else { false }
         })
         #expect(harness.master.apps[appId]?.executors.isEmpty == true)
+        #expect(actions.contains(.log(.info, "Telling app of decommission executors")))
         #expect(actions.contains(.persist(.removeWorker(id: workerId))))
 
         var standby = MasterHarness(elect: false)
