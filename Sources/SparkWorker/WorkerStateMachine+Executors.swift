@@ -88,6 +88,8 @@ extension WorkerStateMachine {
         actions.append(.log(.info, "Asked to kill executor \(key)"))
         guard executors[index].killReason == nil else { return }
         executors[index].killReason = .requested
+        // Spark's ExecutorRunner.kill marks it KILLED at once; the process goes within the grace.
+        executors[index].state = .killed
         if let pid = executors[index].pid {
             actions.append(.log(.info, "Runner thread for executor \(key) interrupted"))
             actions.append(.log(.info, "Killing process!"))
@@ -102,7 +104,7 @@ extension WorkerStateMachine {
             return
         }
         executors[index].pid = pid
-        executors[index].state = .running
+        if executors[index].killReason == nil { executors[index].state = .running }
         actions.append(.log(.info, "Executor \(key) started with pid \(pid)"))
         reportState(ExecutorStateChanged(appId: key.appId, execId: key.execId, state: .running), into: &actions)
         if executors[index].killReason != nil {

@@ -281,7 +281,11 @@ public struct WorkerStateMachine<Random: RandomNumberGenerator> {
         }
         pendingRetries.removeAll()
         for index in executors.indices {
-            executors[index].killReason = executors[index].killReason ?? .shutdown
+            if executors[index].killReason == nil {
+                executors[index].killReason = .shutdown
+                // Spark's ExecutorRunner shutdown hook: a launching or running executor is FAILED at once.
+                executors[index].state = .failed
+            }
             if let pid = executors[index].pid {
                 actions.append(.killExecutor(executors[index].key, pid: pid, grace: settings.executorTerminateTimeout))
             }

@@ -74,6 +74,8 @@ import Testing
         let kill = worker.handle(.message(.killExecutor(KillExecutor(masterUrl: "spark://127.0.0.1:7077", appId: "app-1", execId: 0))))
         #expect(kill.logLines.first == "Asked to kill executor app-1/0")
         #expect(kill.contains(.killExecutor(key, pid: 4242, grace: .seconds(10))))
+        // Listed KILLED while the process is given its grace, as Spark's ExecutorRunner marks it.
+        #expect(worker.machine.status.executors.map(\.state) == [.killed])
         // A repeated kill does not signal again.
         let repeated = worker.handle(.message(.killExecutor(KillExecutor(masterUrl: "spark://127.0.0.1:7077", appId: "app-1", execId: 0))))
         #expect(!repeated.contains { if case .killExecutor = $0 { true } else { false } })
@@ -93,6 +95,7 @@ import Testing
         #expect(!kill.contains { if case .killExecutor = $0 { true } else { false } })
         let started = worker.handle(.executorStarted(key, pid: 7))
         #expect(started.contains(.killExecutor(key, pid: 7, grace: .seconds(10))))
+        #expect(worker.machine.status.executors.map(\.state) == [.killed])
     }
 
     @Test func launchFailureIsReportedFailed() throws {
@@ -195,6 +198,7 @@ import Testing
         #expect(shutdown.contains(.cancelTimer(.heartbeat)))
         #expect(shutdown.contains(.cancelTimer(.workDirCleanup)))
         #expect(shutdown.contains(.killExecutor(key, pid: 4242, grace: .seconds(10))))
+        #expect(worker.machine.status.executors.map(\.state) == [.failed])
         #expect(shutdown.contains(.scheduleTimer(.shutdownDeadline, after: .seconds(15))))
         #expect(shutdown.exitCode == nil)
         // No more heartbeats or launches while shutting down.
