@@ -527,8 +527,9 @@ public struct MasterStateMachine: Sendable {
     mutating func disconnected(_ address: RpcAddress, now: Int64, _ actions: inout [MasterAction]) {
         let worker = addressToWorker[address]
         let app = addressToApp[address]
-        guard worker != nil || app != nil else { return }
+        // Spark logs every address that went, whoever it was.
         actions.append(.log(.info, "\(address) got disassociated, removing it."))
+        guard worker != nil || app != nil else { return }
         if let worker { removeWorker(worker, message: "\(address) got disassociated", now: now, &actions) }
         if let app, apps[app] != nil { removeApplication(app, .finished, now: now, &actions) }
         if state == .recovering && canCompleteRecovery { completeRecovery(now: now, &actions) }

@@ -241,6 +241,10 @@ import Testing
         #expect(!actions.sent(to: MasterHarness.driverRef(port: 40000)).contains { if case .applicationRemoved = $0 { return true } else { return false } })
         #expect(harness.master.completedApps.map(\.state) == [.finished])
         #expect(harness.master.workerList.allSatisfy { $0.coresUsed == 0 && $0.memoryUsed == 0 })
+        #expect(actions.contains(.log(.info, "127.0.0.1:40000 got disassociated, removing it.")))
+        // Any address that goes is logged, as Spark logs it (a client's socket address, say), and nothing else happens.
+        let other = harness.master.handle(.disconnected(RpcAddress(host: "127.0.0.1", port: 51234)), now: harness.now)
+        #expect(other == [.log(.info, "127.0.0.1:51234 got disassociated, removing it.")])
     }
 
     @Test func aSilentWorkerIsDeclaredDeadAndItsExecutorsMove() {
