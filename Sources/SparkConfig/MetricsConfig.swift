@@ -68,8 +68,8 @@ public struct MetricsConfig: Sendable, Equatable {
     /// the other sources of the configuration).
     public var fileError: String? { fileProblem.map { "Error loading configuration file: \($0)" } }
 
-    /// The HTTP sinks of `instance` (`master`, `applications`, `worker`) and the sinks configured
-    /// for it that are not provided.
+    /// The sinks of `instance` (`master`, `applications`, `worker`): served over HTTP, reporting by
+    /// period, those that cannot be made (the daemon does not start), and those not provided.
     public func sinks(instance: String) -> MetricsSinks {
         // Spark: an instance with no property of its own takes all of `*`'s; one with some takes
         // `*`'s for the options it does not set.
@@ -99,6 +99,12 @@ public struct MetricsConfig: Sendable, Equatable {
                 result.jsonPath = options["path"].flatMap(MetricsSinks.servablePath)
             case ("prometheusServlet", Self.prometheusServletClass):
                 result.prometheusPath = options["path"].flatMap(MetricsSinks.servablePath)
+            case (_, let className) where MetricsPushSink.provides(className):
+                do {
+                    result.push.append(try MetricsPushSink.parse(name: name, className: className, options: options))
+                } catch {
+                    result.errors.append(error)
+                }
             default:
                 result.unsupported.append("\(name) (\(className))")
             }
@@ -113,18 +119,27 @@ public struct MetricsSinks: Sendable, Equatable {
     public var jsonPath: String?
     /// Prometheus' text format (Spark's `PrometheusServlet`).
     public var prometheusPath: String?
+    /// Sinks that report every period, in name order.
+    public var push: [MetricsPushSink] = []
+    /// Sinks whose options Spark would refuse.
+    public var errors: [MetricsSinkError] = []
     /// Sinks configured for the instance that are not provided: `<name> (<class>)`.
     public var unsupported: [String] = []
 
-    public init(jsonPath: String? = nil, prometheusPath: String? = nil, unsupported: [String] = []) {
+    public init(
+        jsonPath: String? = nil, prometheusPath: String? = nil, push: [MetricsPushSink] = [], errors: [MetricsSinkError] = [],
+        unsupported: [String] = []
+    ) {
         self.jsonPath = jsonPath
         self.prometheusPath = prometheusPath
+        self.push = push
+        self.errors = errors
         self.unsupported = unsupported
     }
 
     /// What a daemon logs about the sinks of `instance` it does not serve, a line each.
     public func warnings(instance: String) -> [String] {
-        unsupported.map { "Metrics sink \($0) of the \(instance) instance is not provided; only MetricsServlet and PrometheusServlet are served" }
+        unsupported.map { "Metrics sink \($0) of the \(instance) instance is not provided" }
     }
 
     /// A path served as given: absolute, of letters, digits and `/._-` only (no pattern syntax

@@ -513,8 +513,8 @@ public struct MasterStateMachine: Sendable {
         actions.append(.log(.info, "Decommissioning worker \(worker.id) on \(worker.host):\(worker.port)"))
         workers[serial]?.state = .decommissioned
         for key in worker.executors.values.sorted(by: { ($0.appId, $0.execId) < ($1.appId, $1.execId) }) {
-            guard let app = apps[key.appId] else { continue }
             actions.append(.log(.info, "Telling app of decommission executors"))
+            guard let app = apps[key.appId] else { continue }
             actions.append(.send(.executorUpdated(ExecutorUpdated(
                 id: key.execId, state: .decommissioned, message: "worker decommissioned", exitStatus: nil,
                 workerHost: worker.host)), to: app.driver))

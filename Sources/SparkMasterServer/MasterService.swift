@@ -146,6 +146,11 @@ public final class MasterService: Service, Sendable {
     private let exitStatus = NIOLockedValueBox<Int32>(0)
     /// The REST server's request limit, once it runs (tests watch it).
     let restRequests = NIOLockedValueBox<RequestLimit?>(nil)
+    /// The bound on calls queued for the loop, once the RPC port is open.
+    private let backlog = NIOLockedValueBox<InboundBacklog?>(nil)
+
+    /// How many times the RPC connections stopped reading because the loop's queue was full.
+    public var rpcReadPauses: Int { backlog.withLockedValue { $0?.pauses } ?? 0 }
     private let events: AsyncStream<LoopEvent>
     private let eventSink: AsyncStream<LoopEvent>.Continuation
 
@@ -287,6 +292,10 @@ public final class MasterService: Service, Sendable {
         let authentication = try settings.conf.authentication(environment: settings.environment).map(RpcAuthentication.init)
         let uiSecurity = try WebUISecurity(conf: settings.conf)
         if let note = uiSecurity.filterNote { logger.info("\(note)") }
+        // Spark's master does not start with a sink it cannot make.
+        let masterSinks = settings.metrics.sinks(instance: "master")
+        let applicationSinks = settings.metrics.sinks(instance: "applications")
+        if let error = (masterSinks.errors + applicationSinks.errors).first { throw error }
         if let authentication {
             if let crypto = authentication.crypto {
                 logger.info(
@@ -304,6 +313,7 @@ public final class MasterService: Service, Sendable {
             return (env, Int(env.address.port))
         }
         let endpoint = MasterEndpoint(backlog: env.backlog(maxCalls: settings.maxQueuedCalls, maxBytes: settings.maxQueuedBytes))
+        backlog.withLockedValue { $0 = endpoint.backlog }
         env.register("Master", endpoint)
         configuration.masterAddress = env.address
         configuration.masterRef = env.ref("Master")
@@ -369,6 +379,12 @@ public final class MasterService: Service, Sendable {
                         for await event in latch.events { self.eventSink.yield(.leadership(event)) }
                     }
                 }
+                let reporters = [
+                    MetricsReporters(sinks: masterSinks.push, gauges: { [self] in await snapshot().map(MetricsDocument.master) ?? [] }, logger: logger),
+                    MetricsReporters(sinks: applicationSinks.push, gauges: { [self] in
+                        await snapshot().map { MetricsDocument.applications($0, now: Self.now()) } ?? []
+                    }, logger: logger),
+                ]
                 await withGracefulShutdownHandler {
                     await runLoop(
                         configuration: configuration, env: env, backlog: endpoint.backlog, engine: engine, fence: recovery.fence,
@@ -376,6 +392,8 @@ public final class MasterService: Service, Sendable {
                 } onGracefulShutdown: {
                     self.eventSink.finish()
                 }
+                // Spark's master reports its metrics once more as it stops (the loop's last state).
+                for reporter in reporters { await reporter.stop() }
                 // Closing the session removes our election node at once: a standby takes over now.
                 await recovery.client?.close()
                 await engine.close()

@@ -102,8 +102,8 @@ enum MasterWebUI {
             environmentVariables: properties(visible.map { ($0.key, $0.value) }), version: settings.release)
     }
 
-    /// The master's and its applications' metric documents, as their instances' sinks say; sinks
-    /// that push metrics elsewhere (Graphite, JMX, …) are not provided, and said so.
+    /// The master's and its applications' metric documents, as their instances' sinks say (the
+    /// sinks that report by period run beside the web UI; JMX is not provided, and said so).
     static func metricsRoutes(_ metrics: MetricsConfig, logger: Logger) -> [MetricsRoute] {
         if let error = metrics.fileError { logger.error("\(error)") }
         var routes: [MetricsRoute] = []

@@ -45,14 +45,15 @@ public final class InboundBacklog: Sendable {
     public func added(_ call: RpcCall) {
         // The switch is made under this lock, so a pause and the resume after it reach the
         // dispatcher in that order.
-        state.withLockedValue { state in
+        let warning = state.withLockedValue { state -> String? in
             state.calls += 1
             state.bytes += call.frameBytes
-            guard !state.full, state.calls >= maxCalls || state.bytes >= maxBytes else { return }
+            guard !state.full, state.calls >= maxCalls || state.bytes >= maxBytes else { return nil }
             state.full = true
             state.pauses += 1
-            dispatcher.pauseReading()
+            return dispatcher.pauseReading()
         }
+        if let warning { dispatcher.logger.warning("\(warning)") }
     }
 
     /// The endpoint's loop took `call`.

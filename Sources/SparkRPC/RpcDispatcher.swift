@@ -43,7 +43,8 @@ final class RpcDispatcher: Sendable {
     init(configuration: RpcEnv.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        frameBudget = IncompleteFrameBudget(limit: configuration.incompleteFrameLimit ?? configuration.maxFrameSize, logger: logger)
+        frameBudget = IncompleteFrameBudget(
+            limit: configuration.incompleteFrameLimit ?? IncompleteFrameBudget.limit(maxFrameSize: configuration.maxFrameSize), logger: logger)
         handshakes = configuration.authentication.map {
             HandshakeGate(limit: $0.pendingHandshakeLimit, limitPerHost: $0.pendingHandshakeLimitPerHost, window: $0.refusalWarningWindow)
         }
@@ -130,22 +131,22 @@ final class RpcDispatcher: Sendable {
 
     // MARK: - Reading
 
-    /// A backlog filled: stop reading from every connection.
-    func pauseReading() {
-        state.withLockedValue { state in
+    /// A backlog filled: stop reading from every connection. Returns the warning to log (at most
+    /// one a minute), for the caller to log once it holds no lock.
+    func pauseReading() -> String? {
+        state.withLockedValue { state -> String? in
             state.readPauses += 1
-            guard state.readPauses == 1 else { return }
+            guard state.readPauses == 1 else { return nil }
+            for connection in state.all.values { Self.setReading(false, connection.channel) }
             let now = NIODeadline.now()
             if let last = state.lastPauseWarning, now - last < Self.pauseWarningInterval {
                 state.unloggedPauses += 1
-            } else {
-                let since = state.unloggedPauses == 0 ? "" : " (and \(state.unloggedPauses) times since the last such line)"
-                logger.warning(
-                    "Calls arrive faster than they are handled: reading from all \(state.all.count) connections stops until the queue drains\(since)")
-                state.lastPauseWarning = now
-                state.unloggedPauses = 0
+                return nil
             }
-            for connection in state.all.values { Self.setReading(false, connection.channel) }
+            let since = state.unloggedPauses == 0 ? "" : " (and \(state.unloggedPauses) times since the last such line)"
+            state.lastPauseWarning = now
+            state.unloggedPauses = 0
+            return "Calls arrive faster than they are handled: reading from all \(state.all.count) connections stops until the queue drains\(since)"
         }
     }
 
@@ -154,7 +155,6 @@ final class RpcDispatcher: Sendable {
         state.withLockedValue { state in
             state.readPauses -= 1
             guard state.readPauses == 0 else { return }
-            logger.debug("The queue drained: reading from connections again")
             for connection in state.all.values { Self.setReading(true, connection.channel) }
         }
     }

@@ -26,7 +26,7 @@ public final class RpcEnv: Sendable {
         /// Set: every connection, accepted or dialled, proves the shared secret first.
         public var authentication: RpcAuthentication?
         /// The most all connections together may hold in frames still arriving
-        /// (`IncompleteFrameBudget`); nil: `maxFrameSize`, one largest frame.
+        /// (`IncompleteFrameBudget`); nil: one largest frame and some room besides.
         public var incompleteFrameLimit: Int?
 
         public init(

@@ -31,7 +31,8 @@ public final class ShuffleService: Sendable {
     /// connection, beyond which a connection asking for another block is closed.
     let maxChunksBeingTransferred: Int
     private let chunksInFlight = NIOLockedValueBox(0)
-    /// What the connections hold of requests still arriving, together at most one largest frame.
+    /// What the connections hold of requests still arriving, together at most one largest frame
+    /// and some room besides.
     public let incompleteFrames: IncompleteFrameBudget
 
     private init(
@@ -63,13 +64,14 @@ public final class ShuffleService: Sendable {
     /// with it.
     public static func start(
         host: String, port: Int, resolver: ShuffleBlockResolver, authentication: RpcAuthentication?,
-        maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, maxChunksBeingTransferred: Int = .max,
-        connectionTimeout: TimeAmount? = .seconds(120),
+        maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize, incompleteFrameLimit: Int? = nil,
+        maxChunksBeingTransferred: Int = .max, connectionTimeout: TimeAmount? = .seconds(120),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) async throws -> ShuffleService {
         let box = NIOLockedValueBox<ShuffleService?>(nil)
         let security = TransportServerAuthentication(authentication: authentication, logger: logger)
-        let incompleteFrames = IncompleteFrameBudget(limit: maxFrameSize, logger: logger)
+        let incompleteFrames = IncompleteFrameBudget(
+            limit: incompleteFrameLimit ?? IncompleteFrameBudget.limit(maxFrameSize: maxFrameSize), logger: logger)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

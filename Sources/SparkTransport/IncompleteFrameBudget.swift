@@ -20,12 +20,23 @@ public final class IncompleteFrameBudget: Sendable {
     private struct State {
         var total = 0
         var holders: [ObjectIdentifier: (held: Int, channel: any Channel)] = [:]
+        var lastWarning: NIODeadline?
+        var unloggedEvictions = 0
     }
 
     public init(limit: Int, logger: Logger) {
         self.limit = limit
         self.logger = logger
     }
+
+    /// One frame of `maxFrameSize` and 16 MiB besides, so the largest frame a server accepts is
+    /// not cut because other connections hold the starts of small ones.
+    public static func limit(maxFrameSize: Int) -> Int { maxFrameSize + headroom }
+
+    public static let headroom = 16 << 20
+
+    /// At most one warning a minute about closed connections; those closed between are counted in it.
+    static let warningInterval = TimeAmount.minutes(1)
 
     /// Bytes held in incomplete frames now, over all connections.
     public var held: Int { state.withLockedValue { $0.total } }
@@ -91,8 +102,20 @@ public final class IncompleteFrameBudget: Sendable {
     }
 
     private func evicted(_ channel: any Channel, held: Int, total: Int) {
+        let now = NIODeadline.now()
+        let unlogged = state.withLockedValue { state -> Int? in
+            if let last = state.lastWarning, now - last < Self.warningInterval {
+                state.unloggedEvictions += 1
+                return nil
+            }
+            defer { state.unloggedEvictions = 0 }
+            state.lastWarning = now
+            return state.unloggedEvictions
+        }
+        guard let unlogged else { return }
+        let since = unlogged == 0 ? "" : " (and \(unlogged) more since the last such line)"
         logger.warning(
-            "Closing a connection holding \(held) bytes of incomplete frames, the most of any: all connections together held \(total), over the \(limit)-byte limit",
+            "Closing a connection holding \(held) bytes of incomplete frames, the most of any: all connections together held \(total), over the \(limit)-byte limit\(since)",
             metadata: ["transport/peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
     }
 

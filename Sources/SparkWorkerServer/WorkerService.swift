@@ -65,6 +65,13 @@ public struct WorkerService: Service {
             }
             let webUiPort = webUI.port
             monitor.bound(webUiPort: webUiPort)
+            let monitor = monitor
+            let reporters = MetricsReporters(sinks: options.metrics.sinks(instance: "worker").push, gauges: {
+                guard let status = monitor.status else { return [] }
+                return MetricsDocument.worker(
+                    executors: status.executors.count, cores: Int64(status.cores), coresUsed: Int64(status.coresUsed),
+                    memoryMiB: Int64(status.memoryMiB), memoryUsedMiB: Int64(status.memoryUsedMiB))
+            }, group: eventLoopGroup, logger: logger)
             var shell = WorkerShell(
                 configuration: configuration(rpcPort: env.address.port, webUiPort: Int32(webUiPort), resources: resources), env: env,
                 sink: sink, processes: processes,
@@ -82,6 +89,8 @@ public struct WorkerService: Service {
                 sink.yield(.input(.shutdownRequested))
             }
             sink.finish()
+            // Spark's worker reports its metrics once more as it stops.
+            await reporters.stop()
             // The UI stops like a service, not by cancellation (which Hummingbird logs as errors).
             await webUI.stop(atMost: .seconds(5))
             group.cancelAll()
@@ -243,6 +252,11 @@ public struct WorkerService: Service {
         responder.logDirectory = LogFiles.workerLogDirectory(environment: options.environment, workDirectory: options.workDirectory)
         if let error = options.metrics.fileError { logger.error("\(error)") }
         let sinks = options.metrics.sinks(instance: "worker")
+        if let error = sinks.errors.first {
+            // Spark's worker does not start with a sink it cannot make.
+            logger.error("\(error)")
+            return nil
+        }
         responder.metrics = [
             sinks.jsonPath.map { MetricsRoute(path: $0, format: .json, source: .worker) },
             sinks.prometheusPath.map { MetricsRoute(path: $0, format: .prometheus, source: .worker) },

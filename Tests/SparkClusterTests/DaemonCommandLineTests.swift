@@ -93,6 +93,25 @@ import Testing
         #expect(master.log().contains(" ERROR Master: RECEIVED SIGNAL HUP\n"), "\(master.tail())")
     }
 
+    /// A worker whose decommission signal is HUP decommissions on it (and logs it, as Spark's
+    /// signal logger does) instead of stopping.
+    @Test(.timeLimit(.minutes(2)))
+    func aHangUpThatIsTheDecommissionSignalDecommissions() async throws {
+        let cluster = try ClusterHarness(name: "hang-up-decommission")
+        defer { cluster.stopAll() }
+        let enabled = ["-Dspark.decommission.enabled=true"]
+        try await cluster.startMaster(options: enabled)
+        let worker = try await cluster.startWorker(.swift, options: enabled + ["-Dspark.worker.decommission.signal=HUP"])
+        try await worker.waitForLog("Registering SIGHUP handler to trigger decommissioning.", timeout: .seconds(30))
+        try await worker.waitForLog("Successfully registered with master", timeout: .seconds(30))
+        worker.signal(SIGHUP)
+        try await worker.waitForLog("Decommission worker worker-", timeout: .seconds(30))
+        try await cluster.waitForMasterLog("Decommissioning worker worker-", timeout: .seconds(30))
+        #expect(worker.log().contains(" ERROR Worker: RECEIVED SIGNAL HUP\n"), "\(worker.tail())")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(worker.isRunning)
+    }
+
     /// Started under `nohup` (as Spark's `spark-daemon.sh` starts its daemons) a daemon keeps running
     /// through a hang-up, as a JVM leaves an ignored SIGHUP ignored.
     @Test(.timeLimit(.minutes(1)))

@@ -19,6 +19,8 @@ import Testing
             master.sink.prometheusServlet.path=/file/master
             worker.sink.graphite.class=org.apache.spark.metrics.sink.GraphiteSink
             worker.sink.graphite.host=graphite.example
+            worker.sink.graphite.port=2003
+            worker.sink.jmx.class=org.apache.spark.metrics.sink.JmxSink
             """
         let config = MetricsConfig(fileText: file, conf: SparkConf([
             "spark.metrics.conf.master.sink.prometheusServlet.path": "/metrics/master/prometheus/",
@@ -28,7 +30,58 @@ import Testing
         #expect(config.sinks(instance: "master") == MetricsSinks(jsonPath: "/metrics/master/json", prometheusPath: "/metrics/master/prometheus"))
         #expect(config.sinks(instance: "applications") == MetricsSinks(jsonPath: "/metrics/applications/json", prometheusPath: "/metrics/prometheus"))
         #expect(config.sinks(instance: "worker") == MetricsSinks(
-            jsonPath: "/w/json", prometheusPath: "/metrics/prometheus", unsupported: ["graphite (org.apache.spark.metrics.sink.GraphiteSink)"]))
+            jsonPath: "/w/json", prometheusPath: "/metrics/prometheus",
+            push: [MetricsPushSink(
+                name: "graphite", className: MetricsPushSink.graphiteClass,
+                kind: .graphite(host: "graphite.example", port: 2003, udp: false, prefix: ""), periodNanoseconds: 10_000_000_000, filter: nil)],
+            unsupported: ["jmx (org.apache.spark.metrics.sink.JmxSink)"]))
+    }
+
+    /// Each reporting sink's options as Spark's sink classes read them, and what they refuse.
+    @Test func reportingSinksTakeSparksOptions() {
+        func sinks(_ options: [String: String]) -> MetricsSinks {
+            MetricsConfig(conf: SparkConf(Dictionary(uniqueKeysWithValues: options.map { ("spark.metrics.conf.worker.sink.\($0.key)", $0.value) })))
+                .sinks(instance: "worker")
+        }
+        let all = sinks([
+            "console.class": MetricsPushSink.consoleClass, "console.period": "3", "console.unit": "minutes",
+            "csv.class": MetricsPushSink.csvClass, "csv.directory": "/var/metrics",
+            "log.class": MetricsPushSink.slf4jClass, "log.period": "1500", "log.unit": "MILLISECONDS",
+            "graphite.class": MetricsPushSink.graphiteClass, "graphite.host": "g", "graphite.port": "2003", "graphite.protocol": "UDP",
+            "graphite.prefix": "spark", "graphite.regex": "worker\\..*",
+            "statsd.class": MetricsPushSink.statsdClass, "statsd.prefix": "p",
+        ])
+        #expect(all.errors.isEmpty)
+        #expect(all.push.map(\.name) == ["console", "csv", "graphite", "log", "statsd"])
+        #expect(all.push.map(\.kind) == [
+            .console, .csv(directory: "/var/metrics"), .graphite(host: "g", port: 2003, udp: true, prefix: "spark"), .slf4j,
+            .statsd(host: "127.0.0.1", port: 8125, prefix: "p"),
+        ])
+        #expect(all.push.map(\.periodNanoseconds) == [180_000_000_000, 10_000_000_000, 10_000_000_000, 1_500_000_000, 10_000_000_000])
+        #expect(all.push.map(\.filter) == [nil, nil, "worker\\..*", nil, nil])
+        #expect(all.push[1].kind == .csv(directory: "/var/metrics"))
+        #expect(sinks(["csv.class": MetricsPushSink.csvClass]).push.map(\.kind) == [.csv(directory: "/tmp/")])
+
+        let refused: [([String: String], String)] = [
+            (["graphite.class": MetricsPushSink.graphiteClass, "graphite.port": "2003"],
+             "[GRAPHITE_SINK_PROPERTY_MISSING] Graphite sink requires 'host' property. SQLSTATE: KD000"),
+            (["graphite.class": MetricsPushSink.graphiteClass, "graphite.host": "g"],
+             "[GRAPHITE_SINK_PROPERTY_MISSING] Graphite sink requires 'port' property. SQLSTATE: KD000"),
+            (["graphite.class": MetricsPushSink.graphiteClass, "graphite.host": "g", "graphite.port": "2003", "graphite.protocol": "http"],
+             "[GRAPHITE_SINK_INVALID_PROTOCOL] Invalid Graphite protocol: http. SQLSTATE: KD000"),
+            (["statsd.class": MetricsPushSink.statsdClass, "statsd.port": "81 25"], "java.lang.NumberFormatException: For input string: \"81 25\""),
+            (["console.class": MetricsPushSink.consoleClass, "console.period": "999", "console.unit": "milliseconds"],
+             "Polling period 999 MILLISECONDS below than minimal polling period "),
+            (["console.class": MetricsPushSink.consoleClass, "console.unit": "fortnights"],
+             "No enum constant java.util.concurrent.TimeUnit.FORTNIGHTS"),
+        ]
+        for (options, reason) in refused {
+            let result = sinks(options)
+            #expect(result.push.isEmpty)
+            #expect(result.errors.map(\.reason) == [reason])
+        }
+        #expect(sinks(["statsd.class": MetricsPushSink.statsdClass, "statsd.port": "x"]).errors.first?.description
+            == "Sink class org.apache.spark.metrics.sink.StatsdSink cannot be instantiated: java.lang.NumberFormatException: For input string: \"x\"")
     }
 
     @Test func aServletTurnedOffOrOddPathsAreNotServed() {
@@ -42,7 +95,7 @@ import Testing
         ]))
         #expect(config.sinks(instance: "master") == MetricsSinks(unsupported: ["servlet (com.example.MyServlet)"]))
         #expect(config.sinks(instance: "master").warnings(instance: "master") == [
-            "Metrics sink servlet (com.example.MyServlet) of the master instance is not provided; only MetricsServlet and PrometheusServlet are served",
+            "Metrics sink servlet (com.example.MyServlet) of the master instance is not provided",
         ])
         #expect(config.sinks(instance: "worker").warnings(instance: "worker") == [])
         #expect(config.sinks(instance: "worker").jsonPath == nil)

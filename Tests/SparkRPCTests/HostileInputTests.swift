@@ -133,7 +133,9 @@ final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
     }
 
     @Test func peersHoldingUnfinishedFramesShareOneBudgetAndTheLargestHolderIsCut() async throws {
-        let env = try await RpcEnv.start(configuration: .init(bindHost: "127.0.0.1", port: 0, maxFrameSize: 1 << 20))
+        // By default one largest frame and 16 MiB; 1 MiB here.
+        #expect(IncompleteFrameBudget.limit(maxFrameSize: TransportFrameDecoder.defaultMaxFrameSize) == (128 << 20) + (64 << 10) + (16 << 20))
+        let env = try await RpcEnv.start(configuration: .init(bindHost: "127.0.0.1", port: 0, incompleteFrameLimit: 1 << 20))
         defer { Task { await env.shutdown() } }
         #expect(env.incompleteFrames.limit == 1 << 20)
 

@@ -175,13 +175,13 @@ import Testing
     /// A service on a free port whose worker runs `app-1` with its directory `appDirectory`.
     static func withService(
         appDirectory: String, authentication: RpcAuthentication? = nil, maxChunksBeingTransferred: Int = .max,
-        connectionTimeout: TimeAmount = .seconds(120), maxFrameSize: Int = TransportFrameDecoder.defaultMaxFrameSize,
+        connectionTimeout: TimeAmount = .seconds(120), incompleteFrameLimit: Int? = nil,
         _ body: (ShuffleService) async throws -> Void
     ) async throws {
         let resolver = ShuffleBlockResolver()
         resolver.allowApplication("app-1", directories: [appDirectory])
         let service = try await ShuffleService.start(
-            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication, maxFrameSize: maxFrameSize,
+            host: "127.0.0.1", port: 0, resolver: resolver, authentication: authentication, incompleteFrameLimit: incompleteFrameLimit,
             maxChunksBeingTransferred: maxChunksBeingTransferred, connectionTimeout: connectionTimeout, logger: Logger(label: "shuffle-test"))
         do {
             try await body(service)
@@ -531,12 +531,13 @@ import Testing
         }
     }
 
-    /// Requests still arriving are held to one largest frame over all connections; past that, the
-    /// connection holding the most goes and the others are served.
+    /// Requests still arriving are held to a budget over all connections (one largest frame and
+    /// 16 MiB by default; 1 MiB here); past it, the connection holding the most goes and the others
+    /// are served.
     @Test func unfinishedRequestsShareOneBudget() async throws {
         let executor = try Executor()
         defer { try? FileManager.default.removeItem(at: executor.root) }
-        try await Self.withService(appDirectory: executor.appDirectory, maxFrameSize: 1 << 20) { service in
+        try await Self.withService(appDirectory: executor.appDirectory, incompleteFrameLimit: 1 << 20) { service in
             #expect(service.incompleteFrames.limit == 1 << 20)
             let hoarder = try await Client(port: service.port)
             defer { Task { await hoarder.close() } }
