@@ -57,6 +57,10 @@ public struct MetricsPushSink: Sendable, Equatable {
             guard let host = options["host"] else { throw MetricsSinkError(name: name, className: className, missing: "host") }
             guard let portText = options["port"] else { throw MetricsSinkError(name: name, className: className, missing: "port") }
             let port = try javaInt(portText, name: name, className: className)
+            guard (0...65535).contains(port) else {
+                // Spark's sink takes it and fails every report; a port no socket can have is refused here.
+                throw MetricsSinkError(name: name, className: className, reason: "java.lang.IllegalArgumentException: port out of range:\(port)")
+            }
             let udp: Bool
             switch (options["protocol"] ?? "tcp").lowercased() {
             case "tcp": udp = false
@@ -69,6 +73,9 @@ public struct MetricsPushSink: Sendable, Equatable {
             kind = .graphite(host: host, port: port, udp: udp, prefix: options["prefix"] ?? "")
         case statsdClass:
             let port = try javaInt(options["port"] ?? "8125", name: name, className: className)
+            guard (0...65535).contains(port) else {
+                throw MetricsSinkError(name: name, className: className, reason: "java.lang.IllegalArgumentException: port out of range:\(port)")
+            }
             kind = .statsd(host: options["host"] ?? "127.0.0.1", port: port, prefix: options["prefix"] ?? "")
         default:
             throw MetricsSinkError(name: name, className: className, reason: "not a sink that reports by period")
@@ -87,12 +94,10 @@ public struct MetricsPushSink: Sendable, Equatable {
                 name: name, className: className,
                 reason: "Polling period \(period) \(unitName) below than minimal polling period ")
         }
+        // As Spark compiles `regex` only when it filters, a pattern that cannot be compiled fails each report, not the start.
         var filter: String?
         if case .graphite = kind { filter = options["regex"] }
         if case .statsd = kind { filter = options["regex"] }
-        if let pattern = filter, (try? Regex(pattern)) == nil {
-            throw MetricsSinkError(name: name, className: className, reason: "the regex \(pattern) cannot be compiled")
-        }
         return MetricsPushSink(
             name: name, className: className, kind: kind, periodNanoseconds: overflow ? Int64.max : nanoseconds, filter: filter)
     }

@@ -12,9 +12,8 @@ import SparkDaemon
 
 /// An instance's reporting sinks (`MetricsPushSink`) at work: every period each one writes the
 /// instance's gauges as Spark's sink writes them, the first time one period after the start (as
-/// Dropwizard's `ScheduledReporter` starts), and once more when the daemon stops (as Spark's
-/// daemons report before they stop their metrics systems). A report that fails is logged and the
-/// next one is made as usual.
+/// Dropwizard's `ScheduledReporter` starts), and once more when the daemon stops gracefully. A
+/// report that fails is logged and the next one is made as usual.
 public final class MetricsReporters: Sendable {
     public typealias Gauges = @Sendable () async -> [MetricsDocument.Gauge]
 
@@ -31,10 +30,8 @@ public final class MetricsReporters: Sendable {
         self.gauges = gauges
         self.group = group
         self.logger = logger
-        // Dropwizard's Slf4jReporter logs to the logger named `metrics`.
-        var metricsLogger = Logger(label: "metrics")
-        metricsLogger.logLevel = .info
-        self.metricsLogger = metricsLogger
+        // Dropwizard's Slf4jReporter logs to the logger named `metrics`, at the daemon's level.
+        metricsLogger = Logger(label: "metrics")
         for sink in sinks {
             if case .statsd(_, _, let prefix) = sink.kind { logger.info("StatsdSink started with prefix: '\(prefix)'") }
             let task = Task { [self] in
@@ -53,14 +50,21 @@ public final class MetricsReporters: Sendable {
 
     /// Stops the periodic reports and reports once more to every sink.
     public func stop() async {
-        for task in tasks.withLockedValue({ $0 }) { task.cancel() }
+        let running = tasks.withLockedValue { $0 }
+        for task in running { task.cancel() }
+        // A report under way ends first: reports to one sink never overlap.
+        for task in running { await task.value }
         for sink in sinks { await report(to: sink) }
     }
 
     /// One report to `sink` of the gauges now.
     func report(to sink: MetricsPushSink) async {
         var gauges = MetricsDocument.sorted(await gauges())
-        if let pattern = sink.filter, let regex = try? Regex(pattern) {
+        if let pattern = sink.filter {
+            guard let regex = try? Regex(pattern) else {
+                logger.warning("Exception thrown from sink \(sink.name)#report: the regex \(pattern) cannot be compiled. Exception was suppressed.")
+                return
+            }
             gauges = gauges.filter { $0.name.firstMatch(of: regex) != nil }
         }
         let now = Int64(Self.millisecondsSinceEpoch())
@@ -69,7 +73,10 @@ public final class MetricsReporters: Sendable {
             case .console:
                 Daemon.write(Self.consoleReport(gauges, epochMillis: now), to: STDOUT_FILENO)
             case .csv(let directory):
-                try Self.appendCSV(gauges, directory: directory, epochSeconds: now / 1000)
+                // Off the concurrency pool: a file each gauge, on whatever disk the directory is.
+                try await NIOThreadPool.singleton.runIfActive { [gauges] in
+                    try Self.appendCSV(gauges, directory: directory, epochSeconds: now / 1000)
+                }
             case .slf4j:
                 for gauge in gauges { metricsLogger.info("\(Self.slf4jLine(gauge))") }
             case .graphite(let host, let port, let udp, let prefix):
@@ -239,9 +246,11 @@ public final class MetricsReporters: Sendable {
     /// A connection for the report, as Dropwizard's `Graphite` makes one: the lines, then the close.
     private func sendOverTCP(_ text: String, host: String, port: Int, timeout: Int64) async throws {
         guard !text.isEmpty else { return }
+        // Resolved on the thread pool, not on the event loop's resolver queue the RPC connections share.
+        let address = try await NIOThreadPool.singleton.runIfActive { try SocketAddress.makeAddressResolvingHost(host, port: port) }
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(min(timeout, 10_000_000_000)))
-            .connect(host: host, port: port).get()
+            .connect(to: address).get()
         do {
             try await channel.writeAndFlush(ByteBuffer(string: text)).get()
         } catch {

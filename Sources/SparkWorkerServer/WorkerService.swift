@@ -252,11 +252,8 @@ public struct WorkerService: Service {
         responder.logDirectory = LogFiles.workerLogDirectory(environment: options.environment, workDirectory: options.workDirectory)
         if let error = options.metrics.fileError { logger.error("\(error)") }
         let sinks = options.metrics.sinks(instance: "worker")
-        if let error = sinks.errors.first {
-            // Spark's worker does not start with a sink it cannot make.
-            logger.error("\(error)")
-            return nil
-        }
+        // Spark's worker logs a sink it cannot make and runs on without it (its master registration comes first).
+        for error in sinks.errors { logger.error("\(error)") }
         responder.metrics = [
             sinks.jsonPath.map { MetricsRoute(path: $0, format: .json, source: .worker) },
             sinks.prometheusPath.map { MetricsRoute(path: $0, format: .prometheus, source: .worker) },

@@ -127,7 +127,7 @@ struct MetricsSinksTests {
             let lines = try String(contentsOf: csv.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init)
             // The header, then `<seconds>,<value>` rows: the values, the times checked for form.
             #expect(lines.dropFirst().allSatisfy { $0.range(of: #"^\d{10},\d+$"#, options: .regularExpression) != nil }, "\(name) \(file): \(lines)")
-            csvFiles[file] = [lines.first ?? ""] + Array(Set(lines.dropFirst().map { String($0.split(separator: ",").last ?? "") }))
+            csvFiles[file] = [lines.first ?? ""] + Set(lines.dropFirst().map { String($0.split(separator: ",").last ?? "") }).sorted()
         }
         let graphiteLines = graphite.received.withLockedValue { $0 }
         #expect(graphiteLines.allSatisfy { $0.range(of: #"^[^ ]+ \d+ \d{10}$"#, options: .regularExpression) != nil }, "\(name): \(graphiteLines)")
@@ -135,11 +135,17 @@ struct MetricsSinksTests {
         // Standard output and the log share one file, so the first report no log line cut into is read.
         let consoleLines = log.components(separatedBy: "\n")
         var consoleGauges: [String] = []
-        if let banner = consoleLines.firstIndex(of: "-- Gauges " + String(repeating: "-", count: 70)) {
+        for (banner, line) in consoleLines.enumerated() where line == "-- Gauges " + String(repeating: "-", count: 70) {
+            var block: [String] = []
             var index = banner + 1
             while index + 1 < consoleLines.count, consoleLines[index + 1].hasPrefix("             value = ") {
-                if consoleLines[index].hasPrefix("master.") { consoleGauges += [consoleLines[index], consoleLines[index + 1]] }
+                if consoleLines[index].hasPrefix("master.") { block += [consoleLines[index], consoleLines[index + 1]] }
                 index += 2
+            }
+            // A block ends with an empty line; one cut into by a log line is passed over.
+            if index < consoleLines.count, consoleLines[index].isEmpty, block.count == 8 {
+                consoleGauges = block
+                break
             }
         }
         // The date banner fills 80 columns; the date itself is compared with its numbers masked.
@@ -192,6 +198,20 @@ struct MetricsSinksTests {
         #expect(ours.consoleGauges == theirs.consoleGauges)
         #expect(theirs.consoleDate != nil)
         #expect(ours.consoleDate == theirs.consoleDate)
+    }
+
+    /// A sink Spark cannot make is logged by the worker, which runs on without it, as Spark's does.
+    @Test(.timeLimit(.minutes(2)))
+    func aSinkThatCannotBeMadeLeavesTheWorkerRunning() async throws {
+        let cluster = try ClusterHarness(name: "worker-bad-sink")
+        defer { cluster.stopAll() }
+        try await cluster.startMaster()
+        let worker = try await cluster.startWorker(
+            .swift, options: ["-Dspark.metrics.conf.*.sink.graphite.class=org.apache.spark.metrics.sink.GraphiteSink"])
+        try await worker.waitForLog("Successfully registered with master", timeout: .seconds(30))
+        #expect(worker.log().contains(
+            "Sink class org.apache.spark.metrics.sink.GraphiteSink cannot be instantiated: [GRAPHITE_SINK_PROPERTY_MISSING]"), "\(worker.tail())")
+        #expect(worker.isRunning)
     }
 
     /// A sink Spark cannot make stops our master at start, naming it, with status 1. (Spark 4.3's

@@ -70,6 +70,7 @@ import Testing
             (["graphite.class": MetricsPushSink.graphiteClass, "graphite.host": "g", "graphite.port": "2003", "graphite.protocol": "http"],
              "[GRAPHITE_SINK_INVALID_PROTOCOL] Invalid Graphite protocol: http. SQLSTATE: KD000"),
             (["statsd.class": MetricsPushSink.statsdClass, "statsd.port": "81 25"], "java.lang.NumberFormatException: For input string: \"81 25\""),
+            (["statsd.class": MetricsPushSink.statsdClass, "statsd.port": "70000"], "java.lang.IllegalArgumentException: port out of range:70000"),
             (["console.class": MetricsPushSink.consoleClass, "console.period": "999", "console.unit": "milliseconds"],
              "Polling period 999 MILLISECONDS below than minimal polling period "),
             (["console.class": MetricsPushSink.consoleClass, "console.unit": "fortnights"],
