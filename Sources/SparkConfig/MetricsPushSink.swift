@@ -56,11 +56,8 @@ public struct MetricsPushSink: Sendable, Equatable {
         case graphiteClass:
             guard let host = options["host"] else { throw MetricsSinkError(name: name, className: className, missing: "host") }
             guard let portText = options["port"] else { throw MetricsSinkError(name: name, className: className, missing: "port") }
-            let port = try javaInt(portText, name: name, className: className)
-            guard (0...65535).contains(port) else {
-                // Spark's sink takes it and fails every report; a port no socket can have is refused here.
-                throw MetricsSinkError(name: name, className: className, reason: "java.lang.IllegalArgumentException: port out of range:\(port)")
-            }
+            // Spark's Graphite sink takes a port out of range and fails every report; it is refused here.
+            let port = try javaPort(portText, name: name, className: className)
             let udp: Bool
             switch (options["protocol"] ?? "tcp").lowercased() {
             case "tcp": udp = false
@@ -72,10 +69,7 @@ public struct MetricsPushSink: Sendable, Equatable {
             }
             kind = .graphite(host: host, port: port, udp: udp, prefix: options["prefix"] ?? "")
         case statsdClass:
-            let port = try javaInt(options["port"] ?? "8125", name: name, className: className)
-            guard (0...65535).contains(port) else {
-                throw MetricsSinkError(name: name, className: className, reason: "java.lang.IllegalArgumentException: port out of range:\(port)")
-            }
+            let port = try javaPort(options["port"] ?? "8125", name: name, className: className)
             kind = .statsd(host: options["host"] ?? "127.0.0.1", port: port, prefix: options["prefix"] ?? "")
         default:
             throw MetricsSinkError(name: name, className: className, reason: "not a sink that reports by period")
@@ -107,6 +101,15 @@ public struct MetricsPushSink: Sendable, Equatable {
         "NANOSECONDS": 1, "MICROSECONDS": 1_000, "MILLISECONDS": 1_000_000, "SECONDS": 1_000_000_000,
         "MINUTES": 60_000_000_000, "HOURS": 3_600_000_000_000, "DAYS": 86_400_000_000_000,
     ]
+
+    /// `Integer.parseInt`, then `InetSocketAddress`'s range check.
+    static func javaPort(_ text: String, name: String, className: String) throws(MetricsSinkError) -> Int {
+        let port = try javaInt(text, name: name, className: className)
+        guard (0...65535).contains(port) else {
+            throw MetricsSinkError(name: name, className: className, reason: "java.lang.IllegalArgumentException: port out of range:\(port)")
+        }
+        return port
+    }
 
     /// `Integer.parseInt`: an optional sign and ASCII digits, within 32 bits.
     static func javaInt(_ text: String, name: String, className: String) throws(MetricsSinkError) -> Int {
